@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Vigil.Cli;
+
+namespace Vigil;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Vigil: a high-availability cluster stack (Pacemaker + Corosync semantics, one binary)");
+        root.Subcommands.Add(ConfigCommands.Build());
+        try
+        {
+            return root.Parse(args).Invoke();
+        }
+        catch (Exception e)
+        {
+            // The last line of defence: a bug must still give a readable message and a distinct code.
+            Console.Error.WriteLine($"vigil: internal error: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine("This is a bug in Vigil; please report it with the command you ran.");
+            return ExitCodes.InternalError;
+        }
+    }
+}
