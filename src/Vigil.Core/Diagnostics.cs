@@ -37,6 +37,9 @@ public sealed record Diagnostic(Severity Severity, string Code, string Message, 
 /// <summary>A value with the diagnostics found while producing it. Value is null only when errors made it impossible.</summary>
 public sealed record Parsed<T>(T? Value, IReadOnlyList<Diagnostic> Diagnostics) where T : class
 {
+    /// <summary>Where each id was defined, so later checks can point at the source.</summary>
+    public IReadOnlyDictionary<string, SourceLocation> Locations { get; init; } = new Dictionary<string, SourceLocation>();
+
     public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
     public bool HasWarnings => Diagnostics.Any(d => d.Severity == Severity.Warning);
 }

@@ -17,6 +17,7 @@ public sealed class CibXmlReader
 
     private readonly string _source;
     private readonly List<Diagnostic> _diagnostics = [];
+    private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
 
     private CibXmlReader(string source) => _source = source;
 
@@ -31,13 +32,16 @@ public sealed class CibXmlReader
             using var xr = XmlReader.Create(sr, settings);
             var doc = XDocument.Load(xr, LoadOptions.SetLineInfo);
             cib = reader.ReadRoot(doc.Root!);
+            foreach (var e in doc.Descendants())
+                if (e.Attribute("id") is { } id && e is IXmlLineInfo li && li.HasLineInfo())
+                    reader._locations.TryAdd(id.Value, new SourceLocation(source, li.LineNumber, li.LinePosition));
         }
         catch (XmlException e)
         {
             reader.Error("VX001", $"not well-formed XML: {e.Message.Split(" Line ")[0].TrimEnd('.', ',')}",
                 new SourceLocation(source, e.LineNumber, e.LinePosition), "fix the XML syntax at this place; nothing was imported");
         }
-        return new Parsed<Cib>(reader._diagnostics.Any(d => d.Severity == Severity.Error) ? null : cib, reader._diagnostics);
+        return new Parsed<Cib>(reader._diagnostics.Any(d => d.Severity == Severity.Error) ? null : cib, reader._diagnostics) { Locations = reader._locations };
     }
 
     private Cib? ReadRoot(XElement root)
