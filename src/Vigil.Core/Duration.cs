@@ -53,9 +53,9 @@ public static class Duration
                 ('M', false) => 30L * 86400,
                 ('W', false) => 7L * 86400,
                 ('D', false) => 86400,
-                ('H', true) => 3600,
+                ('H', _) => 3600,   // Pacemaker also reads P40S and P2H without the T
                 ('M', true) => 60,
-                ('S', true) => 1,
+                ('S', _) => 1,
                 _ => -1,
             };
             if (factor < 0) return false;

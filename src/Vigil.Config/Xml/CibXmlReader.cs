@@ -18,6 +18,8 @@ public sealed class CibXmlReader
     private readonly string _source;
     private readonly List<Diagnostic> _diagnostics = [];
     private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Operation>> _operationBlocks = new(StringComparer.Ordinal);
+    private readonly List<(string Primitive, string Ref, XElement Element)> _operationRefs = [];
 
     private CibXmlReader(string source) => _source = source;
 
@@ -127,11 +129,31 @@ public sealed class CibXmlReader
                     break;
             }
         }
+        if (_operationRefs.Count > 0) resources = ResolveOperationRefs(resources);
         return new Configuration
         {
             Properties = props, Nodes = nodes, Resources = resources, Constraints = constraints,
             ResourceDefaults = rscDefaults, OperationDefaults = opDefaults, FencingTopology = levels, Other = other,
         };
+    }
+
+    /// <summary>&lt;operations id-ref="X"/&gt; reuses the block with id X; the operations are copied in, the reference kept.</summary>
+    private List<Resource> ResolveOperationRefs(List<Resource> resources)
+    {
+        var resolved = new Dictionary<string, IReadOnlyList<Operation>>(StringComparer.Ordinal);
+        foreach (var (prim, reference, element) in _operationRefs)
+        {
+            if (_operationBlocks.TryGetValue(reference, out var ops)) resolved[prim] = ops;
+            else Error("VX035", $"the operations of '{prim}' refer to '{reference}', which is not an operations block", element, "point id-ref at the id of another primitive's <operations>");
+        }
+        Resource Fix(Resource r) => r switch
+        {
+            Primitive p when resolved.TryGetValue(p.Id, out var ops) => p with { Operations = ops },
+            Group g => g with { Children = g.Children.Select(c => (Primitive)Fix(c)).ToList() },
+            Clone c => c with { Child = Fix(c.Child) },
+            _ => r,
+        };
+        return resources.Select(Fix).ToList();
     }
 
     private List<AttributeSet> ReadMetaSets(XElement section, string where)
@@ -208,8 +230,14 @@ public sealed class CibXmlReader
                 Error("VX011", $"OCF primitive '{id}' has no provider", e, "add provider=\"heartbeat\" (or the directory under /usr/lib/ocf/resource.d/ that holds the agent)");
         }
         var (inst, meta, util, ops, _) = ReadResourceChildren(e, id, allowOps: true);
+        var opsElement = e.Element("operations");
+        var opsIdRef = (string?)opsElement?.Attribute("id-ref");
+        if (opsIdRef is not null) _operationRefs.Add((id, opsIdRef, opsElement!));
+        else if ((string?)opsElement?.Attribute("id") is { } opsId) _operationBlocks[opsId] = ops;
         return new Primitive(id, cls ?? "", provider, type ?? "")
         {
+            OperationsId = (string?)opsElement?.Attribute("id"),
+            OperationsIdRef = opsIdRef,
             Template = template,
             Description = (string?)e.Attribute("description"),
             InstanceAttributes = inst, MetaAttributes = meta, Utilization = util, Operations = ops,
@@ -306,7 +334,7 @@ public sealed class CibXmlReader
             Error("VX016", $"operation '{id}' of '{rscId}' has interval '{interval}', which is not a duration", e, "write a number of seconds or a value such as 30s, 1min, 500ms, PT1M");
         var timeout = (string?)e.Attribute("timeout");
         if (timeout is not null && !Duration.TryParse(timeout, out _))
-            Error("VX016", $"operation '{id}' of '{rscId}' has timeout '{timeout}', which is not a duration", e, "write a value such as 20s or 2min");
+            Warning("VX016", $"operation '{id}' of '{rscId}' has timeout '{timeout}', which is not a duration; the default timeout applies", e, "write a value such as 20s or 2min");
         var inst = new List<AttributeSet>();
         var meta = new List<AttributeSet>();
         foreach (var c in e.Elements())
@@ -484,7 +512,7 @@ public sealed class CibXmlReader
                 if (osets.Count == 0 && (ord.First is null || ord.Then is null))
                     Error("VX033", $"order '{id}' needs first and then (or resource sets)", e, "add first=\"A\" then=\"B\": B starts after A");
                 if (ord.Kind is not null && ord.Kind is not ("Mandatory" or "Optional" or "Serialize"))
-                    Error("VX034", $"order '{id}' has kind '{ord.Kind}'", e, "use kind=\"Mandatory\", \"Optional\" or \"Serialize\"");
+                    Warning("VX034", $"order '{id}' has kind '{ord.Kind}'; it is treated as Mandatory, as Pacemaker does", e, "use kind=\"Mandatory\", \"Optional\" or \"Serialize\"");
                 return ord;
             case "rsc_ticket":
                 Warning("VX103", $"ticket constraint '{id}' is kept as written but Vigil does not enforce tickets", e, "remove it if the ticket is not used");

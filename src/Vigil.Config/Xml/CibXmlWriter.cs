@@ -109,9 +109,17 @@ public static class CibXmlWriter
                 Opt(w, "description", p.Description);
                 Extra(w, p.Extra);
                 WriteResourceSets(w, p);
-                if (p.Operations.Count > 0)
+                if (p.OperationsIdRef is not null)
                 {
                     w.WriteStartElement("operations");
+                    Opt(w, "id", p.OperationsId);
+                    w.WriteAttributeString("id-ref", p.OperationsIdRef);
+                    w.WriteEndElement();
+                }
+                else if (p.Operations.Count > 0 || p.OperationsId is not null)
+                {
+                    w.WriteStartElement("operations");
+                    Opt(w, "id", p.OperationsId);
                     foreach (var op in p.Operations) WriteOp(w, op);
                     w.WriteEndElement();
                 }

@@ -22,7 +22,12 @@ public sealed record Primitive(string Id, string Class, string? Provider, string
 {
     /// <summary>Set when the primitive uses an rsc_template (<c>@template</c> in the crm shell).</summary>
     public string? Template { get; init; }
+    /// <summary>Resolved operations (a referenced block is copied in at import).</summary>
     public IReadOnlyList<Operation> Operations { get; init; } = [];
+    /// <summary>The id of the &lt;operations&gt; element, when it had one.</summary>
+    public string? OperationsId { get; init; }
+    /// <summary>Set when the operations are a reference to another primitive's block (written back as a reference).</summary>
+    public string? OperationsIdRef { get; init; }
 
     /// <summary>class:provider:type, or class:type when the class has no providers.</summary>
     public string Agent => Provider is null ? $"{Class}:{Type}" : $"{Class}:{Provider}:{Type}";
