@@ -140,7 +140,10 @@ public sealed partial class CrmParser
         var next = c.Peek;
         if (next is not null && score is not null && !next.IsAssignment && next.Text is not ("defined" or "not_defined" or "date")
             && (c.PeekAt(1) is null || c.PeekAt(1)!.Text == "rule"))
+        {
+            c.Next();
             return (null, new NodeShortcut(next, score.Value, scoreTok.Text));
+        }
         var expressions = new List<RuleExpression>();
         string? booleanOp = null;
         while (true)
