@@ -52,6 +52,7 @@ public static class ConfigCommands
     {
         var loaded = Load(path, from, noAgents ? null : AgentCatalog(), out var exit);
         if (loaded is null) return exit;
+        path = DisplayName(path);
         Report(loaded.Diagnostics, quiet);
         var errors = loaded.Diagnostics.Count(d => d.Severity == Severity.Error);
         var warnings = loaded.Diagnostics.Count(d => d.Severity == Severity.Warning);
@@ -78,6 +79,7 @@ public static class ConfigCommands
         }
         var loaded = Load(path, from, null, out var exit);
         if (loaded is null) return exit;
+        path = DisplayName(path);
         if (loaded.Value is null)
         {
             Report(loaded.Diagnostics, quiet: true);
@@ -90,6 +92,8 @@ public static class ConfigCommands
         Console.Out.Write(text);
         return ExitCodes.Ok;
     }
+
+    private static string DisplayName(string path) => path == "-" ? "<stdin>" : path;
 
     private static void Report(IEnumerable<Diagnostic> diagnostics, bool quiet)
     {
@@ -123,7 +127,7 @@ public static class ConfigCommands
             exit = ExitCodes.NoInput;
             return null;
         }
-        var source = path == "-" ? "<stdin>" : path;
+        var source = DisplayName(path);
         return ConfigLoader.Load(text, source, format ?? ConfigFormats.Detect(source, text), agents);
     }
 }
