@@ -49,6 +49,8 @@ public sealed partial class ProcessRunner
         Directory.CreateDirectory(_spoolDir);
     }
 
+    private static string WrapperShell => File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
+
     public static string SetsidPath => File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : "/bin/setsid";
 
     public async Task<ProcessOutcome> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
@@ -71,8 +73,9 @@ public sealed partial class ProcessRunner
             var psi = new ProcessStartInfo(SetsidPath) { UseShellExecute = false, WorkingDirectory = "/" };
             psi.Environment.Clear();
             foreach (var (k, v) in spec.Environment) psi.Environment[k] = v;
-            // setsid → sh (exec) → agent (exec): one pid throughout. The shell only sets up redirections.
-            psi.ArgumentList.Add("/bin/sh");
+            // setsid → bash (exec) → agent (exec): one pid throughout. The shell only sets up redirections;
+            // bash, unlike dash, passes on environment names that are not shell identifiers (OCF_RESKEY_cidr-netmask).
+            psi.ArgumentList.Add(WrapperShell);
             psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add("o=$1 e=$2 i=$3; shift 3; exec \"$@\" >\"$o\" 2>\"$e\" <\"$i\"");
             psi.ArgumentList.Add("vigil-exec");
