@@ -113,6 +113,23 @@ public static class FenceArgs
         return text;
     }
 
+    /// <summary>
+    /// The useful line of a fence agent's log output: the last "Failed: …" message (fencing.py's fail()),
+    /// else the last line, without the logging timestamp and level.
+    /// </summary>
+    public static string? ReasonFromOutput(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length == 0) return null;
+        var line = lines.LastOrDefault(l => l.Contains("Failed:", StringComparison.Ordinal)) ?? lines[^1];
+        foreach (var level in new[] { "ERROR: ", "WARNING: ", "INFO: ", "DEBUG: " })
+        {
+            var i = line.IndexOf(level, StringComparison.Ordinal);
+            if (i >= 0) return line[(i + level.Length)..].Trim();
+        }
+        return line;
+    }
+
     /// <summary>What a fence agent's exit code means for <paramref name="action"/>.</summary>
     public static FenceOutcome Outcome(string action, int exitCode) => exitCode switch
     {

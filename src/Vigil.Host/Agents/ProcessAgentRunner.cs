@@ -12,6 +12,7 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
     private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(30);
     private readonly ProcessRunner _processes;
     private readonly NativeAgents _native;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AgentMetadata> _fenceMetadata = new(StringComparer.Ordinal);
     private int _rsctmpReady;
 
     public ProcessAgentRunner(ExecutorPaths paths, ProcessRunner? processes = null)
@@ -136,7 +137,14 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
         var target = a.Meta.GetValueOrDefault("stonith_target") ?? a.Meta.GetValueOrDefault("target");
         AgentMetadata? md = null;
         if (target is not null && action is not "metadata")
-            md = (await MetadataAsync(a.Agent, ct).ConfigureAwait(false)).Metadata;
+        {
+            // The host argument (port/plug/none) depends on what the agent advertises; ask once per agent.
+            if (!_fenceMetadata.TryGetValue(a.Agent.Type, out md))
+            {
+                md = (await MetadataAsync(a.Agent, ct).ConfigureAwait(false)).Metadata;
+                if (md is not null) _fenceMetadata[a.Agent.Type] = md;
+            }
+        }
         var lines = FenceArgs.Build(device, action, target, md);
         var spec = new ProcessSpec(FencePath(a.Agent.Type), [], OcfEnvironment.Base(Paths), a.Timeout)
         {
@@ -148,7 +156,7 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
         outcome = outcome with { Stdout = FenceArgs.Scrub(outcome.Stdout, a.Parameters), Stderr = FenceArgs.Scrub(outcome.Stderr, a.Parameters) };
         var result = FromProcess(a with { Action = action }, outcome, rc => FenceArgs.ToOcf(action, rc));
         if (result.Status == ExecStatus.Done && result.Rc != OcfCode.Success && result.ExitReason is null)
-            result = result with { ExitReason = LastLine(result.Stderr) ?? LastLine(result.Stdout) };
+            result = result with { ExitReason = FenceArgs.ReasonFromOutput(result.Stderr) ?? LastLine(result.Stdout) };
         return result;
     }
 
