@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+
+namespace Vigil.Host.Agents;
+
+/// <summary>
+/// One operation result as the scheduler reads it from history (an lrm_rsc_op): call id, rc and exec
+/// status as the agent reported them, the remapped outcome, and when the rc last changed.
+/// </summary>
+public sealed record OperationRecord(string ResourceId, AgentId Agent, string Action, long IntervalMs, int CallId)
+{
+    public int Rc { get; init; }
+    public ExecStatus Status { get; init; }
+    public required OperationOutcome Outcome { get; init; }
+    public string? ExitReason { get; init; }
+    public DateTimeOffset LastRun { get; init; }
+    /// <summary>When this operation's rc last differed from its previous result (Pacemaker's last-rc-change).</summary>
+    public DateTimeOffset LastRcChange { get; init; }
+    public TimeSpan ExecTime { get; init; }
+    public TimeSpan QueueTime { get; init; }
+    /// <summary>False for a recurring result equal to the previous one (Pacemaker reports only changes).</summary>
+    public bool Changed { get; init; } = true;
+    public string OperationKey => $"{ResourceId}_{Action}_{IntervalMs}";
+}
+
+/// <summary>
+/// The executor of one node: runs actions through an <see cref="IAgentRunner"/>, one at a time per
+/// resource (parallel across resources), keeps recurring monitors going at their intervals, cancels
+/// them when the resource changes role, and records the operation history. Attribute updates that
+/// agents made through the shims are applied after every action.
+/// </summary>
+public sealed class Executor : IAsyncDisposable
+{
+    private readonly IAgentRunner _runner;
+    private readonly TimeProvider _time;
+    private readonly ShimHost? _shims;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Rsc, string Action, long IntervalMs), Recurring> _recurring = new();
+    private readonly ConcurrentDictionary<string, OperationRecord> _history = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OperationRecord> _lastFailure = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private int _callId;
+
+    private sealed record Recurring(AgentAction Action, CancellationTokenSource Cancel, Task Loop);
+
+    public Executor(IAgentRunner runner, TimeProvider? time = null, ShimHost? shims = null)
+    {
+        _runner = runner;
+        _time = time ?? TimeProvider.System;
+        _shims = shims;
+    }
+
+    /// <summary>Raised for every completed execution, recurring ones included (see <see cref="OperationRecord.Changed"/>).</summary>
+    public event Action<OperationRecord>? Completed;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> now (after any action already running on the same resource).
+    /// A recurring monitor runs once now and then keeps running every interval until cancelled;
+    /// the first result is returned. Role changes (stop, promote, demote, migrate) first cancel
+    /// the resource's recurring monitors; the controller schedules the ones for the new role.
+    /// </summary>
+    public async Task<OperationRecord> ExecuteAsync(AgentAction action, CancellationToken cancellationToken = default)
+    {
+        if (action.Action is "stop" or "promote" or "demote" or "migrate_to" or "migrate_from")
+            await CancelAllRecurringAsync(action.ResourceId).ConfigureAwait(false);
+        var record = await RunOnceAsync(action, cancellationToken).ConfigureAwait(false);
+        if (action.IsRecurring && record.Status is not (ExecStatus.Cancelled or ExecStatus.NotSupported))
+            StartRecurring(action);
+        return record;
+    }
+
+    private void StartRecurring(AgentAction action)
+    {
+        var key = (action.ResourceId, action.Action, action.IntervalMs);
+        if (_recurring.TryRemove(key, out var old)) old.Cancel.Cancel();
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var loop = Task.Run(() => RecurringLoopAsync(action, cts.Token));
+        _recurring[key] = new Recurring(action, cts, loop);
+    }
+
+    private async Task RecurringLoopAsync(AgentAction action, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(action.Interval, _time, ct).ConfigureAwait(false);
+                await RunOnceAsync(action, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Stops one recurring operation; true when it existed.</summary>
+    public async Task<bool> CancelRecurringAsync(string resourceId, string action, TimeSpan interval)
+    {
+        if (!_recurring.TryRemove((resourceId, action, (long)interval.TotalMilliseconds), out var r)) return false;
+        await r.Cancel.CancelAsync().ConfigureAwait(false);
+        await r.Loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        r.Cancel.Dispose();
+        return true;
+    }
+
+    /// <summary>Stops every recurring operation of a resource; returns how many there were.</summary>
+    public async Task<int> CancelAllRecurringAsync(string resourceId)
+    {
+        int n = 0;
+        foreach (var key in _recurring.Keys.Where(k => k.Rsc == resourceId).ToList())
+            if (await CancelRecurringAsync(key.Rsc, key.Action, TimeSpan.FromMilliseconds(key.IntervalMs)).ConfigureAwait(false)) n++;
+        return n;
+    }
+
+    /// <summary>The recurring operations currently scheduled.</summary>
+    public IReadOnlyList<AgentAction> RecurringOperations => _recurring.Values.Select(r => r.Action).ToList();
+
+    /// <summary>The latest record of every operation of <paramref name="resourceId"/>, plus its last failure if any.</summary>
+    public IReadOnlyList<OperationRecord> History(string resourceId)
+    {
+        var list = _history.Values.Where(r => r.ResourceId == resourceId).OrderBy(r => r.CallId).ToList();
+        return list;
+    }
+
+    public OperationRecord? LastFailure(string resourceId) => _lastFailure.GetValueOrDefault(resourceId);
+
+    private async Task<OperationRecord> RunOnceAsync(AgentAction action, CancellationToken ct)
+    {
+        var queued = _time.GetTimestamp();
+        var gate = _locks.GetOrAdd(action.ResourceId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        AgentResult result;
+        var queueTime = _time.GetElapsedTime(queued);
+        var started = _time.GetUtcNow();
+        int callId = Interlocked.Increment(ref _callId);
+        try
+        {
+            result = await _runner.RunAsync(action, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+        _shims?.Pump();
+        var outcome = ResultMapping.Remap(action, result);
+        var key = action.OperationKey;
+        _history.TryGetValue(key, out var previous);
+        bool changed = previous is null || previous.Rc != result.Rc || previous.Status != result.Status;
+        var record = new OperationRecord(action.ResourceId, action.Agent, action.Action, action.IntervalMs, callId)
+        {
+            Rc = result.Rc,
+            Status = result.Status,
+            Outcome = outcome,
+            ExitReason = result.ExitReason,
+            LastRun = started,
+            LastRcChange = changed ? started : previous!.LastRcChange,
+            ExecTime = result.Duration,
+            QueueTime = queueTime,
+            Changed = changed,
+        };
+        if (result.Status != ExecStatus.Cancelled)
+        {
+            _history[key] = record;
+            if (outcome.IsFailure) _lastFailure[action.ResourceId] = record;
+        }
+        if (_shims is not null && !outcome.IsFailure)
+        {
+            if (outcome.Role is ObservedRole.Started or ObservedRole.Promoted) _shims.SetRunning(action.ResourceId, [_shims.NodeName]);
+            else if (outcome.Role is ObservedRole.Stopped) _shims.SetRunning(action.ResourceId, []);
+        }
+        Completed?.Invoke(record);
+        return record;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var r in _recurring.Values)
+            await r.Loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _recurring.Clear();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,126 @@
+using Vigil.Host.Agents;
+
+namespace Vigil.Host.Tests.Agents;
+
+/// <summary>The executor against the scripted runner: recurring monitors, role changes, history.</summary>
+public sealed class ExecutorTests
+{
+    private static readonly AgentId Dummy = new(AgentClass.Ocf, "heartbeat", "Dummy");
+
+    private static AgentAction A(string rsc, string action, int intervalMs = 0) =>
+        new(Dummy, rsc, action) { Interval = TimeSpan.FromMilliseconds(intervalMs), NodeName = "n1" };
+
+    private static async Task WaitFor(Func<bool> condition, int timeoutMs = 5000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(condition(), "condition not reached in time");
+    }
+
+    [Fact]
+    public async Task A_recurring_monitor_runs_at_its_interval_until_the_resource_stops()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        await ex.ExecuteAsync(A("r", "start"));
+        var first = await ex.ExecuteAsync(A("r", "monitor", 100));
+        Assert.Equal(0, first.Rc);
+        await WaitFor(() => runner.Calls.Count(c => c.Action == "monitor") >= 4);
+        Assert.Single(ex.RecurringOperations);
+        await ex.ExecuteAsync(A("r", "stop"));
+        Assert.Empty(ex.RecurringOperations);
+        var monitors = runner.Calls.Count(c => c.Action == "monitor");
+        await Task.Delay(300);
+        Assert.Equal(monitors, runner.Calls.Count(c => c.Action == "monitor"));
+    }
+
+    [Fact]
+    public async Task Promotion_cancels_the_unpromoted_monitor_and_the_promoted_one_is_scheduled_in_its_place()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        await ex.ExecuteAsync(A("ms", "start"));
+        await ex.ExecuteAsync(A("ms", "monitor", 200).WithMeta("role", "Unpromoted"));
+        await ex.ExecuteAsync(A("ms", "promote"));
+        Assert.Empty(ex.RecurringOperations);
+        var promoted = await ex.ExecuteAsync(A("ms", "monitor", 150).WithMeta("role", "Promoted") with { TargetRc = 8 });
+        Assert.Equal(8, promoted.Rc);
+        Assert.False(promoted.Outcome.IsFailure);
+        Assert.Equal(150, Assert.Single(ex.RecurringOperations).IntervalMs);
+    }
+
+    [Fact]
+    public async Task History_keeps_call_ids_and_the_time_the_result_last_changed()
+    {
+        var runner = new ScriptedAgentRunner();
+        var time = new ManualTime();
+        await using var ex = new Executor(runner, time);
+        var records = new List<OperationRecord>();
+        ex.Completed += records.Add;
+        await ex.ExecuteAsync(A("r", "start"));
+        var m1 = await ex.ExecuteAsync(A("r", "monitor", 60_000));
+        time.Advance(TimeSpan.FromMinutes(1));
+        var m2 = await ex.ExecuteAsync(A("r", "monitor", 60_000));
+        Assert.True(m2.CallId > m1.CallId);
+        Assert.Equal(m1.LastRcChange, m2.LastRcChange);
+        Assert.False(m2.Changed);
+        runner.SetState("r", ObservedRole.Stopped);
+        time.Advance(TimeSpan.FromMinutes(1));
+        var m3 = await ex.ExecuteAsync(A("r", "monitor", 60_000));
+        Assert.Equal(7, m3.Rc);
+        Assert.True(m3.Changed);
+        Assert.Equal(time.GetUtcNow(), m3.LastRcChange);
+        Assert.Equal(Recovery.Soft, m3.Outcome.Recovery);
+        Assert.Equal(m3, ex.LastFailure("r"));
+        Assert.Equal(["r_start_0", "r_monitor_60000"], ex.History("r").Select(h => h.OperationKey));
+        Assert.Equal(4, records.Count);
+    }
+
+    [Fact]
+    public async Task Scripted_results_are_returned_in_order()
+    {
+        var runner = new ScriptedAgentRunner().Script("r", "start", OcfCode.ErrInstalled, "no binary").Script("r", "start", OcfCode.Success);
+        await using var ex = new Executor(runner);
+        var first = await ex.ExecuteAsync(A("r", "start"));
+        Assert.Equal(Recovery.Hard, first.Outcome.Recovery);
+        Assert.Equal("no binary", first.ExitReason);
+        Assert.Equal(0, (await ex.ExecuteAsync(A("r", "start"))).Rc);
+    }
+
+    [Fact]
+    public async Task Actions_on_one_resource_run_one_at_a_time_and_different_resources_run_in_parallel()
+    {
+        var runner = new SlowRunner();
+        await using var ex = new Executor(runner);
+        var tasks = new[] { ex.ExecuteAsync(A("a", "start")), ex.ExecuteAsync(A("a", "monitor")), ex.ExecuteAsync(A("b", "start")) };
+        await Task.WhenAll(tasks);
+        Assert.Equal(1, runner.MaxPerResource);
+        Assert.Equal(2, runner.MaxOverall);
+    }
+
+    private sealed class SlowRunner : IAgentRunner
+    {
+        private readonly Dictionary<string, int> _running = [];
+        private int _overall;
+        public int MaxPerResource { get; private set; }
+        public int MaxOverall { get; private set; }
+
+        public async Task<AgentResult> RunAsync(AgentAction action, CancellationToken cancellationToken = default)
+        {
+            lock (_running)
+            {
+                _running[action.ResourceId] = _running.GetValueOrDefault(action.ResourceId) + 1;
+                _overall++;
+                MaxPerResource = Math.Max(MaxPerResource, _running[action.ResourceId]);
+                MaxOverall = Math.Max(MaxOverall, _overall);
+            }
+            await Task.Delay(150, cancellationToken);
+            lock (_running)
+            {
+                _running[action.ResourceId]--;
+                _overall--;
+            }
+            return new AgentResult(0, ExecStatus.Done);
+        }
+    }
+}
