@@ -7,6 +7,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        ConfigCommands.AgentCatalog = InstalledAgents.Create;
         var root = new RootCommand("Vigil: a high-availability cluster stack (Pacemaker + Corosync semantics, one binary)");
         root.Subcommands.Add(ConfigCommands.Build());
         try

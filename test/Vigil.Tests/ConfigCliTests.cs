@@ -73,4 +73,16 @@ public class ConfigCliTests
         Assert.NotEqual(0, r.ExitCode);
         Assert.DoesNotContain("Exception", r.Stderr);
     }
+
+    [Fact]
+    public void Check_validates_parameters_against_the_installed_agents_meta_data()
+    {
+        // resource-agents is installed by ./test.sh; IPaddr2 declares ip as required.
+        var r = VigilProcess.Run("property stonith-enabled=false\nprimitive vip ocf:heartbeat:IPaddr2 params cidr_netmsk=24\n", "config", "check", "-");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("<stdin>:2:11: error VV032: 'vip' lacks the required parameter 'ip'", r.Stderr);
+        Assert.Contains("did you mean 'cidr_netmask'?", r.Stderr);
+        var skipped = VigilProcess.Run("property stonith-enabled=false\nprimitive vip ocf:heartbeat:IPaddr2 params cidr_netmsk=24\n", "config", "check", "--no-agents", "-");
+        Assert.Equal(1, skipped.ExitCode);
+    }
 }

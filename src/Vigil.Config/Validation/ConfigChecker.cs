@@ -262,7 +262,7 @@ public sealed class ConfigChecker
         var desc = found.Description!;
         var given = p.InstanceAttributes.Flatten();
         foreach (var param in desc.Parameters)
-            if (param.Required && param.Default is null && !given.ContainsKey(param.Name))
+            if (param.Required && string.IsNullOrEmpty(param.Default) && !given.ContainsKey(param.Name))
                 Add(Severity.Error, "VV032", $"'{p.Id}' lacks the required parameter '{param.Name}' of {p.Agent}", p.Id, $"add: params {param.Name}=…");
         if (!desc.ParametersKnown) return;
         var names = desc.Parameters.Select(x => x.Name).ToList();
