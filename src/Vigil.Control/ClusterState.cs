@@ -1,0 +1,216 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Vigil.Config.Xml;
+using Vigil.Core;
+using Vigil.Core.Model;
+
+namespace Vigil.Control;
+
+/// <summary>
+/// The replicated state of the cluster: a CIB (configuration and status) plus bookkeeping. Immutable;
+/// <see cref="Apply"/> returns the next state. Every node applies the same commands in the same
+/// order and so holds the same state. Its persisted form is CIB XML (see <see cref="ToSnapshot"/>).
+/// </summary>
+public sealed record ClusterState
+{
+    /// <summary>How many request ids are remembered to make repeated proposals idempotent.</summary>
+    public const int RememberedRequests = 4096;
+
+    public Cib Cib { get; init; } = new() { Status = new ClusterStatus() };
+    /// <summary>Number of commands applied (the configuration epoch grows with configuration changes).</summary>
+    public long Version { get; init; }
+    public ImmutableQueue<string> RecentRequests { get; init; } = [];
+    public ImmutableHashSet<string> RecentRequestSet { get; init; } = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+
+    public static ClusterState Empty { get; } = new();
+
+    public Configuration Configuration => Cib.Configuration;
+    public IReadOnlyList<NodeState> Nodes => Cib.Status?.Nodes ?? [];
+
+    /// <summary>Applies one command. Invalid commands (bad XML, unknown node) change nothing but still count as applied.</summary>
+    public ClusterState Apply(ClusterCommand command)
+    {
+        if (RecentRequestSet.Contains(command.RequestId)) return this with { Version = Version + 1 };
+        var next = command switch
+        {
+            ConfigureCommand c => Configure(c),
+            RecordOperationCommand r => RecordOperation(r),
+            NodeMembershipCommand m => Membership(m),
+            SetNodeAttributeCommand a => SetAttribute(a),
+            CleanupCommand c => Cleanup(c),
+            _ => this,
+        };
+        var queue = next.RecentRequests.Enqueue(command.RequestId);
+        var set = next.RecentRequestSet.Add(command.RequestId);
+        if (set.Count > RememberedRequests)
+        {
+            queue = queue.Dequeue(out var oldest);
+            set = set.Remove(oldest);
+        }
+        return next with { Version = Version + 1, RecentRequests = queue, RecentRequestSet = set };
+    }
+
+    private ClusterState Configure(ConfigureCommand c)
+    {
+        var parsed = CibXmlReader.Read(c.ConfigurationXml, "configure");
+        if (parsed.Value is null) return this; // validated before proposing; a bad one is ignored identically everywhere
+        var epoch = long.TryParse(Cib.HeaderValue("epoch"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? e + 1 : 1;
+        var header = new List<KeyValuePair<string, string>>
+        {
+            new("crm_feature_set", "3.16.2"), new("validate-with", "pacemaker-3.8"),
+            new("epoch", epoch.ToString(CultureInfo.InvariantCulture)), new("num_updates", "0"), new("admin_epoch", "0"),
+        };
+        if (c.By is not null) header.Add(new("update-client", c.By));
+        header.Add(new("cib-last-written", DateTimeOffset.FromUnixTimeSeconds(c.AtUnixSeconds).ToString("R", CultureInfo.InvariantCulture)));
+        return this with { Cib = Cib with { Header = header, Configuration = parsed.Value.Configuration } };
+    }
+
+    private NodeState NodeOrNew(string node) =>
+        Nodes.FirstOrDefault(n => n.Id == node) ?? new NodeState(node) { Uname = node, HasLrm = true, LrmId = node };
+
+    private ClusterState WithNode(NodeState updated)
+    {
+        var nodes = Nodes.ToList();
+        var i = nodes.FindIndex(n => n.Id == updated.Id);
+        if (i >= 0) nodes[i] = updated; else nodes.Add(updated);
+        return this with { Cib = Cib with { Status = (Cib.Status ?? new ClusterStatus()) with { Nodes = nodes } } };
+    }
+
+    private ClusterState Membership(NodeMembershipCommand m)
+    {
+        var n = NodeOrNew(m.Node);
+        n = n with
+        {
+            InCcm = m.Online ? "true" : "false",
+            Crmd = m.Online ? "online" : "offline",
+            Join = m.Online ? "member" : "down",
+            Expected = m.Expected ?? (m.Online ? "member" : n.Expected ?? "down"),
+        };
+        // A node that leaves loses its transient attributes, as with Pacemaker's attrd.
+        if (!m.Online) n = n with { TransientAttributes = [] };
+        return WithNode(n);
+    }
+
+    private ClusterState SetAttribute(SetNodeAttributeCommand a)
+    {
+        if (a.Transient)
+        {
+            var n = NodeOrNew(a.Node);
+            var sets = SetPair(n.TransientAttributes, $"status-{a.Node}", a.Name, a.Value);
+            return WithNode(n with { TransientId = n.TransientId ?? a.Node, TransientAttributes = sets });
+        }
+        var nodes = Configuration.Nodes.ToList();
+        var i = nodes.FindIndex(x => x.Uname == a.Node);
+        if (i < 0)
+        {
+            if (a.Value is null) return this;
+            nodes.Add(new Node(a.Node, a.Node));
+            i = nodes.Count - 1;
+        }
+        nodes[i] = nodes[i] with { InstanceAttributes = SetPair(nodes[i].InstanceAttributes, $"nodes-{a.Node}", a.Name, a.Value) };
+        return this with { Cib = Cib with { Configuration = Configuration with { Nodes = nodes } } };
+    }
+
+    private static IReadOnlyList<AttributeSet> SetPair(IReadOnlyList<AttributeSet> sets, string setId, string name, string? value)
+    {
+        var list = sets.ToList();
+        var set = list.FirstOrDefault(s => s.Rule is null) ?? new AttributeSet(AttributeSetKind.Instance, setId);
+        var pairs = set.Pairs.Where(p => p.Name != name).ToList();
+        if (value is not null) pairs.Add(new NvPair($"{set.Id}-{name}", name, value));
+        var updated = set with { Pairs = pairs };
+        var i = list.IndexOf(set);
+        if (i >= 0) list[i] = updated; else list.Insert(0, updated);
+        return list;
+    }
+
+    private ClusterState RecordOperation(RecordOperationCommand r)
+    {
+        var n = NodeOrNew(r.Node);
+        var resources = n.Resources.ToList();
+        var ri = resources.FindIndex(x => x.Id == r.Resource);
+        var lrm = ri >= 0 ? resources[ri] : new LrmResource(r.Resource) { Class = r.Class, Provider = r.Provider, Type = r.Type };
+        var ops = lrm.Ops.ToList();
+        var interval = r.IntervalMs.ToString(CultureInfo.InvariantCulture);
+        var key = $"{r.Resource}_{r.Operation}_{interval}";
+        var failed = r.OpStatus != 0 || r.Rc != r.TargetRc;
+        var now = r.AtUnixSeconds.ToString(CultureInfo.InvariantCulture);
+        List<KeyValuePair<string, string>> Attrs(string id) =>
+        [
+            new("operation_key", key), new("operation", r.Operation), new("crm-debug-origin", "vigil"),
+            new("transition-key", $"0:0:{r.TargetRc}:vigil-{r.Term}"),
+            new("transition-magic", $"{r.OpStatus}:{r.Rc};0:0:{r.TargetRc}:vigil-{r.Term}"),
+            new("exit-reason", r.ExitReason ?? ""), new("on_node", r.Node),
+            new("call-id", r.CallId.ToString(CultureInfo.InvariantCulture)), new("rc-code", r.Rc.ToString(CultureInfo.InvariantCulture)),
+            new("op-status", r.OpStatus.ToString(CultureInfo.InvariantCulture)), new("interval", interval),
+            new("last-rc-change", now), new("last-run", now), new("exec-time", r.ExecMs.ToString(CultureInfo.InvariantCulture)), new("queue-time", "0"),
+        ];
+        void Put(string id)
+        {
+            var op = new LrmOp(id) { Attributes = Attrs(id) };
+            var i = ops.FindIndex(o => o.Id == id);
+            if (i >= 0) ops[i] = op; else ops.Add(op);
+        }
+        if (r.IntervalMs > 0)
+        {
+            if (r.Operation == "cancel") ops.RemoveAll(o => o.Id == $"{r.Resource}_monitor_{interval}");
+            else Put($"{r.Resource}_{r.Operation}_{interval}");
+        }
+        else Put($"{r.Resource}_last_0");
+        if (failed && r.Operation != "cancel") Put($"{r.Resource}_last_failure_0");
+        resources = [.. resources];
+        var updated = lrm with { Ops = ops };
+        if (ri >= 0) resources[ri] = updated; else resources.Add(updated);
+        n = n with { Resources = resources, HasLrm = true, LrmId = n.LrmId ?? r.Node };
+        // Fail counts as Pacemaker keeps them: fail-count-<rsc>#<op>_<interval> and last-failure-…
+        if (failed && r.Operation is not ("cancel" or "notify") && !(r.Operation == "monitor" && r.IntervalMs == 0))
+        {
+            var name = $"{r.Resource}#{r.Operation}_{interval}";
+            var current = n.TransientAttributes.Get($"fail-count-{name}");
+            var count = Score.TryParse(current, out var s) ? s + new Score(1) : new Score(1);
+            // A failed start is fatal by default (start-failure-is-fatal): the count goes to INFINITY.
+            if (r.Operation == "start" && !Truth.IsFalse(Configuration.Property("start-failure-is-fatal"))) count = Score.Infinity;
+            var sets = SetPair(n.TransientAttributes, $"status-{r.Node}", $"fail-count-{name}", count.ToString());
+            sets = SetPair(sets, $"status-{r.Node}", $"last-failure-{name}", now);
+            n = n with { TransientId = n.TransientId ?? r.Node, TransientAttributes = sets };
+        }
+        return WithNode(n);
+    }
+
+    private ClusterState Cleanup(CleanupCommand c)
+    {
+        var nodes = Nodes.ToList();
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            var n = nodes[i];
+            if (c.Node is not null && n.Id != c.Node) continue;
+            bool Matches(string rsc) => c.Resource is null || rsc == c.Resource || rsc.StartsWith(c.Resource + ":", StringComparison.Ordinal);
+            var sets = n.TransientAttributes.Select(s => s with
+            {
+                Pairs = s.Pairs.Where(p => !((p.Name.StartsWith("fail-count-", StringComparison.Ordinal) || p.Name.StartsWith("last-failure-", StringComparison.Ordinal))
+                    && Matches(p.Name[(p.Name.IndexOf('-', p.Name.IndexOf('-') + 1) + 1)..].Split('#')[0]))).ToList(),
+            }).ToList();
+            var resources = n.Resources.Select(r => Matches(r.Id) ? r with { Ops = r.Ops.Where(o => !o.Id.EndsWith("_last_failure_0", StringComparison.Ordinal)).ToList() } : r).ToList();
+            nodes[i] = n with { TransientAttributes = sets, Resources = resources };
+        }
+        return this with { Cib = Cib with { Status = (Cib.Status ?? new ClusterStatus()) with { Nodes = nodes } } };
+    }
+
+    // ----- persistence ----------------------------------------------------------------------------
+
+    /// <summary>The snapshot format: the CIB as XML, with the version in a comment-free header attribute.</summary>
+    public string ToSnapshot()
+    {
+        var header = Cib.Header.Where(kv => kv.Key != "vigil-version").Append(new("vigil-version", Version.ToString(CultureInfo.InvariantCulture))).ToList();
+        return CibXmlWriter.Write(Cib with { Header = header });
+    }
+
+    public static ClusterState FromSnapshot(string xml)
+    {
+        var parsed = CibXmlReader.Read(xml, "snapshot");
+        if (parsed.Value is null)
+            throw new InvalidDataException("the cluster state snapshot is not readable: " + string.Join("; ", parsed.Diagnostics.Where(d => d.Severity == Severity.Error)));
+        var version = long.TryParse(parsed.Value.HeaderValue("vigil-version"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+        var cib = parsed.Value with { Header = parsed.Value.Header.Where(kv => kv.Key != "vigil-version").ToList(), Status = parsed.Value.Status ?? new ClusterStatus() };
+        return new ClusterState { Cib = cib, Version = version };
+    }
+}
