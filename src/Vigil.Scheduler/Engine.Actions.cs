@@ -1,0 +1,348 @@
+using Vigil.Core;
+
+namespace Vigil.Scheduler;
+
+[Flags]
+internal enum EdgeFlags
+{
+    None = 0,
+    /// <summary>If the first action is required, so is the second.</summary>
+    ImpliesThen = 1,
+    /// <summary>If the second action is required, so is the first.</summary>
+    ImpliesFirst = 2,
+    /// <summary>The second action cannot run unless the first can.</summary>
+    RunnableLeft = 4,
+    /// <summary>stop → start of one resource: a required or unrunnable start makes the stop required.</summary>
+    Restart = 8,
+    /// <summary>The second (a clone's "running") can run when any of its inputs can.</summary>
+    OneOrMore = 16,
+}
+
+/// <summary>An action while the graph is being built.</summary>
+internal sealed class Act(int id, string task, Rsc? rsc, NodeInfo? node)
+{
+    public int Id { get; } = id;
+    public string Task { get; } = task;
+    public Rsc? Rsc { get; } = rsc;
+    public NodeInfo? Node { get; } = node;
+    public bool Optional { get; set; }
+    public bool Runnable { get; set; } = true;
+    public bool Pseudo { get; set; }
+    public long IntervalMs { get; set; }
+    public string? Detail { get; set; }
+    public List<(Act First, EdgeFlags Flags)> Inputs { get; } = [];
+    public List<(Act Then, EdgeFlags Flags)> Outputs { get; } = [];
+    public override string ToString() => $"{Rsc?.Id}_{Task}_{Node?.Uname}{(Optional ? " (optional)" : "")}{(Runnable ? "" : " (unrunnable)")}";
+}
+
+/// <summary>Creating actions and orderings, then settling which are required and runnable.</summary>
+internal sealed partial class Engine
+{
+    private readonly List<Act> _acts = [];
+    private readonly Dictionary<(Rsc, string), List<Act>> _actsByRsc = [];
+    private readonly Dictionary<NodeInfo, Act> _fencing = [];
+
+    private Act NewAct(string task, Rsc? rsc, NodeInfo? node, bool optional, bool pseudo = false)
+    {
+        var a = new Act(_acts.Count, task, rsc, node) { Optional = optional, Pseudo = pseudo };
+        _acts.Add(a);
+        if (rsc is not null)
+        {
+            if (!_actsByRsc.TryGetValue((rsc, task), out var list)) _actsByRsc[(rsc, task)] = list = [];
+            list.Add(a);
+        }
+        return a;
+    }
+
+    private List<Act> ActsOf(Rsc rsc, string task) => _actsByRsc.TryGetValue((rsc, task), out var l) ? l : [];
+
+    private static void Order(Act first, Act then, EdgeFlags flags)
+    {
+        if (first == then) return;
+        first.Outputs.Add((then, flags));
+        then.Inputs.Add((first, flags));
+    }
+
+    private void CreateActions()
+    {
+        // Fencing of unclean nodes.
+        var stonithAction = _config.Property("stonith-action") ?? "reboot";
+        if (stonithAction == "poweroff") stonithAction = "off";
+        var haveManaged = _primitives.Any(p => p.Managed);
+        foreach (var node in _nodes)
+        {
+            if (node.Unclean && !node.Unseen && haveManaged && CanFence(node))
+            {
+                var f = NewAct("stonith", null, node, optional: false);
+                f.Detail = stonithAction;
+                node.Fenced = true;
+                _fencing[node] = f;
+            }
+        }
+        foreach (var r in _primitives) CreatePrimitiveActions(r);
+        foreach (var r in _rscById.Values.Where(r => r.Kind != RscKind.Primitive).OrderBy(r => r.Id, StringComparer.Ordinal))
+            CreateCollectiveActions(r);
+        foreach (var o in _orders) ApplyOrder(o);
+        // Shutdown of nodes that asked for it, after everything on them stopped.
+        foreach (var node in _nodes)
+        {
+            if (!node.Shutdown || !node.Online || node.Unclean) continue;
+            var sd = NewAct("do_shutdown", null, node, optional: false);
+            foreach (var r in _primitives)
+                foreach (var s in ActsOf(r, "stop"))
+                    if (s.Node == node) Order(s, sd, EdgeFlags.RunnableLeft);
+        }
+        Settle();
+    }
+
+    private bool IsFenced(NodeInfo n) => _fencing.ContainsKey(n);
+
+    private void CreatePrimitiveActions(Rsc r)
+    {
+        var next = r.AllocatedTo;
+        var nextRole = next is null ? Role.Stopped : (r.NextRole is Role.Unknown or Role.Stopped ? Role.Started : r.NextRole);
+        if (next is not null && r.CloneParent is { Promotable: true } && nextRole == Role.Started) nextRole = Role.Unpromoted;
+        r.NextRole = nextRole;
+        if (!r.Managed)
+        {
+            return;
+        }
+        var multiple = r.RunningOn.Count > 1;
+        Act? start = null;
+        var stops = new List<Act>();
+        foreach (var cur in r.RunningOn)
+        {
+            var needStop = next is null || cur != next || multiple || r.RecoverOn.Contains(cur.Index) || r.StopFailedOn.Contains(cur.Index);
+            var curRole = r.RoleOn.TryGetValue(cur.Index, out var cr) ? cr : r.Role;
+            if (curRole == Role.Promoted && (needStop || nextRole != Role.Promoted))
+            {
+                var demote = NewAct("demote", r, cur, optional: false);
+                if (IsFenced(cur)) { demote.Pseudo = true; Order(_fencing[cur], demote, EdgeFlags.ImpliesThen); }
+                else if (!cur.Online) demote.Runnable = false;
+            }
+            var stop = NewAct("stop", r, cur, optional: !needStop);
+            if (IsFenced(cur)) { stop.Pseudo = true; Order(_fencing[cur], stop, EdgeFlags.RunnableLeft); }
+            else if (!cur.Online || cur.Unclean) stop.Runnable = false;
+            stops.Add(stop);
+            foreach (var d in ActsOf(r, "demote")) if (d.Node == cur) Order(d, stop, EdgeFlags.ImpliesFirst);
+        }
+        if (next is not null)
+        {
+            var running = r.RunningOn.Contains(next) && !multiple && !r.RecoverOn.Contains(next.Index);
+            start = NewAct("start", r, next, optional: running);
+            if (!Available(next)) start.Runnable = false;
+            if (!_haveQuorum && _noQuorumPolicy == "freeze" && !r.RunningOn.Contains(next)) start.Runnable = false;
+            foreach (var s in stops)
+            {
+                var flags = EdgeFlags.ImpliesThen;
+                if (s.Node == next) flags |= EdgeFlags.Restart;
+                if (s.Node != next || multiple) flags |= EdgeFlags.RunnableLeft;
+                Order(s, start, flags);
+            }
+            if (!r.RunningOn.Contains(next) && r.RunningOn.Count == 0)
+            {
+                // A resource that needs fencing to be safe waits for fencing of nodes where it might run.
+                foreach (var (n, f) in _fencing)
+                    if (r.KnownOn.Contains(n.Index) || true) Order(f, start, EdgeFlags.None);
+            }
+            var curRoleNext = r.RoleOn.TryGetValue(next.Index, out var rn) ? rn : Role.Stopped;
+            if (nextRole == Role.Promoted && (curRoleNext != Role.Promoted || !running))
+            {
+                var promote = NewAct("promote", r, next, optional: false);
+                Order(start, promote, EdgeFlags.RunnableLeft | EdgeFlags.ImpliesThen);
+                foreach (var d in ActsOf(r, "demote")) Order(d, promote, EdgeFlags.None);
+            }
+            else if (nextRole == Role.Promoted && running)
+            {
+                var promote = NewAct("promote", r, next, optional: true);
+                Order(start, promote, EdgeFlags.RunnableLeft | EdgeFlags.ImpliesThen);
+            }
+        }
+    }
+
+    /// <summary>Pseudo actions of groups and clones, which orderings on them attach to.</summary>
+    private void CreateCollectiveActions(Rsc r)
+    {
+        var start = NewAct("start", r, null, optional: true, pseudo: true);
+        var running = NewAct("running", r, null, optional: true, pseudo: true);
+        var stop = NewAct("stop", r, null, optional: true, pseudo: true);
+        var stopped = NewAct("stopped", r, null, optional: true, pseudo: true);
+        var isClone = r.Kind == RscKind.Clone;
+        Order(start, running, EdgeFlags.None);
+        Order(stop, stopped, EdgeFlags.None);
+        Order(stopped, start, EdgeFlags.None);
+        foreach (var child in r.Children)
+        {
+            foreach (var cs in StartsOf(child))
+            {
+                Order(start, cs, EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft);
+                Order(cs, running, EdgeFlags.ImpliesThen | (isClone ? EdgeFlags.OneOrMore : EdgeFlags.RunnableLeft));
+            }
+            foreach (var cs in StopsOf(child))
+            {
+                Order(stop, cs, EdgeFlags.ImpliesThen);
+                Order(cs, stopped, EdgeFlags.ImpliesThen);
+            }
+        }
+        if (isClone)
+        {
+            running.Runnable = r.Children.Any(c => c.Primitives().Any(p => p.RunningOn.Count > 0 && p.AllocatedTo is not null));
+            if (r.Promotable)
+            {
+                var promote = NewAct("promote", r, null, optional: true, pseudo: true);
+                var promoted = NewAct("promoted", r, null, optional: true, pseudo: true);
+                var demote = NewAct("demote", r, null, optional: true, pseudo: true);
+                var demoted = NewAct("demoted", r, null, optional: true, pseudo: true);
+                Order(running, promote, EdgeFlags.RunnableLeft);
+                Order(promote, promoted, EdgeFlags.None);
+                Order(demote, demoted, EdgeFlags.None);
+                Order(demoted, stop, EdgeFlags.None);
+                foreach (var p in r.Primitives())
+                {
+                    foreach (var a in ActsOf(p, "promote")) { Order(promote, a, EdgeFlags.RunnableLeft); Order(a, promoted, EdgeFlags.ImpliesThen); }
+                    foreach (var a in ActsOf(p, "demote")) { Order(demote, a, EdgeFlags.None); Order(a, demoted, EdgeFlags.ImpliesThen); }
+                }
+            }
+            if (r.Ordered)
+                for (var i = 1; i < r.Children.Count; i++)
+                    foreach (var a in StartsOf(r.Children[i - 1]))
+                        foreach (var b in StartsOf(r.Children[i])) Order(a, b, EdgeFlags.None);
+        }
+        else if (r.Ordered)
+        {
+            for (var i = 1; i < r.Children.Count; i++)
+            {
+                foreach (var a in StartsOf(r.Children[i - 1]))
+                    foreach (var b in StartsOf(r.Children[i]))
+                        Order(a, b, EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft);
+                foreach (var a in StopsOf(r.Children[i]))
+                    foreach (var b in StopsOf(r.Children[i - 1]))
+                        Order(a, b, EdgeFlags.ImpliesFirst);
+            }
+        }
+    }
+
+    /// <summary>The action that completes "start" of a resource (its own start, or a collective's running).</summary>
+    private List<Act> StartsOf(Rsc r) => r.Kind == RscKind.Primitive ? ActsOf(r, "start") : ActsOf(r, "running");
+    private List<Act> StopsOf(Rsc r) => r.Kind == RscKind.Primitive ? ActsOf(r, "stop") : ActsOf(r, "stopped");
+
+    private List<Act> FirstSide(Rsc r, string action)
+    {
+        if (r.Kind == RscKind.Primitive) return ActsOf(r, action);
+        return action switch
+        {
+            "start" => ActsOf(r, "running"),
+            "stop" => ActsOf(r, "stopped"),
+            "promote" => ActsOf(r, "promoted"),
+            "demote" => ActsOf(r, "demoted"),
+            _ => ActsOf(r, action),
+        };
+    }
+
+    private List<Act> ThenSide(Rsc r, string action) => ActsOf(r, action);
+
+    private static string Invert(string action) => action switch
+    {
+        "start" => "stop",
+        "stop" => "start",
+        "promote" => "demote",
+        "demote" => "promote",
+        "promoted" => "demoted",
+        "demoted" => "promoted",
+        "running" => "stopped",
+        "stopped" => "running",
+        _ => action,
+    };
+
+    private void ApplyOrder(OrderSpec o)
+    {
+        if (o.Kind == OrderKind.Serialize) return;
+        // Orderings between fencing devices and other resources are ignored (cl#5056).
+        if (o.First.Primitives().Any(p => p.IsFencing) != o.Then.Primitives().Any(p => p.IsFencing)) return;
+        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore);
+        if (o.Symmetrical)
+            AddOrder(o.Then, Invert(o.ThenAction), o.First, Invert(o.FirstAction), o.Kind, invert: true, false);
+    }
+
+    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore)
+    {
+        var flags = EdgeFlags.None;
+        if (kind == OrderKind.Mandatory)
+        {
+            if (invert) flags |= EdgeFlags.ImpliesFirst;
+            else
+            {
+                flags |= EdgeFlags.ImpliesThen;
+                if (firstAction is "start" or "promote") flags |= EdgeFlags.RunnableLeft;
+            }
+        }
+        if (oneOrMore) flags = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
+        // Interleaved clones order instance by instance on the same node.
+        if (first.Kind == RscKind.Clone && then.Kind == RscKind.Clone && then.Interleave)
+        {
+            foreach (var ti in then.Children)
+            {
+                var node = PlacedNode(ti) ?? FirstCurrent(ti);
+                var fi = first.Children.FirstOrDefault(c => node is not null && (PlacedNode(c) == node || PlacedNode(c) is null && FirstCurrent(c) == node));
+                if (fi is null) continue;
+                foreach (var a in FirstSide(fi, firstAction))
+                    foreach (var b in ThenSide(ti, thenAction)) Order(a, b, flags);
+            }
+            return;
+        }
+        foreach (var a in FirstSide(first, firstAction))
+            foreach (var b in ThenSide(then, thenAction))
+                Order(a, b, flags);
+    }
+
+    /// <summary>Propagates "required" and "runnable" along the edges until nothing changes.</summary>
+    private void Settle()
+    {
+        var queue = new Queue<Act>(_acts);
+        var queued = new HashSet<Act>(_acts);
+        void Touch(Act a) { if (queued.Add(a)) queue.Enqueue(a); }
+        while (queue.Count > 0)
+        {
+            var a = queue.Dequeue();
+            queued.Remove(a);
+            var before = (a.Optional, a.Runnable);
+            // inputs that decide a's runnability
+            var anyOneOrMore = false;
+            var oneOrMoreRunnable = false;
+            foreach (var (f, flags) in a.Inputs)
+            {
+                if ((flags & EdgeFlags.OneOrMore) != 0)
+                {
+                    anyOneOrMore = true;
+                    if (f.Runnable) oneOrMoreRunnable = true;
+                }
+                if ((flags & EdgeFlags.RunnableLeft) != 0 && !f.Runnable && a.Runnable)
+                {
+                    a.Runnable = false;
+                }
+                if ((flags & EdgeFlags.ImpliesThen) != 0 && !f.Optional && a.Optional && f.Runnable)
+                {
+                    a.Optional = false;
+                }
+            }
+            if (anyOneOrMore && !oneOrMoreRunnable && a.Runnable && a.Task == "running" && !CloneKeepsRunning(a.Rsc)) a.Runnable = false;
+            foreach (var (t, flags) in a.Outputs)
+            {
+                if ((flags & EdgeFlags.ImpliesFirst) != 0 && !t.Optional && a.Optional)
+                {
+                    a.Optional = false;
+                }
+                if ((flags & EdgeFlags.Restart) != 0 && a.Optional && a.Runnable && (!t.Optional || !t.Runnable) && a.Rsc is { Managed: true })
+                {
+                    a.Optional = false;
+                }
+            }
+            if (before == (a.Optional, a.Runnable)) continue;
+            foreach (var (t, _) in a.Outputs) Touch(t);
+            foreach (var (f, _) in a.Inputs) Touch(f);
+        }
+    }
+
+    private static bool CloneKeepsRunning(Rsc? clone) =>
+        clone is not null && clone.Children.Any(c => c.Primitives().Any(p => p.RunningOn.Count > 0 && p.AllocatedTo is not null && p.RunningOn.Contains(p.AllocatedTo)));
+}
