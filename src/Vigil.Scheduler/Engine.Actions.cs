@@ -105,6 +105,10 @@ internal sealed partial class Engine
         r.NextRole = nextRole;
         if (!r.Managed)
         {
+            // Unmanaged: nothing is done to it, but orderings may still refer to its start.
+            var cur = r.RunningOn.Count > 0 ? r.RunningOn[0] : null;
+            var s0 = NewAct("start", r, cur, optional: true);
+            s0.Runnable = cur is not null;
             return;
         }
         var multiple = r.RunningOn.Count > 1;
@@ -125,6 +129,12 @@ internal sealed partial class Engine
             else if (!cur.Online || cur.Unclean) stop.Runnable = false;
             stops.Add(stop);
             foreach (var d in ActsOf(r, "demote")) if (d.Node == cur) Order(d, stop, EdgeFlags.ImpliesFirst);
+        }
+        if (next is null)
+        {
+            var none = NewAct("start", r, null, optional: true);
+            none.Runnable = false;
+            foreach (var s in stops) Order(s, none, EdgeFlags.None);
         }
         if (next is not null)
         {

@@ -11,9 +11,6 @@ internal sealed partial class Engine
         foreach (var node in _nodes)
             if (_fencing.ContainsKey(node))
                 summary.Add(new SummaryItem($"Fence ({_fencing[node].Detail})", "node", node.Uname, null));
-        foreach (var node in _nodes)
-            if (node.Shutdown && node.Online && !node.Unclean)
-                summary.Add(new SummaryItem("shutdown", "node", node.Uname, null));
         var placements = new List<Placement>();
         foreach (var top in _top)
         {
@@ -24,11 +21,11 @@ internal sealed partial class Engine
             }
         }
         var nodes = _nodes.Select(n => new NodeOutcome(n.Uname,
-            Online: n.Online && !n.Fenced && !(n.Shutdown && n.Online && !n.Unclean && ShutdownRuns(n)),
+            Online: n.Online && !n.Fenced,
             Standby: n.Standby && !n.Pending,
             Maintenance: n.Maintenance,
             Unclean: n.Unclean && !n.Fenced,
-            Shutdown: n.Shutdown && !n.Fenced && !(n.Online && ShutdownRuns(n)),
+            Shutdown: n.Shutdown && !n.Fenced,
             Pending: n.Pending)).ToList();
 
         var graph = new List<GraphAction>();

@@ -82,6 +82,7 @@ internal sealed partial class Engine
                 rsc.Ordered = Truth.IsTrue(rsc.MetaValue("ordered"));
                 rsc.Notify = Truth.IsTrue(rsc.MetaValue("notify"));
                 rsc.GloballyUnique = Truth.IsTrue(rsc.MetaValue("globally-unique"));
+                foreach (var t in c.Child.SelfAndDescendants()) _cloneOfTemplate[t.Id] = rsc;
                 for (var i = 0; i < rsc.CloneMax; i++)
                     AddCloneInstance(rsc, i, orphan: false);
                 break;
@@ -220,7 +221,7 @@ internal sealed partial class Engine
         if (rsc is not null && rsc.IsCloneInstance is false && rsc.Parent?.Parent is not { Kind: RscKind.Clone } && rsc.CloneParent is not null)
             rsc = null;
         var def = FindRsc(baseId);
-        var clone = def?.CloneParent ?? rsc?.CloneParent;
+        var clone = def?.CloneParent ?? rsc?.CloneParent ?? (_cloneOfTemplate.TryGetValue(baseId, out var tc) ? tc : null);
         if (clone is null && rsc is null && def is { Kind: RscKind.Primitive, CloneParent: null }) rsc = def;
         if (clone is not null)
         {
@@ -247,6 +248,8 @@ internal sealed partial class Engine
     }
 
     private readonly Dictionary<(Rsc, int), Rsc> _anonGroupInstance = [];
+    /// <summary>The clone that holds each primitive or group id written inside a clone's template.</summary>
+    private readonly Dictionary<string, Rsc> _cloneOfTemplate = new(StringComparer.Ordinal);
     private readonly HashSet<(string, int)> _anonKnown = [];
 
     private void MarkKnown(Rsc clone, string baseId, NodeInfo node) => _anonKnown.Add((baseId, node.Index));
