@@ -56,6 +56,9 @@ public static class Duration
                 ('H', true) => 3600,
                 ('M', true) => 60,
                 ('S', true) => 1,
+                // Pacemaker also takes hours and seconds without the T ("P10S" in its own regression inputs).
+                ('H', false) => 3600,
+                ('S', false) => 1,
                 _ => -1,
             };
             if (factor < 0) return false;
