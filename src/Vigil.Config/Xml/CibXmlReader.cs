@@ -480,7 +480,7 @@ public sealed class CibXmlReader
                 if (osets.Count == 0 && (ord.First is null || ord.Then is null))
                     Error("VX033", $"order '{id}' needs first and then (or resource sets)", e, "add first=\"A\" then=\"B\": B starts after A");
                 if (ord.Kind is not null && ord.Kind is not ("Mandatory" or "Optional" or "Serialize"))
-                    Error("VX034", $"order '{id}' has kind '{ord.Kind}'", e, "use kind=\"Mandatory\", \"Optional\" or \"Serialize\"");
+                    Warning("VX034", $"order '{id}' has kind '{ord.Kind}', treated as Mandatory (as Pacemaker does)", e, "use kind=\"Mandatory\", \"Optional\" or \"Serialize\"");
                 return ord;
             case "rsc_ticket":
                 Warning("VX103", $"ticket constraint '{id}' is kept as written but Vigil does not enforce tickets", e, "remove it if the ticket is not used");
