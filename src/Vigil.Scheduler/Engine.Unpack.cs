@@ -136,12 +136,14 @@ internal sealed partial class Engine
     {
         var states = _cib.Status?.Nodes ?? [];
         var stateByNode = new Dictionary<NodeInfo, NodeState>();
+        var statusOrder = new Dictionary<NodeInfo, int>();
         foreach (var ns in states)
         {
             var node = (ns.Uname is not null && _nodeByName.TryGetValue(ns.Uname, out var n1) ? n1 : null)
                        ?? _nodes.FirstOrDefault(n => n.Id == ns.Id);
             if (node is null || stateByNode.ContainsKey(node)) continue;
             stateByNode[node] = ns;
+            statusOrder[node] = statusOrder.Count;
             foreach (var kv in Flatten(ns.TransientAttributes)) node.Attributes[kv.Key] = kv.Value;
         }
         foreach (var node in _nodes)
@@ -150,12 +152,10 @@ internal sealed partial class Engine
             node.Maintenance = Truth.IsTrue(node.Attribute("maintenance"));
             if (stateByNode.TryGetValue(node, out var ns)) DetermineOnline(node, ns);
         }
-        // Resource history: nodes in configuration order, resources in history order.
-        foreach (var node in _nodes)
-        {
-            if (!stateByNode.TryGetValue(node, out var ns)) continue;
+        // Resource history: online nodes first, then the others, each in status order.
+        var ordered = stateByNode.OrderBy(kv => kv.Key.Online ? 0 : 1).ThenBy(kv => statusOrder[kv.Key]).ToList();
+        foreach (var (node, ns) in ordered)
             foreach (var lrm in ns.Resources) UnpackLrmResource(node, lrm);
-        }
         foreach (var rsc in _primitives.ToList())
         {
             if (rsc.RunningOn.Count > 1) rsc.Role = rsc.RoleOn.Values.Max();
@@ -226,22 +226,11 @@ internal sealed partial class Engine
         if (clone is not null)
         {
             if (!clone.GloballyUnique)
-            {
-                // Anonymous clone: the instance number in the history means nothing; pick an instance.
-                if (!result.Active) { MarkKnown(clone, baseId, node); return; }
-                rsc = PickAnonymousInstance(clone, baseId, node, id);
-            }
+                rsc = FindAnonymousInstance(clone, baseId, node);
             else if (rsc is null || rsc.CloneParent != clone)
-            {
-                if (!result.Active) return;
                 rsc = OrphanCloneInstance(clone, id, baseId);
-            }
         }
-        if (rsc is null)
-        {
-            if (!result.Active) return;
-            rsc = OrphanPrimitive(lrm);
-        }
+        rsc ??= OrphanPrimitive(lrm);
         if (rsc is null) return;
         rsc.KnownOn.Add(node.Index);
         Apply(rsc, node, result);
@@ -252,34 +241,39 @@ internal sealed partial class Engine
     private readonly Dictionary<string, Rsc> _cloneOfTemplate = new(StringComparer.Ordinal);
     private readonly HashSet<(string, int)> _anonKnown = [];
 
-    private void MarkKnown(Rsc clone, string baseId, NodeInfo node) => _anonKnown.Add((baseId, node.Index));
-
-    private Rsc? PickAnonymousInstance(Rsc clone, string baseId, NodeInfo node, string lrmId)
+    /// <summary>
+    /// Which instance of an anonymous clone a history entry belongs to (instance numbers in the
+    /// history mean nothing): the instance already active on this node, else the first instance
+    /// active nowhere; a second active history on one node becomes an orphan instance.
+    /// </summary>
+    private Rsc? FindAnonymousInstance(Rsc clone, string baseId, NodeInfo node)
     {
-        bool Free(Rsc inst) => SelfAndDescendants(inst).All(x => x.RunningOn.Count == 0) &&
-                               !_anonGroupInstance.ContainsValue(inst);
-        Rsc? instance = null;
-        if (_anonGroupInstance.TryGetValue((clone, node.Index), out var held))
+        Rsc? found = null, inactive = null;
+        var skipInactive = false;
+        foreach (var inst in clone.Children.ToList())
         {
-            // a group instance already holds members on this node; use it unless this member is taken
-            var member = SelfAndDescendants(held).FirstOrDefault(x => x.Prim?.Id == baseId);
-            if (member is not null && member.RunningOn.Count == 0) instance = held;
+            var locations = ActiveNodes(inst);
+            if (locations.Count > 0)
+            {
+                if (locations[0] != node) continue;
+                var member = Member(inst, baseId);
+                if (member is null) continue;
+                if (member.RunningOn.Count > 0) { skipInactive = true; found = null; }
+                else found = member;
+            }
+            else if (!skipInactive && inactive is null && !inst.Primitives().Any(p => p.Blocked))
+            {
+                inactive = Member(inst, baseId);
+            }
         }
-        if (instance is null)
-        {
-            var byNo = clone.Children.FirstOrDefault(c => c.Id == lrmId || SelfAndDescendants(c).Any(x => x.Id == lrmId));
-            if (byNo is not null && Free(byNo)) instance = byNo;
-        }
-        instance ??= clone.Children.FirstOrDefault(c => !c.Orphan && Free(c));
-        if (instance is null)
-        {
-            instance = AddCloneInstance(clone, clone.Children.Count, orphan: true);
-            if (instance is null) return null;
-            foreach (var x in SelfAndDescendants(instance)) ApplyLocationsLate(x);
-        }
-        if (instance.Kind == RscKind.Group) _anonGroupInstance[(clone, node.Index)] = instance;
-        return SelfAndDescendants(instance).FirstOrDefault(x => x.Kind == RscKind.Primitive && x.Prim!.Id == baseId);
+        if (found is null && !skipInactive && inactive is not null) found = inactive;
+        if (found is not null) return found;
+        var orphan = AddCloneInstance(clone, clone.Children.Count, orphan: true);
+        return orphan is null ? null : Member(orphan, baseId);
     }
+
+    private static Rsc? Member(Rsc inst, string baseId) =>
+        SelfAndDescendants(inst).FirstOrDefault(x => x.Kind == RscKind.Primitive && x.Prim!.Id == baseId);
 
     private Rsc? OrphanCloneInstance(Rsc clone, string id, string baseId)
     {
@@ -288,7 +282,7 @@ internal sealed partial class Engine
         if (FindRsc(id) is { } existing) return existing;
         var inst = BuildResource(((Clone)clone.Config).Child, clone, no);
         if (inst is null) return null;
-        foreach (var x in SelfAndDescendants(inst)) { x.Unique = true; x.Orphan = true; ApplyLocationsLate(x); }
+        foreach (var x in SelfAndDescendants(inst)) { x.Unique = true; x.Orphan = true; }
         clone.Children.Add(inst);
         return SelfAndDescendants(inst).FirstOrDefault(x => x.Kind == RscKind.Primitive && x.Prim!.Id == baseId);
     }
@@ -308,5 +302,4 @@ internal sealed partial class Engine
         return rsc;
     }
 
-    private void ApplyLocationsLate(Rsc r) { }
 }
