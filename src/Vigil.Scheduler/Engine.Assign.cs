@@ -132,6 +132,7 @@ internal sealed partial class Engine
 
     private int CompareNodes(NodeInfo a, NodeInfo b, int[] weights, NodeInfo? active)
     {
+        if (a == b) return 0;
         var wa = Available(a) ? weights[a.Index] : -Inf;
         var wb = Available(b) ? weights[b.Index] : -Inf;
         if (wa != wb) return wb.CompareTo(wa);

@@ -173,8 +173,8 @@ internal sealed partial class Engine
         }
         if (final.Count == 0)
         {
-            // An orphan stopped now has its history deleted; one that was already inactive still shows.
-            if (r.Orphan && r.CloneParent is null && r.RunningOn.Count > 0) return;
+            // Orphaned primitives are not shown once stopped; orphaned clone instances are.
+            if (r.Orphan && r.CloneParent is null) return;
             placements.Add(new Placement(r.Id, Role.Stopped, null) { Anonymous = anonymous, Orphaned = r.Orphan, Unmanaged = flagsUnmanaged && !r.Orphan });
             return;
         }

@@ -152,8 +152,8 @@ internal sealed partial class Engine
             node.Maintenance = Truth.IsTrue(node.Attribute("maintenance"));
             if (stateByNode.TryGetValue(node, out var ns)) DetermineOnline(node, ns);
         }
-        // Resource history: online nodes first, then the others, each in status order.
-        var ordered = stateByNode.OrderBy(kv => kv.Key.Online ? 0 : 1).ThenBy(kv => statusOrder[kv.Key]).ToList();
+        // Resource history: online nodes first, then the others, each in configuration order.
+        var ordered = stateByNode.OrderBy(kv => kv.Key.Online ? 0 : 1).ThenBy(kv => kv.Key.Index).ToList();
         foreach (var (node, ns) in ordered)
             foreach (var lrm in ns.Resources) UnpackLrmResource(node, lrm);
         foreach (var rsc in _primitives.ToList())
