@@ -14,8 +14,10 @@ internal enum EdgeFlags
     RunnableLeft = 4,
     /// <summary>stop → start of one resource: a required or unrunnable start makes the stop required.</summary>
     Restart = 8,
-    /// <summary>The second (a clone's "running") can run when any of its inputs can.</summary>
+    /// <summary>The second can run when enough (<see cref="Act.MinRunnable"/>, default one) of such inputs can.</summary>
     OneOrMore = 16,
+    /// <summary>Non-symmetrical mandatory order: the second cannot run unless the first can, if its resource is inactive.</summary>
+    Asymmetrical = 32,
 }
 
 /// <summary>An action while the graph is being built.</summary>
@@ -29,6 +31,8 @@ internal sealed class Act(int id, string task, Rsc? rsc, NodeInfo? node)
     public bool Runnable { get; set; } = true;
     public bool Pseudo { get; set; }
     public long IntervalMs { get; set; }
+    /// <summary>How many <see cref="EdgeFlags.OneOrMore"/> inputs must be runnable (clone-min).</summary>
+    public int MinRunnable { get; set; } = 1;
     public string? Detail { get; set; }
     public List<(Act First, EdgeFlags Flags)> Inputs { get; } = [];
     public List<(Act Then, EdgeFlags Flags)> Outputs { get; } = [];
@@ -71,7 +75,7 @@ internal sealed partial class Engine
         var haveManaged = _primitives.Any(p => p.Managed);
         foreach (var node in _nodes)
         {
-            if (node.Unclean && !node.Unseen && haveManaged && CanFence(node))
+            if (node.Unclean && haveManaged && CanFence(node))
             {
                 var f = NewAct("stonith", null, node, optional: false);
                 f.Detail = stonithAction;
@@ -141,7 +145,12 @@ internal sealed partial class Engine
             var running = r.RunningOn.Contains(next) && !multiple && !r.RecoverOn.Contains(next.Index);
             start = NewAct("start", r, next, optional: running);
             if (!Available(next)) start.Runnable = false;
-            if (!_haveQuorum && _noQuorumPolicy == "freeze" && !r.RunningOn.Contains(next)) start.Runnable = false;
+            if (!_haveQuorum)
+            {
+                // Without quorum: "stop" (and "suicide") start nothing, "freeze" starts only what is already active.
+                if (_noQuorumPolicy == "suicide" || _noQuorumPolicy == "stop" && !r.IsFencing) start.Runnable = false;
+                else if (_noQuorumPolicy == "freeze" && r.RunningOn.Count == 0) start.Runnable = false;
+            }
             foreach (var s in stops)
             {
                 var flags = EdgeFlags.ImpliesThen;
@@ -269,15 +278,19 @@ internal sealed partial class Engine
         if (o.Kind == OrderKind.Serialize) return;
         // Orderings between fencing devices and other resources are ignored (cl#5056).
         if (o.First.Primitives().Any(p => p.IsFencing) != o.Then.Primitives().Any(p => p.IsFencing)) return;
-        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore);
+        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore, o.Symmetrical);
         if (o.Symmetrical)
             AddOrder(o.Then, Invert(o.ThenAction), o.First, Invert(o.FirstAction), o.Kind, invert: true, false);
     }
 
-    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore)
+    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore, bool symmetrical = true)
     {
         var flags = EdgeFlags.None;
-        if (kind == OrderKind.Mandatory)
+        if (kind == OrderKind.Mandatory && !symmetrical)
+        {
+            flags |= EdgeFlags.Asymmetrical;
+        }
+        else if (kind == OrderKind.Mandatory)
         {
             if (invert) flags |= EdgeFlags.ImpliesFirst;
             else
@@ -287,6 +300,19 @@ internal sealed partial class Engine
             }
         }
         if (oneOrMore) flags = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
+        var cloneMin = first.Kind == RscKind.Clone && firstAction == "start" ? ToInt(first.MetaValue("clone-min"), 0) : 0;
+        if (cloneMin > 0 && !then.Interleave)
+        {
+            // clone-min: the dependent may start once that many instances can be running.
+            var f2 = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
+            var inputs = first.Children.SelectMany(c => c.Primitives()).SelectMany(p => ActsOf(p, "start")).ToList();
+            foreach (var b in ThenSide(then, thenAction))
+            {
+                b.MinRunnable = cloneMin;
+                foreach (var a in inputs) Order(a, b, f2);
+            }
+            return;
+        }
         // Interleaved clones order instance by instance on the same node.
         if (first.Kind == RscKind.Clone && then.Kind == RscKind.Clone && then.Interleave)
         {
@@ -318,13 +344,17 @@ internal sealed partial class Engine
             var before = (a.Optional, a.Runnable);
             // inputs that decide a's runnability
             var anyOneOrMore = false;
-            var oneOrMoreRunnable = false;
+            var oneOrMoreRunnable = 0;
             foreach (var (f, flags) in a.Inputs)
             {
                 if ((flags & EdgeFlags.OneOrMore) != 0)
                 {
                     anyOneOrMore = true;
-                    if (f.Runnable) oneOrMoreRunnable = true;
+                    if (f.Runnable && f.Node is not null || f.Runnable && f.Rsc?.Kind != RscKind.Primitive) oneOrMoreRunnable++;
+                }
+                if ((flags & EdgeFlags.Asymmetrical) != 0 && !f.Runnable && a.Runnable && a.Rsc is { } ar && !ar.Primitives().Any(p => p.RunningOn.Count > 0))
+                {
+                    a.Runnable = false;
                 }
                 if ((flags & EdgeFlags.RunnableLeft) != 0 && !f.Runnable && a.Runnable)
                 {
@@ -335,7 +365,7 @@ internal sealed partial class Engine
                     a.Optional = false;
                 }
             }
-            if (anyOneOrMore && !oneOrMoreRunnable && a.Runnable && a.Task == "running" && !CloneKeepsRunning(a.Rsc)) a.Runnable = false;
+            if (anyOneOrMore && oneOrMoreRunnable < a.MinRunnable && a.Runnable && !(a.Task == "running" && CloneKeepsRunning(a.Rsc))) a.Runnable = false;
             foreach (var (t, flags) in a.Outputs)
             {
                 if ((flags & EdgeFlags.ImpliesFirst) != 0 && !t.Optional && a.Optional)

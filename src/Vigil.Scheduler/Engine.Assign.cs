@@ -24,7 +24,7 @@ internal sealed partial class Engine
         }
         foreach (var r in _rscById.Values)
         {
-            if (r.Orphan || _noQuorumStop) r.NextRole = Role.Stopped;
+            if (r.Orphan) r.NextRole = Role.Stopped;
         }
         var sortedNodes = _nodes.OrderByDescending(n => n.CanRunResources).ThenBy(n => n.Uname, StringComparer.Ordinal).ToList();
         var order = _top.Select((r, i) => (r, i, w: MergeWeights(r, null, "#uname", 1.0, MergeFlags.Init | MergeFlags.Forward)))
@@ -55,7 +55,6 @@ internal sealed partial class Engine
         return null;
     }
 
-    private bool _noQuorumStop;
 
     private NodeInfo? AssignAny(Rsc r, NodeInfo? prefer)
     {

@@ -151,6 +151,7 @@ internal sealed partial class Engine
             node.Standby = Truth.IsTrue(node.Attribute("standby"));
             node.Maintenance = Truth.IsTrue(node.Attribute("maintenance"));
             if (stateByNode.TryGetValue(node, out var ns)) DetermineOnline(node, ns);
+            else node.Unclean = _startupFencing; // never seen: unclean until fenced (startup-fencing)
         }
         // Resource history: online nodes first, then the others, each in configuration order.
         var ordered = stateByNode.OrderBy(kv => kv.Key.Online ? 0 : 1).ThenBy(kv => kv.Key.Index).ToList();
@@ -162,7 +163,7 @@ internal sealed partial class Engine
             if (rsc.TargetRole is { } t && (rsc.NextRole == Role.Unknown || t < rsc.NextRole)) rsc.NextRole = t;
             _unpackedNextRole[rsc] = rsc.NextRole;
         }
-        _noQuorumStop = !_haveQuorum && _noQuorumPolicy == "stop";
+
     }
 
     private void DetermineOnline(NodeInfo node, NodeState ns)
