@@ -20,6 +20,7 @@ internal sealed partial class Engine
             node.Attributes["#uname"] = n.Uname;
             node.Attributes["#id"] = n.Id;
             node.Attributes["#kind"] = "cluster";
+            node.Attributes["#is_dc"] = n.Id == _cib.HeaderValue("dc-uuid") ? "true" : "false";
             if (n.Type is "ping") node.Pending = false;
             _nodes.Add(node);
             _nodeByName[n.Uname] = node;
@@ -151,7 +152,7 @@ internal sealed partial class Engine
             node.Standby = Truth.IsTrue(node.Attribute("standby"));
             node.Maintenance = Truth.IsTrue(node.Attribute("maintenance"));
             if (stateByNode.TryGetValue(node, out var ns)) DetermineOnline(node, ns);
-            else node.Unclean = _startupFencing; // never seen: unclean until fenced (startup-fencing)
+            else node.Unclean = _startupFencing && _stonithEnabled; // never seen: unclean until fenced (startup-fencing)
         }
         // Resource history: online nodes first, then the others, each in configuration order.
         var ordered = stateByNode.OrderBy(kv => kv.Key.Online ? 0 : 1).ThenBy(kv => kv.Key.Index).ToList();
