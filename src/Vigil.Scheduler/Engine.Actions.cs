@@ -1,4 +1,5 @@
 using Vigil.Core;
+using Vigil.Core.Model;
 
 namespace Vigil.Scheduler;
 
@@ -97,6 +98,33 @@ internal sealed partial class Engine
                     if (s.Node == node) Order(s, sd, EdgeFlags.RunnableLeft);
         }
         Settle();
+        CreateMigrations();
+    }
+
+    /// <summary>
+    /// Live migration: a started primitive with allow-migrate that moves between two healthy nodes
+    /// migrates (migrate_to on the source, migrate_from on the target, then stop on the source)
+    /// instead of stopping and starting; the start becomes a pseudo action.
+    /// </summary>
+    private void CreateMigrations()
+    {
+        foreach (var r in _primitives)
+        {
+            if (!r.Managed || r.Failed || !Truth.IsTrue(r.MetaValue("allow-migrate")) || r.CloneParent is not null) continue;
+            if (r.RunningOn.Count != 1 || r.AllocatedTo is not { } next || r.RunningOn[0] is not { } cur || cur == next) continue;
+            if (!cur.Online || cur.Unclean || cur.Fenced || r.Role != Role.Started || r.NextRole != Role.Started) continue;
+            var start = Find(r, "start", next);
+            var stop = Find(r, "stop", cur);
+            if (start is null || stop is null || start.Optional || !start.Runnable || stop.Optional || !stop.Runnable) continue;
+            var to = NewAct("migrate_to", r, cur, optional: false);
+            var from = NewAct("migrate_from", r, next, optional: false);
+            foreach (var (f, flags) in start.Inputs.ToList())
+                if (f != stop) Order(f, to, flags);
+            Order(to, from, EdgeFlags.None);
+            Order(from, stop, EdgeFlags.None);
+            Order(from, start, EdgeFlags.None);
+            start.Pseudo = true;
+        }
     }
 
     private bool IsFenced(NodeInfo n) => _fencing.ContainsKey(n);

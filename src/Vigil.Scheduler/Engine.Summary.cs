@@ -111,7 +111,9 @@ internal sealed partial class Engine
 
         if (role == nextRole && next is not null)
         {
-            if (start is null || start.Optional)
+            if (Find(r, "migrate_from", next) is { Runnable: true } && current is not null)
+                Item("migrate", current, next, start);
+            else if (start is null || start.Optional)
             {
                 if (demote is not null && promote is not null && !demote.Optional && !promote.Optional)
                     Item("re-promote", current, next, promote);
