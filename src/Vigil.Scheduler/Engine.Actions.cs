@@ -359,56 +359,52 @@ internal sealed partial class Engine
                 Order(a, b, flags);
     }
 
-    /// <summary>Propagates "required" and "runnable" along the edges until nothing changes.</summary>
+    /// <summary>
+    /// Propagates "required" and "runnable" along the edges until nothing changes. Both only ever
+    /// flip one way (optional → required, runnable → unrunnable), so each action is pushed to its
+    /// neighbours at most a few times: linear in the number of edges.
+    /// </summary>
     private void Settle()
     {
-        var queue = new Queue<Act>(_acts);
-        var queued = new HashSet<Act>(_acts);
-        void Touch(Act a) { if (queued.Add(a)) queue.Enqueue(a); }
-        while (queue.Count > 0)
+        var queue = new Queue<Act>();
+        void Changed(Act a) => queue.Enqueue(a);
+        foreach (var a in _acts)
+            if (a.Inputs.Any(i => (i.Flags & EdgeFlags.OneOrMore) != 0)) CheckOneOrMore(a, Changed);
+        foreach (var a in _acts) Push(a, Changed);
+        while (queue.Count > 0) Push(queue.Dequeue(), Changed);
+    }
+
+    private void Push(Act a, Action<Act> changed)
+    {
+        foreach (var (t, flags) in a.Outputs)
         {
-            var a = queue.Dequeue();
-            queued.Remove(a);
-            var before = (a.Optional, a.Runnable);
-            // inputs that decide a's runnability
-            var anyOneOrMore = false;
-            var oneOrMoreRunnable = 0;
-            foreach (var (f, flags) in a.Inputs)
-            {
-                if ((flags & EdgeFlags.OneOrMore) != 0)
-                {
-                    anyOneOrMore = true;
-                    if (f.Runnable && f.Node is not null || f.Runnable && f.Rsc?.Kind != RscKind.Primitive) oneOrMoreRunnable++;
-                }
-                if ((flags & EdgeFlags.Asymmetrical) != 0 && !f.Runnable && a.Runnable && a.Rsc is { } ar && !ar.Primitives().Any(p => p.RunningOn.Count > 0))
-                {
-                    a.Runnable = false;
-                }
-                if ((flags & EdgeFlags.RunnableLeft) != 0 && !f.Runnable && a.Runnable)
-                {
-                    a.Runnable = false;
-                }
-                if ((flags & EdgeFlags.ImpliesThen) != 0 && !f.Optional && a.Optional && f.Runnable)
-                {
-                    a.Optional = false;
-                }
-            }
-            if (anyOneOrMore && oneOrMoreRunnable < a.MinRunnable && a.Runnable && !(a.Task == "running" && CloneKeepsRunning(a.Rsc))) a.Runnable = false;
-            foreach (var (t, flags) in a.Outputs)
-            {
-                if ((flags & EdgeFlags.ImpliesFirst) != 0 && !t.Optional && a.Optional)
-                {
-                    a.Optional = false;
-                }
-                if ((flags & EdgeFlags.Restart) != 0 && a.Optional && a.Runnable && (!t.Optional || !t.Runnable) && a.Rsc is { Managed: true })
-                {
-                    a.Optional = false;
-                }
-            }
-            if (before == (a.Optional, a.Runnable)) continue;
-            foreach (var (t, _) in a.Outputs) Touch(t);
-            foreach (var (f, _) in a.Inputs) Touch(f);
+            var was = (t.Optional, t.Runnable);
+            if ((flags & EdgeFlags.RunnableLeft) != 0 && !a.Runnable) t.Runnable = false;
+            if ((flags & EdgeFlags.Asymmetrical) != 0 && !a.Runnable && t.Rsc is { } tr && !tr.Primitives().Any(p => p.RunningOn.Count > 0))
+                t.Runnable = false;
+            if ((flags & EdgeFlags.ImpliesThen) != 0 && !a.Optional && a.Runnable) t.Optional = false;
+            if ((flags & EdgeFlags.OneOrMore) != 0 && !a.Runnable) CheckOneOrMore(t, _ => { });
+            if (was != (t.Optional, t.Runnable)) changed(t);
         }
+        foreach (var (f, flags) in a.Inputs)
+        {
+            var was = (f.Optional, f.Runnable);
+            if ((flags & EdgeFlags.ImpliesFirst) != 0 && !a.Optional) f.Optional = false;
+            if ((flags & EdgeFlags.Restart) != 0 && f.Runnable && (!a.Optional || !a.Runnable) && f.Rsc is { Managed: true })
+                f.Optional = false;
+            if (was != (f.Optional, f.Runnable)) changed(f);
+        }
+    }
+
+    private void CheckOneOrMore(Act a, Action<Act> changed)
+    {
+        if (!a.Runnable) return;
+        var runnable = 0;
+        foreach (var (f, flags) in a.Inputs)
+            if ((flags & EdgeFlags.OneOrMore) != 0 && f.Runnable && (f.Node is not null || f.Rsc?.Kind != RscKind.Primitive)) runnable++;
+        if (runnable >= a.MinRunnable || a.Task == "running" && CloneKeepsRunning(a.Rsc)) return;
+        a.Runnable = false;
+        changed(a);
     }
 
     private static bool CloneKeepsRunning(Rsc? clone) =>
