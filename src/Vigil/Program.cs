@@ -10,6 +10,7 @@ public static class Program
         ConfigCommands.AgentCatalog = InstalledAgents.Create;
         var root = new RootCommand("Vigil: a high-availability cluster stack (Pacemaker + Corosync semantics, one binary)");
         root.Subcommands.Add(ConfigCommands.Build());
+        root.Subcommands.Add(SimulateCommands.Build());
         try
         {
             return root.Parse(args).Invoke();

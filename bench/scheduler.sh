@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of the scheduler against Pacemaker's:
+#   bench/scheduler.sh N M [SEED]
+# generates a CIB of N primitives on M nodes with ../shared/conformance/cibgen.py (the repository is
+# cloned next to shared/), then times `vigil simulate --xml F` and `crm_simulate -x F -R -Q` as whole
+# processes (/usr/bin/time -v: wall clock and peak RSS). The last line is machine-readable:
+#   vigil_s=… crm_simulate_s=… ratio=… vigil_peak_mb=…
+# VIGIL (path to the vigil binary) and SKIP_CRM=1 (skip crm_simulate, e.g. at N=10,000) are optional.
+set -euo pipefail
+N=${1:?usage: scheduler.sh N M [SEED]}
+M=${2:?usage: scheduler.sh N M [SEED]}
+SEED=${3:-1}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+gen="$repo/../shared/conformance/cibgen.py"
+[ -f "$gen" ] || { echo "missing $gen (clone the repository next to shared/)" >&2; exit 66; }
+work=$(mktemp -d /tmp/vigil-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cib="$work/cib-$N-$M-$SEED.xml"
+python3 "$gen" -n "$N" -m "$M" --seed "$SEED" -o "$cib" >/dev/null
+
+VIGIL=${VIGIL:-}
+if [ -z "$VIGIL" ]; then
+    dotnet build "$repo/src/Vigil/Vigil.csproj" -c Release -nologo -v:q >/dev/null
+    VIGIL="$repo/src/Vigil/bin/Release/net10.0/vigil"
+fi
+
+# run CMD...: prints "seconds peak_mb" of one whole-process run
+measure() {
+    /usr/bin/time -v "$@" >/dev/null 2>"$work/time.txt" || { cat "$work/time.txt" >&2; return 1; }
+    awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; wall = s }
+                /Maximum resident set size/ { rss = $2 / 1024 }
+                END { printf "%.3f %.0f\n", wall, rss }' "$work/time.txt"
+}
+
+read -r vs vmb < <(measure "$VIGIL" simulate --xml "$cib")
+echo "vigil simulate: ${vs}s, peak ${vmb} MB (N=$N M=$M seed=$SEED)"
+if [ "${SKIP_CRM:-0}" = 1 ] || ! command -v crm_simulate >/dev/null; then
+    cs=nan; ratio=nan
+else
+    export CIB_shadow_dir="$work"
+    read -r cs cmb < <(measure crm_simulate -x "$cib" -R -Q)
+    echo "crm_simulate: ${cs}s, peak ${cmb} MB"
+    ratio=$(awk -v a="$cs" -v b="$vs" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+fi
+echo "vigil_s=$vs crm_simulate_s=$cs ratio=$ratio vigil_peak_mb=$vmb"

@@ -1,0 +1,412 @@
+using Vigil.Core;
+using Vigil.Core.Model;
+
+namespace Vigil.Scheduler;
+
+[Flags]
+internal enum EdgeFlags
+{
+    None = 0,
+    /// <summary>If the first action is required, so is the second.</summary>
+    ImpliesThen = 1,
+    /// <summary>If the second action is required, so is the first.</summary>
+    ImpliesFirst = 2,
+    /// <summary>The second action cannot run unless the first can.</summary>
+    RunnableLeft = 4,
+    /// <summary>stop → start of one resource: a required or unrunnable start makes the stop required.</summary>
+    Restart = 8,
+    /// <summary>The second can run when enough (<see cref="Act.MinRunnable"/>, default one) of such inputs can.</summary>
+    OneOrMore = 16,
+    /// <summary>Non-symmetrical mandatory order: the second cannot run unless the first can, if its resource is inactive.</summary>
+    Asymmetrical = 32,
+}
+
+/// <summary>An action while the graph is being built.</summary>
+internal sealed class Act(int id, string task, Rsc? rsc, NodeInfo? node)
+{
+    public int Id { get; } = id;
+    public string Task { get; } = task;
+    public Rsc? Rsc { get; } = rsc;
+    public NodeInfo? Node { get; } = node;
+    public bool Optional { get; set; }
+    public bool Runnable { get; set; } = true;
+    public bool Pseudo { get; set; }
+    public long IntervalMs { get; set; }
+    /// <summary>How many <see cref="EdgeFlags.OneOrMore"/> inputs must be runnable (clone-min).</summary>
+    public int MinRunnable { get; set; } = 1;
+    public string? Detail { get; set; }
+    public List<(Act First, EdgeFlags Flags)> Inputs { get; } = [];
+    public List<(Act Then, EdgeFlags Flags)> Outputs { get; } = [];
+    public override string ToString() => $"{Rsc?.Id}_{Task}_{Node?.Uname}{(Optional ? " (optional)" : "")}{(Runnable ? "" : " (unrunnable)")}";
+}
+
+/// <summary>Creating actions and orderings, then settling which are required and runnable.</summary>
+internal sealed partial class Engine
+{
+    private readonly List<Act> _acts = [];
+    private readonly Dictionary<(Rsc, string), List<Act>> _actsByRsc = [];
+    private readonly Dictionary<NodeInfo, Act> _fencing = [];
+
+    private Act NewAct(string task, Rsc? rsc, NodeInfo? node, bool optional, bool pseudo = false)
+    {
+        var a = new Act(_acts.Count, task, rsc, node) { Optional = optional, Pseudo = pseudo };
+        _acts.Add(a);
+        if (rsc is not null)
+        {
+            if (!_actsByRsc.TryGetValue((rsc, task), out var list)) _actsByRsc[(rsc, task)] = list = [];
+            list.Add(a);
+        }
+        return a;
+    }
+
+    private List<Act> ActsOf(Rsc rsc, string task) => _actsByRsc.TryGetValue((rsc, task), out var l) ? l : [];
+
+    private static void Order(Act first, Act then, EdgeFlags flags)
+    {
+        if (first == then) return;
+        first.Outputs.Add((then, flags));
+        then.Inputs.Add((first, flags));
+    }
+
+    private void CreateActions()
+    {
+        // Fencing of unclean nodes.
+        var stonithAction = _config.Property("stonith-action") ?? "reboot";
+        if (stonithAction == "poweroff") stonithAction = "off";
+        var haveManaged = _primitives.Any(p => p.Managed);
+        foreach (var node in _nodes)
+        {
+            if (node.Unclean && haveManaged && CanFence(node))
+            {
+                var f = NewAct("stonith", null, node, optional: false);
+                f.Detail = stonithAction;
+                node.Fenced = true;
+                _fencing[node] = f;
+            }
+        }
+        foreach (var r in _primitives) CreatePrimitiveActions(r);
+        foreach (var r in _rscById.Values.Where(r => r.Kind != RscKind.Primitive).OrderBy(r => r.Id, StringComparer.Ordinal))
+            CreateCollectiveActions(r);
+        foreach (var o in _orders) ApplyOrder(o);
+        // Shutdown of nodes that asked for it, after everything on them stopped.
+        foreach (var node in _nodes)
+        {
+            if (!node.Shutdown || !node.Online || node.Unclean) continue;
+            var sd = NewAct("do_shutdown", null, node, optional: false);
+            foreach (var r in _primitives)
+                foreach (var s in ActsOf(r, "stop"))
+                    if (s.Node == node) Order(s, sd, EdgeFlags.RunnableLeft);
+        }
+        Settle();
+        CreateMigrations();
+    }
+
+    /// <summary>
+    /// Live migration: a started primitive with allow-migrate that moves between two healthy nodes
+    /// migrates (migrate_to on the source, migrate_from on the target, then stop on the source)
+    /// instead of stopping and starting; the start becomes a pseudo action.
+    /// </summary>
+    private void CreateMigrations()
+    {
+        foreach (var r in _primitives)
+        {
+            if (!r.Managed || r.Failed || !Truth.IsTrue(r.MetaValue("allow-migrate")) || r.CloneParent is not null) continue;
+            if (r.RunningOn.Count != 1 || r.AllocatedTo is not { } next || r.RunningOn[0] is not { } cur || cur == next) continue;
+            if (!cur.Online || cur.Unclean || cur.Fenced || r.Role != Role.Started || r.NextRole != Role.Started) continue;
+            var start = Find(r, "start", next);
+            var stop = Find(r, "stop", cur);
+            if (start is null || stop is null || start.Optional || !start.Runnable || stop.Optional || !stop.Runnable) continue;
+            var to = NewAct("migrate_to", r, cur, optional: false);
+            var from = NewAct("migrate_from", r, next, optional: false);
+            foreach (var (f, flags) in start.Inputs.ToList())
+                if (f != stop) Order(f, to, flags);
+            Order(to, from, EdgeFlags.None);
+            Order(from, stop, EdgeFlags.None);
+            Order(from, start, EdgeFlags.None);
+            start.Pseudo = true;
+        }
+    }
+
+    private bool IsFenced(NodeInfo n) => _fencing.ContainsKey(n);
+
+    private void CreatePrimitiveActions(Rsc r)
+    {
+        var next = r.AllocatedTo;
+        var nextRole = next is null ? Role.Stopped : (r.NextRole is Role.Unknown or Role.Stopped ? Role.Started : r.NextRole);
+        if (next is not null && r.CloneParent is { Promotable: true } && nextRole == Role.Started) nextRole = Role.Unpromoted;
+        r.NextRole = nextRole;
+        if (!r.Managed)
+        {
+            // Unmanaged: nothing is done to it, but orderings may still refer to its start.
+            var cur = r.RunningOn.Count > 0 ? r.RunningOn[0] : null;
+            var s0 = NewAct("start", r, cur, optional: true);
+            s0.Runnable = cur is not null;
+            return;
+        }
+        var multiple = r.RunningOn.Count > 1;
+        Act? start = null;
+        var stops = new List<Act>();
+        foreach (var cur in r.RunningOn)
+        {
+            var needStop = next is null || cur != next || multiple || r.RecoverOn.Contains(cur.Index) || r.StopFailedOn.Contains(cur.Index);
+            var curRole = r.RoleOn.TryGetValue(cur.Index, out var cr) ? cr : r.Role;
+            if (curRole == Role.Promoted && (needStop || nextRole != Role.Promoted))
+            {
+                var demote = NewAct("demote", r, cur, optional: false);
+                if (IsFenced(cur)) { demote.Pseudo = true; Order(_fencing[cur], demote, EdgeFlags.ImpliesThen); }
+                else if (!cur.Online) demote.Runnable = false;
+            }
+            var stop = NewAct("stop", r, cur, optional: !needStop);
+            if (IsFenced(cur)) { stop.Pseudo = true; Order(_fencing[cur], stop, EdgeFlags.RunnableLeft); }
+            else if (!cur.Online || cur.Unclean) stop.Runnable = false;
+            stops.Add(stop);
+            foreach (var d in ActsOf(r, "demote")) if (d.Node == cur) Order(d, stop, EdgeFlags.ImpliesFirst);
+        }
+        if (next is null)
+        {
+            var none = NewAct("start", r, null, optional: true);
+            none.Runnable = false;
+            foreach (var s in stops) Order(s, none, EdgeFlags.None);
+        }
+        if (next is not null)
+        {
+            var running = r.RunningOn.Contains(next) && !multiple && !r.RecoverOn.Contains(next.Index);
+            start = NewAct("start", r, next, optional: running);
+            if (!Available(next)) start.Runnable = false;
+            if (!_haveQuorum)
+            {
+                // Without quorum: "stop" (and "suicide") start nothing, "freeze" starts only what is already active.
+                if (_noQuorumPolicy == "suicide" || _noQuorumPolicy == "stop" && !r.IsFencing) start.Runnable = false;
+                else if (_noQuorumPolicy == "freeze" && r.RunningOn.Count == 0) start.Runnable = false;
+            }
+            foreach (var s in stops)
+            {
+                var flags = EdgeFlags.ImpliesThen;
+                if (s.Node == next) flags |= EdgeFlags.Restart;
+                if (s.Node != next || multiple) flags |= EdgeFlags.RunnableLeft;
+                Order(s, start, flags);
+            }
+            if (!r.RunningOn.Contains(next) && r.RunningOn.Count == 0)
+            {
+                // A resource that needs fencing to be safe waits for fencing of nodes where it might run.
+                foreach (var (n, f) in _fencing)
+                    if (r.KnownOn.Contains(n.Index) || true) Order(f, start, EdgeFlags.None);
+            }
+            var curRoleNext = r.RoleOn.TryGetValue(next.Index, out var rn) ? rn : Role.Stopped;
+            if (nextRole == Role.Promoted && (curRoleNext != Role.Promoted || !running))
+            {
+                var promote = NewAct("promote", r, next, optional: false);
+                Order(start, promote, EdgeFlags.RunnableLeft | EdgeFlags.ImpliesThen);
+                foreach (var d in ActsOf(r, "demote")) Order(d, promote, EdgeFlags.None);
+            }
+            else if (nextRole == Role.Promoted && running)
+            {
+                var promote = NewAct("promote", r, next, optional: true);
+                Order(start, promote, EdgeFlags.RunnableLeft | EdgeFlags.ImpliesThen);
+            }
+        }
+    }
+
+    /// <summary>Pseudo actions of groups and clones, which orderings on them attach to.</summary>
+    private void CreateCollectiveActions(Rsc r)
+    {
+        var start = NewAct("start", r, null, optional: true, pseudo: true);
+        var running = NewAct("running", r, null, optional: true, pseudo: true);
+        var stop = NewAct("stop", r, null, optional: true, pseudo: true);
+        var stopped = NewAct("stopped", r, null, optional: true, pseudo: true);
+        var isClone = r.Kind == RscKind.Clone;
+        Order(start, running, EdgeFlags.None);
+        Order(stop, stopped, EdgeFlags.None);
+        Order(stopped, start, EdgeFlags.None);
+        foreach (var child in r.Children)
+        {
+            foreach (var cs in StartsOf(child))
+            {
+                Order(start, cs, EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft);
+                Order(cs, running, EdgeFlags.ImpliesThen | (isClone ? EdgeFlags.OneOrMore : EdgeFlags.RunnableLeft));
+            }
+            foreach (var cs in StopsOf(child))
+            {
+                Order(stop, cs, EdgeFlags.ImpliesThen);
+                Order(cs, stopped, EdgeFlags.ImpliesThen);
+            }
+        }
+        if (isClone)
+        {
+            running.Runnable = r.Children.Any(c => c.Primitives().Any(p => p.RunningOn.Count > 0 && p.AllocatedTo is not null));
+            if (r.Promotable)
+            {
+                var promote = NewAct("promote", r, null, optional: true, pseudo: true);
+                var promoted = NewAct("promoted", r, null, optional: true, pseudo: true);
+                var demote = NewAct("demote", r, null, optional: true, pseudo: true);
+                var demoted = NewAct("demoted", r, null, optional: true, pseudo: true);
+                Order(running, promote, EdgeFlags.RunnableLeft);
+                Order(promote, promoted, EdgeFlags.None);
+                Order(demote, demoted, EdgeFlags.None);
+                Order(demoted, stop, EdgeFlags.None);
+                foreach (var p in r.Primitives())
+                {
+                    foreach (var a in ActsOf(p, "promote")) { Order(promote, a, EdgeFlags.RunnableLeft); Order(a, promoted, EdgeFlags.ImpliesThen); }
+                    foreach (var a in ActsOf(p, "demote")) { Order(demote, a, EdgeFlags.None); Order(a, demoted, EdgeFlags.ImpliesThen); }
+                }
+            }
+            if (r.Ordered)
+                for (var i = 1; i < r.Children.Count; i++)
+                    foreach (var a in StartsOf(r.Children[i - 1]))
+                        foreach (var b in StartsOf(r.Children[i])) Order(a, b, EdgeFlags.None);
+        }
+        else if (r.Ordered)
+        {
+            for (var i = 1; i < r.Children.Count; i++)
+            {
+                foreach (var a in StartsOf(r.Children[i - 1]))
+                    foreach (var b in StartsOf(r.Children[i]))
+                        Order(a, b, EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft);
+                foreach (var a in StopsOf(r.Children[i]))
+                    foreach (var b in StopsOf(r.Children[i - 1]))
+                        Order(a, b, EdgeFlags.ImpliesFirst);
+            }
+        }
+    }
+
+    /// <summary>The action that completes "start" of a resource (its own start, or a collective's running).</summary>
+    private List<Act> StartsOf(Rsc r) => r.Kind == RscKind.Primitive ? ActsOf(r, "start") : ActsOf(r, "running");
+    private List<Act> StopsOf(Rsc r) => r.Kind == RscKind.Primitive ? ActsOf(r, "stop") : ActsOf(r, "stopped");
+
+    private List<Act> FirstSide(Rsc r, string action)
+    {
+        if (r.Kind == RscKind.Primitive) return ActsOf(r, action);
+        return action switch
+        {
+            "start" => ActsOf(r, "running"),
+            "stop" => ActsOf(r, "stopped"),
+            "promote" => ActsOf(r, "promoted"),
+            "demote" => ActsOf(r, "demoted"),
+            _ => ActsOf(r, action),
+        };
+    }
+
+    private List<Act> ThenSide(Rsc r, string action) => ActsOf(r, action);
+
+    private static string Invert(string action) => action switch
+    {
+        "start" => "stop",
+        "stop" => "start",
+        "promote" => "demote",
+        "demote" => "promote",
+        "promoted" => "demoted",
+        "demoted" => "promoted",
+        "running" => "stopped",
+        "stopped" => "running",
+        _ => action,
+    };
+
+    private void ApplyOrder(OrderSpec o)
+    {
+        if (o.Kind == OrderKind.Serialize) return;
+        // Orderings between fencing devices and other resources are ignored (cl#5056).
+        if (o.First.Primitives().Any(p => p.IsFencing) != o.Then.Primitives().Any(p => p.IsFencing)) return;
+        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore, o.Symmetrical);
+        if (o.Symmetrical)
+            AddOrder(o.Then, Invert(o.ThenAction), o.First, Invert(o.FirstAction), o.Kind, invert: true, false);
+    }
+
+    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore, bool symmetrical = true)
+    {
+        var flags = EdgeFlags.None;
+        if (kind == OrderKind.Mandatory && !symmetrical)
+        {
+            flags |= EdgeFlags.Asymmetrical;
+        }
+        else if (kind == OrderKind.Mandatory)
+        {
+            if (invert) flags |= EdgeFlags.ImpliesFirst;
+            else
+            {
+                flags |= EdgeFlags.ImpliesThen;
+                if (firstAction is "start" or "promote") flags |= EdgeFlags.RunnableLeft;
+            }
+        }
+        if (oneOrMore) flags = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
+        var cloneMin = first.Kind == RscKind.Clone && firstAction == "start" ? ToInt(first.MetaValue("clone-min"), 0) : 0;
+        if (cloneMin > 0 && !then.Interleave)
+        {
+            // clone-min: the dependent may start once that many instances can be running.
+            var f2 = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
+            var inputs = first.Children.SelectMany(c => c.Primitives()).SelectMany(p => ActsOf(p, "start")).ToList();
+            foreach (var b in ThenSide(then, thenAction))
+            {
+                b.MinRunnable = cloneMin;
+                foreach (var a in inputs) Order(a, b, f2);
+            }
+            return;
+        }
+        // Interleaved clones order instance by instance on the same node.
+        if (first.Kind == RscKind.Clone && then.Kind == RscKind.Clone && then.Interleave)
+        {
+            foreach (var ti in then.Children)
+            {
+                var node = PlacedNode(ti) ?? FirstCurrent(ti);
+                var fi = first.Children.FirstOrDefault(c => node is not null && (PlacedNode(c) == node || PlacedNode(c) is null && FirstCurrent(c) == node));
+                if (fi is null) continue;
+                foreach (var a in FirstSide(fi, firstAction))
+                    foreach (var b in ThenSide(ti, thenAction)) Order(a, b, flags);
+            }
+            return;
+        }
+        foreach (var a in FirstSide(first, firstAction))
+            foreach (var b in ThenSide(then, thenAction))
+                Order(a, b, flags);
+    }
+
+    /// <summary>
+    /// Propagates "required" and "runnable" along the edges until nothing changes. Both only ever
+    /// flip one way (optional → required, runnable → unrunnable), so each action is pushed to its
+    /// neighbours at most a few times: linear in the number of edges.
+    /// </summary>
+    private void Settle()
+    {
+        var queue = new Queue<Act>();
+        void Changed(Act a) => queue.Enqueue(a);
+        foreach (var a in _acts)
+            if (a.Inputs.Any(i => (i.Flags & EdgeFlags.OneOrMore) != 0)) CheckOneOrMore(a, Changed);
+        foreach (var a in _acts) Push(a, Changed);
+        while (queue.Count > 0) Push(queue.Dequeue(), Changed);
+    }
+
+    private void Push(Act a, Action<Act> changed)
+    {
+        foreach (var (t, flags) in a.Outputs)
+        {
+            var was = (t.Optional, t.Runnable);
+            if ((flags & EdgeFlags.RunnableLeft) != 0 && !a.Runnable) t.Runnable = false;
+            if ((flags & EdgeFlags.Asymmetrical) != 0 && !a.Runnable && t.Rsc is { } tr && !tr.Primitives().Any(p => p.RunningOn.Count > 0))
+                t.Runnable = false;
+            if ((flags & EdgeFlags.ImpliesThen) != 0 && !a.Optional && a.Runnable) t.Optional = false;
+            if ((flags & EdgeFlags.OneOrMore) != 0 && !a.Runnable) CheckOneOrMore(t, _ => { });
+            if (was != (t.Optional, t.Runnable)) changed(t);
+        }
+        foreach (var (f, flags) in a.Inputs)
+        {
+            var was = (f.Optional, f.Runnable);
+            if ((flags & EdgeFlags.ImpliesFirst) != 0 && !a.Optional) f.Optional = false;
+            if ((flags & EdgeFlags.Restart) != 0 && f.Runnable && (!a.Optional || !a.Runnable) && f.Rsc is { Managed: true })
+                f.Optional = false;
+            if (was != (f.Optional, f.Runnable)) changed(f);
+        }
+    }
+
+    private void CheckOneOrMore(Act a, Action<Act> changed)
+    {
+        if (!a.Runnable) return;
+        var runnable = 0;
+        foreach (var (f, flags) in a.Inputs)
+            if ((flags & EdgeFlags.OneOrMore) != 0 && f.Runnable && (f.Node is not null || f.Rsc?.Kind != RscKind.Primitive)) runnable++;
+        if (runnable >= a.MinRunnable || a.Task == "running" && CloneKeepsRunning(a.Rsc)) return;
+        a.Runnable = false;
+        changed(a);
+    }
+
+    private static bool CloneKeepsRunning(Rsc? clone) =>
+        clone is not null && clone.Children.Any(c => c.Primitives().Any(p => p.RunningOn.Count > 0 && p.AllocatedTo is not null && p.RunningOn.Contains(p.AllocatedTo)));
+}

@@ -1,0 +1,144 @@
+using Vigil.Core;
+using Vigil.Core.Model;
+
+namespace Vigil.Scheduler;
+
+/// <summary>A cluster node as the scheduler sees it during one run.</summary>
+internal sealed class NodeInfo(int index, string id, string uname)
+{
+    public int Index { get; } = index;
+    public string Id { get; } = id;
+    public string Uname { get; } = uname;
+    public bool Online { get; set; }
+    public bool Unclean { get; set; }
+    public bool Standby { get; set; }
+    public bool Maintenance { get; set; }
+    public bool Shutdown { get; set; }
+    public bool Pending { get; set; }
+    public bool Unseen { get; set; } = true;
+    public bool ExpectedUp { get; set; }
+    /// <summary>Set when this run fences the node.</summary>
+    public bool Fenced { get; set; }
+    public Dictionary<string, string> Attributes { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, long> Capacity { get; } = new(StringComparer.Ordinal);
+    /// <summary>Instances of the clone being distributed placed here (clone-node-max).</summary>
+    public int Count { get; set; }
+    /// <summary>Resources assigned so far: the default placement strategy prefers the less loaded node.</summary>
+    public int AssignedCount { get; set; }
+    public Dictionary<string, long> Used { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the node can run resources at all (online, not shutting down, clean, not in standby or maintenance).</summary>
+    public bool CanRunResources => Online && !Shutdown && !Unclean && !Standby && !Maintenance && !Pending;
+
+    public string? Attribute(string name) => Attributes.TryGetValue(name, out var v) ? v : null;
+
+    public override string ToString() => Uname;
+}
+
+internal enum RscKind { Primitive, Group, Clone }
+
+/// <summary>
+/// A resource during one run: a primitive, a group, a clone, or one instance of a clone (a primitive
+/// or group copy named <c>id:N</c>). Score tables are arrays indexed by node; <see cref="Absent"/>
+/// marks a node the resource is not allowed on at all (asymmetric clusters).
+/// </summary>
+internal sealed class Rsc(string id, RscKind kind, Resource config)
+{
+    public const int Absent = int.MinValue;
+
+    public string Id { get; } = id;
+    public RscKind Kind { get; } = kind;
+    public Resource Config { get; } = config;
+    public Primitive? Prim => Config as Primitive;
+    public Rsc? Parent { get; set; }
+    public List<Rsc> Children { get; } = [];
+    public Dictionary<string, string> Meta { get; set; } = new(StringComparer.Ordinal);
+
+    public int Priority { get; set; }
+    public int Stickiness { get; set; }
+    public int MigrationThreshold { get; set; } = Score.InfinityValue;
+    public long FailureTimeoutS { get; set; }
+    public bool Managed { get; set; } = true;
+    public bool Unique { get; set; } = true;
+    public bool Orphan { get; set; }
+    public bool Blocked { get; set; }
+    public bool Failed { get; set; }
+    public bool IsFencing => Prim?.IsFencingDevice == true;
+    public Role? TargetRole { get; set; }
+
+    // clone settings
+    public bool Promotable { get; set; }
+    public int CloneMax { get; set; }
+    public int CloneNodeMax { get; set; } = 1;
+    public int PromotedMax { get; set; } = 1;
+    public int PromotedNodeMax { get; set; } = 1;
+    public bool Interleave { get; set; }
+    public bool Ordered { get; set; }
+    public bool Notify { get; set; }
+    public bool GloballyUnique { get; set; }
+    // group settings
+    public bool Colocated { get; set; } = true;
+
+    // state from the status section
+    public List<NodeInfo> RunningOn { get; } = [];
+    public Role Role { get; set; } = Role.Stopped;
+    public Role NextRole { get; set; } = Role.Unknown;
+    /// <summary>Nodes where a failed stop left the resource in an unknown state.</summary>
+    public HashSet<int> StopFailedOn { get; } = [];
+    /// <summary>Nodes whose history (probe or otherwise) says something about this resource.</summary>
+    public HashSet<int> KnownOn { get; } = [];
+    /// <summary>Nodes where the resource must be stopped because of a failure (on-fail=restart/stop…).</summary>
+    public HashSet<int> RecoverOn { get; } = [];
+    public Dictionary<int, Role> RoleOn { get; } = [];
+    public int PromotionPriority { get; set; }
+    public int SortIndex { get; set; }
+    public int[] Counts { get; set; } = [];
+    public bool StopOnly { get; set; }
+    public bool StartPending { get; set; }
+
+    // scheduling
+    public int[] Allowed { get; set; } = [];
+    public bool Provisional { get; set; } = true;
+    public bool Allocating { get; set; }
+    public bool Merging { get; set; }
+    public NodeInfo? AllocatedTo { get; set; }
+    public List<Coloc> ColocAsDependent { get; } = [];
+    public List<Coloc> ColocAsPrimary { get; } = [];
+    public int Index { get; set; }
+    /// <summary>Instance number inside a clone, -1 otherwise.</summary>
+    public int InstanceNo { get; set; } = -1;
+
+    public Rsc Top { get { var r = this; while (r.Parent is not null) r = r.Parent; return r; } }
+    public bool IsCloneInstance => Parent is { Kind: RscKind.Clone };
+    public Rsc? CloneParent { get { for (var p = Parent; p is not null; p = p.Parent) if (p.Kind == RscKind.Clone) return p; return null; } }
+    public NodeInfo? CurrentNode => RunningOn.Count > 0 ? RunningOn[0] : null;
+
+    public IEnumerable<Rsc> Primitives()
+    {
+        if (Kind == RscKind.Primitive) { yield return this; yield break; }
+        foreach (var c in Children)
+            foreach (var p in c.Primitives()) yield return p;
+    }
+
+    public string? MetaValue(string name) => Meta.TryGetValue(name, out var v) ? v : null;
+
+    public override string ToString() => Id;
+}
+
+/// <summary>A colocation between two resources: <see cref="Dependent"/> is placed relative to <see cref="Primary"/>.</summary>
+internal sealed record Coloc(string Id, Rsc Dependent, Rsc Primary, int Score)
+{
+    public Role DependentRole { get; init; } = Role.Unknown;
+    public Role PrimaryRole { get; init; } = Role.Unknown;
+    public string NodeAttribute { get; init; } = "#uname";
+    public bool Influence { get; init; } = true;
+}
+
+internal enum OrderKind { Mandatory, Optional, Serialize }
+
+/// <summary>An ordering between resource actions from a constraint (or implied by a group).</summary>
+internal sealed record OrderSpec(string Id, Rsc First, string FirstAction, Rsc Then, string ThenAction, OrderKind Kind)
+{
+    public bool Symmetrical { get; init; } = true;
+    public bool OneOrMore { get; init; }
+}

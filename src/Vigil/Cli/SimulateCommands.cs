@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Globalization;
+using Vigil.Config.Xml;
+using Vigil.Core;
+using Vigil.Scheduler;
+
+namespace Vigil.Cli;
+
+/// <summary>
+/// <c>vigil simulate --xml CIB.xml</c>: runs the scheduler on a whole CIB (configuration + status)
+/// and prints what it would do, like <c>crm_simulate -S</c>; <c>--record</c> prints the normalised
+/// record the conformance oracle prints; <c>--explain RSC</c> shows the per-node scores.
+/// </summary>
+public static class SimulateCommands
+{
+    public static Command Build()
+    {
+        var cmd = new Command("simulate", "Run the scheduler on a CIB (configuration + status) and show the transition it computes");
+        var xml = new Option<string>("--xml", "-x") { Description = "CIB XML file ('-' reads standard input)", Required = true };
+        var record = new Option<bool>("--record") { Description = "Print the normalised, sorted record (N, P, T, A, M, F, C lines) the conformance oracle prints" };
+        var orders = new Option<bool>("-o", "--orderings") { Description = "With --record: also print ordering edges (O lines)" };
+        var now = new Option<string?>("--now", "-t") { Description = "The time the scheduler assumes, ISO 8601 (default: the current time)" };
+        var explain = new Option<string?>("--explain") { Description = "Show the per-node score breakdown of a resource: why it runs where it runs" };
+        cmd.Options.Add(xml);
+        cmd.Options.Add(record);
+        cmd.Options.Add(orders);
+        cmd.Options.Add(now);
+        cmd.Options.Add(explain);
+        cmd.SetAction(r => Run(r.GetValue(xml)!, r.GetValue(record), r.GetValue(orders), r.GetValue(now), r.GetValue(explain)));
+        return cmd;
+    }
+
+    private static int Run(string path, bool record, bool orderings, string? nowText, string? explain)
+    {
+        var at = DateTimeOffset.UtcNow;
+        if (nowText is not null && !DateTimeOffset.TryParse(nowText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out at))
+        {
+            Console.Error.WriteLine($"vigil: --now '{nowText}' is not a date and time; use ISO 8601, e.g. 2026-01-31T12:00:00Z");
+            return ExitCodes.Usage;
+        }
+        string text;
+        try
+        {
+            text = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"vigil: cannot read '{path}': {e.Message}");
+            return ExitCodes.NoInput;
+        }
+        var parsed = CibXmlReader.Read(text, path == "-" ? "<stdin>" : path);
+        if (parsed.Value is null)
+        {
+            foreach (var d in parsed.Diagnostics.Where(d => d.Severity == Severity.Error)) Console.Error.WriteLine(d);
+            return ExitCodes.Errors;
+        }
+        var transition = Scheduler.Scheduler.Run(parsed.Value, at, explain);
+        var output = Console.Out;
+        if (record)
+        {
+            output.WriteLine("# vigil simulate");
+            output.WriteLine($"# input: {Path.GetFileName(path)}");
+            foreach (var line in RecordWriter.Lines(transition, orderings)) output.WriteLine(line);
+        }
+        else
+        {
+            PrintHuman(transition, output);
+        }
+        if (explain is not null)
+        {
+            output.WriteLine();
+            output.WriteLine($"Scores for {explain} (after location, stickiness and colocation):");
+            if (transition.Explanation.Count == 0) output.WriteLine($"  no resource named '{explain}'");
+            foreach (var line in transition.Explanation) output.WriteLine("  " + line);
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static void PrintHuman(Transition t, TextWriter o)
+    {
+        o.WriteLine("Current cluster status (after the transition):");
+        foreach (var n in t.Nodes)
+        {
+            var state = n.Unclean ? "UNCLEAN" : n.Online ? (n.Standby ? "standby" : "online") : "offline";
+            o.WriteLine($"  Node {n.Name}: {state}{(n.Maintenance ? " (maintenance)" : "")}");
+        }
+        foreach (var p in t.Placements)
+        {
+            var flags = new List<string>();
+            if (p.Failed) flags.Add("FAILED");
+            if (p.Unmanaged) flags.Add("unmanaged");
+            if (p.Blocked) flags.Add("blocked");
+            if (p.Orphaned) flags.Add("orphaned");
+            o.WriteLine($"  * {p.Resource}\t{Roles.Name(p.Role)}{(p.Node is null ? "" : " " + p.Node)}{(flags.Count > 0 ? " (" + string.Join(", ", flags) + ")" : "")}");
+        }
+        o.WriteLine();
+        o.WriteLine("Transition Summary:");
+        foreach (var s in t.Summary)
+        {
+            var where = s.To is null ? s.From : s.From is null ? s.To : $"{s.From} -> {s.To}";
+            var roles = s.RoleBefore is null ? "" : $" ({Roles.Name(s.RoleBefore.Value)}{(s.RoleAfter is { } ra ? " -> " + Roles.Name(ra) : "")})";
+            o.WriteLine($"  * {Capital(s.Change),-10} {s.Resource}{roles} {where}{(s.Blocked ? " (blocked)" : "")}");
+        }
+        o.WriteLine();
+        o.WriteLine($"Executing Cluster Transition: {t.Actions.Count(a => a.Kind != ActionKind.Pseudo)} actions, {t.Orderings.Count} orderings");
+        foreach (var a in t.Actions.Where(a => a.Kind != ActionKind.Pseudo))
+            o.WriteLine($"  * {(a.Kind == ActionKind.Fence ? $"Fencing {a.Node} ({a.Detail})" : a.Resource is null ? $"Cluster action: {a.Task} on {a.Node}" : $"Resource action: {a.Resource} {a.OpKey} on {a.Node}")}");
+    }
+
+    private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+}
