@@ -62,7 +62,12 @@ public sealed record ClusterState
         };
         if (c.By is not null) header.Add(new("update-client", c.By));
         header.Add(new("cib-last-written", DateTimeOffset.FromUnixTimeSeconds(c.AtUnixSeconds).ToString("R", CultureInfo.InvariantCulture)));
-        return this with { Cib = Cib with { Header = header, Configuration = parsed.Value.Configuration } };
+        // Nodes are the cluster's to manage: ones that joined stay when a configuration without them is loaded.
+        var config = parsed.Value.Configuration;
+        var nodes = config.Nodes.ToList();
+        foreach (var n in Configuration.Nodes)
+            if (!nodes.Any(x => x.Uname == n.Uname)) nodes.Add(n);
+        return this with { Cib = Cib with { Header = header, Configuration = config with { Nodes = nodes } } };
     }
 
     private NodeState NodeOrNew(string node) =>
@@ -88,7 +93,10 @@ public sealed record ClusterState
         };
         // A node that leaves loses its transient attributes, as with Pacemaker's attrd.
         if (!m.Online) n = n with { TransientAttributes = [] };
-        return WithNode(n);
+        var next = WithNode(n);
+        if (next.Configuration.Nodes.Any(x => x.Uname == m.Node)) return next;
+        var nodes = next.Configuration.Nodes.Append(new Node(m.Node, m.Node)).ToList();
+        return next with { Cib = next.Cib with { Configuration = next.Configuration with { Nodes = nodes } } };
     }
 
     private ClusterState SetAttribute(SetNodeAttributeCommand a)

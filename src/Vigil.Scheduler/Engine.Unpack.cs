@@ -157,7 +157,12 @@ internal sealed partial class Engine
         // Resource history: online nodes first, then the others, each in configuration order.
         var ordered = stateByNode.OrderBy(kv => kv.Key.Online ? 0 : 1).ThenBy(kv => kv.Key.Index).ToList();
         foreach (var (node, ns) in ordered)
+        {
+            // Without fencing, the history of a node that is cleanly offline is not trusted: its
+            // resources count as stopped there and are recovered elsewhere (Pacemaker does the same).
+            if (!_stonithEnabled && !node.Online && !node.Unclean) continue;
             foreach (var lrm in ns.Resources) UnpackLrmResource(node, lrm);
+        }
         foreach (var rsc in _primitives.ToList())
         {
             if (rsc.RunningOn.Count > 1) rsc.Role = rsc.RoleOn.Values.Max();

@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("Vigil: a high-availability cluster stack (Pacemaker + Corosync semantics, one binary)");
         root.Subcommands.Add(ConfigCommands.Build());
         root.Subcommands.Add(SimulateCommands.Build());
+        foreach (var c in ClusterCommands.Build()) root.Subcommands.Add(c);
+        root.Subcommands.Add(DemoCommand.Build());
         try
         {
             return root.Parse(args).Invoke();

@@ -10,6 +10,10 @@ public static class ExitCodes
     public const int Errors = 2;
     /// <summary>The command line itself is wrong (EX_USAGE).</summary>
     public const int Usage = 64;
+    /// <summary>The cluster refused the request (no quorum, invalid for the running state).</summary>
+    public const int Refused = 3;
+    /// <summary>No node answered (EX_UNAVAILABLE).</summary>
+    public const int Unavailable = 69;
     /// <summary>An input file could not be read (EX_NOINPUT).</summary>
     public const int NoInput = 66;
     /// <summary>A bug in Vigil (EX_SOFTWARE).</summary>

@@ -1,0 +1,51 @@
+namespace Vigil.Control;
+
+/// <summary>One executable step of a transition, as the controller hands it to a node.</summary>
+public sealed record PlannedAction(int Id, string Task, string Resource, string Node, long IntervalMs)
+{
+    /// <summary>Identifies the same step across re-planned transitions: resource, operation, interval and node.</summary>
+    public string Key => $"{Resource}|{Task}|{IntervalMs}|{Node}";
+}
+
+/// <summary>
+/// Chooses what to dispatch now (pure). The controller re-plans after every recorded result, so an
+/// action is ready when it is not already running, was not already done in this plan, and every
+/// action ordered before it is either done or not part of the plan any more. Pseudo and
+/// cluster actions are treated as done once their own inputs are done.
+/// </summary>
+public static class Dispatch
+{
+    public static IReadOnlyList<PlannedAction> Ready(
+        IReadOnlyList<(int Id, bool Executable, PlannedAction? Action)> actions,
+        IReadOnlyList<(int Before, int After)> orderings,
+        IReadOnlySet<string> inFlight)
+    {
+        var preds = new Dictionary<int, List<int>>();
+        foreach (var (before, after) in orderings)
+        {
+            if (!preds.TryGetValue(after, out var list)) preds[after] = list = [];
+            list.Add(before);
+        }
+        var byId = actions.ToDictionary(a => a.Id);
+        var blockedMemo = new Dictionary<int, bool>();
+        // An action blocks its successors while it, or anything it waits for, is still to be done.
+        bool Pending(int id, int depth)
+        {
+            if (blockedMemo.TryGetValue(id, out var b)) return b;
+            if (depth > 10_000) return true;
+            blockedMemo[id] = true; // cycle guard: treat as pending
+            var a = byId[id];
+            bool pending = a.Executable || (preds.TryGetValue(id, out var ps) && ps.Any(p => Pending(p, depth + 1)));
+            blockedMemo[id] = pending;
+            return pending;
+        }
+        var ready = new List<PlannedAction>();
+        foreach (var (id, executable, action) in actions)
+        {
+            if (!executable || action is null || inFlight.Contains(action.Key)) continue;
+            if (preds.TryGetValue(id, out var ps) && ps.Any(p => Pending(p, 0))) continue;
+            ready.Add(action);
+        }
+        return ready;
+    }
+}

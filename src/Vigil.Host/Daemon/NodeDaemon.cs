@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Vigil.Config;
+using Vigil.Control;
+using Vigil.Core;
+using Vigil.Core.Model;
+using Vigil.Host.Agents;
+using Vigil.Host.Consensus;
+
+namespace Vigil.Host.Daemon;
+
+/// <summary>
+/// One node of the cluster: Raft consensus, the local executor, the HTTP API, and — while this node
+/// leads — the controller that runs the scheduler and dispatches actions, and the membership tracker.
+/// </summary>
+public sealed partial class NodeDaemon : IAsyncDisposable
+{
+    private readonly NodeSettings _settings;
+    private readonly RaftConsensus _consensus;
+    private readonly Executor _executor;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(130) };
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
+    private readonly TextWriter _log;
+    private WebApplication? _api;
+    private long _highestTerm;
+    private Task? _loops;
+
+    public NodeDaemon(NodeSettings settings, TextWriter? log = null)
+    {
+        _settings = settings;
+        _log = log ?? Console.Out;
+        var members = settings.Members.ToDictionary(kv => kv.Key, kv => IPEndPoint.Parse(kv.Value.Raft));
+        _consensus = new RaftConsensus(new RaftOptions(settings.Name, members[settings.Name], members, Path.Combine(settings.DataDirectory, "raft"))
+        {
+            LowerElectionTimeoutMs = settings.LowerElectionTimeoutMs,
+            UpperElectionTimeoutMs = settings.UpperElectionTimeoutMs,
+        });
+        var paths = new ExecutorPaths
+        {
+            NativeStateDir = Path.Combine(settings.DataDirectory, "agents"),
+            ResourceTmpDir = Path.Combine(settings.DataDirectory, "rsctmp"),
+        };
+        _executor = new Executor(new ProcessAgentRunner(paths));
+        _executor.Completed += OnOperationCompleted;
+        _consensus.Changed += Signal;
+    }
+
+    public IConsensus Consensus => _consensus;
+
+    private void Signal()
+    {
+        if (_signal.CurrentCount == 0) _signal.Release();
+    }
+
+    private void Log(string message) => _log.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {_settings.Name}: {message}");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_settings.DataDirectory);
+        await _consensus.StartAsync(cancellationToken).ConfigureAwait(false);
+        _api = BuildApi();
+        await _api.StartAsync(cancellationToken).ConfigureAwait(false);
+        _loops = Task.Run(() => ControllerLoopAsync(_stop.Token));
+        Log($"started: raft {_settings.Self.Raft}, api http://{_settings.Self.Api}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loops is not null) { try { await _loops.ConfigureAwait(false); } catch (OperationCanceledException) { } }
+        if (_api is not null) await _api.DisposeAsync().ConfigureAwait(false);
+        await _executor.DisposeAsync().ConfigureAwait(false);
+        await _consensus.DisposeAsync().ConfigureAwait(false);
+        _http.Dispose();
+    }
+
+    // ----- HTTP API ------------------------------------------------------------------------------
+
+    private WebApplication BuildApi()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://{_settings.Self.Api}");
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+        var app = builder.Build();
+        app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
+        app.MapGet("/v1/cib", () => Results.Text(_consensus.State.ToSnapshot(), "application/xml"));
+        app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);
+        app.MapPost("/v1/leader/report", (Func<HttpContext, Task<IResult>>)ReportAsync);
+        app.MapPost("/v1/configure", (Func<HttpContext, Task<IResult>>)ConfigureAsync);
+        return app;
+    }
+
+    private async Task<IResult> ReadJson<T>(HttpContext ctx, Func<T, Task<IResult>> handle) where T : class
+    {
+        T? body;
+        try { body = await ctx.Request.ReadFromJsonAsync<T>(ctx.RequestAborted).ConfigureAwait(false); }
+        catch (JsonException e) { return Results.BadRequest(new ErrorResponse($"the request body is not valid JSON for {typeof(T).Name}: {e.Message}")); }
+        catch (BadHttpRequestException e) { return Results.BadRequest(new ErrorResponse(e.Message)); }
+        if (body is null) return Results.BadRequest(new ErrorResponse("empty request body"));
+        return await handle(body).ConfigureAwait(false);
+    }
+
+    private Task<IResult> ExecuteAsync(HttpContext ctx) => ReadJson<ExecuteRequest>(ctx, async req =>
+    {
+        // Fencing token: a deposed leader's older term can never make this node act.
+        var seen = Interlocked.Read(ref _highestTerm);
+        while (req.Term > seen && Interlocked.CompareExchange(ref _highestTerm, req.Term, seen) != seen) seen = Interlocked.Read(ref _highestTerm);
+        if (req.Term < Interlocked.Read(ref _highestTerm))
+            return Results.Json(new ErrorResponse($"term {req.Term} is older than term {_highestTerm} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        var agentText = req.Provider is null ? $"{req.Class}:{req.Type}" : $"{req.Class}:{req.Provider}:{req.Type}";
+        if (!AgentId.TryParse(agentText, out var agent, out var error))
+            return Results.BadRequest(new ErrorResponse(error));
+        var action = new AgentAction(agent, req.Resource, req.Operation)
+        {
+            Interval = TimeSpan.FromMilliseconds(req.IntervalMs),
+            Timeout = TimeSpan.FromMilliseconds(Math.Clamp(req.TimeoutMs, 1000, 3_600_000)),
+            TargetRc = req.TargetRc,
+            NodeName = _settings.Name,
+            Parameters = req.Parameters.ToImmutableDictionary(),
+            Meta = req.Meta.ToImmutableDictionary(),
+        };
+        var rec = await _executor.ExecuteAsync(action, _stop.Token).ConfigureAwait(false);
+        return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason));
+    });
+
+    private Task<IResult> ReportAsync(HttpContext ctx) => ReadJson<ReportRequest>(ctx, async r =>
+    {
+        if (!_consensus.IsLeader) return Results.Json(new ErrorResponse("not the leader", _consensus.Leader), statusCode: StatusCodes.Status421MisdirectedRequest);
+        var outcome = await ProposeAsync(new RecordOperationCommand(r.Node, r.Resource, r.Class, r.Provider, r.Type, r.Operation, r.IntervalMs, r.Rc, r.OpStatus, r.TargetRc)
+        {
+            RequestId = $"{r.Node}:{r.Resource}:{r.Operation}:{r.IntervalMs}:{r.CallId}", CallId = r.CallId, ExitReason = r.ExitReason, Term = _consensus.Term,
+        }).ConfigureAwait(false);
+        return outcome == ProposeOutcome.Committed ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+    });
+
+    private Task<IResult> ConfigureAsync(HttpContext ctx) => ReadJson<ConfigureRequest>(ctx, async req =>
+    {
+        if (!ConfigFormats.TryParse(req.Format, out var format))
+            return Results.BadRequest(new ErrorResponse($"unknown format '{req.Format}'", "use crm, xml or haresources"));
+        var loaded = ConfigLoader.Load(req.Text, "<configure>", format);
+        var notes = loaded.Diagnostics.Where(d => d.Severity != Severity.Info).Select(d => d.ToString()).ToList();
+        if (loaded.Value is null)
+            return Results.Json(new ConfigureResponse(false, notes, "the configuration has errors; nothing was changed"), statusCode: StatusCodes.Status422UnprocessableEntity);
+        if (!_consensus.IsLeader)
+        {
+            // Forward to the leader; without one there is no quorum and nothing may change.
+            var leader = _consensus.Leader;
+            if (leader is null || !_settings.Members.TryGetValue(leader, out var addr))
+                return Results.Json(new ConfigureResponse(false, notes, "no leader: this partition has no quorum, so the configuration cannot change now"), statusCode: StatusCodes.Status503ServiceUnavailable);
+            using var fwd = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/configure", req, ctx.RequestAborted).ConfigureAwait(false);
+            var body = await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false);
+            return Results.Content(body, "application/json", statusCode: (int)fwd.StatusCode);
+        }
+        var xml = Vigil.Config.Xml.CibXmlWriter.Write(loaded.Value, includeStatus: false);
+        var outcome = await ProposeAsync(new ConfigureCommand(xml) { RequestId = Guid.NewGuid().ToString("N"), By = req.By }).ConfigureAwait(false);
+        return outcome == ProposeOutcome.Committed
+            ? Results.Json(new ConfigureResponse(true, notes, null))
+            : Results.Json(new ConfigureResponse(false, notes, "leadership changed while committing; check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
+    });
+
+    /// <summary>Proposes with a stable request id, retrying an ambiguous outcome (safe: commands are idempotent).</summary>
+    private async Task<ProposeOutcome> ProposeAsync(ClusterCommand command)
+    {
+        var stamped = command.AtUnixSeconds == 0 ? command with { AtUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds() } : command;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var outcome = await _consensus.ProposeAsync(stamped, timeout.Token).ConfigureAwait(false);
+            if (outcome != ProposeOutcome.Ambiguous) return outcome;
+        }
+        return ProposeOutcome.Ambiguous;
+    }
+
+    // ----- status -------------------------------------------------------------------------------
+
+    public StatusResponse BuildStatus()
+    {
+        var state = _consensus.State;
+        var members = _consensus.Members.ToDictionary(m => m.Name);
+        var nodes = _settings.Members.Keys.OrderBy(n => n, StringComparer.Ordinal).Select(n =>
+        {
+            var ns = state.Nodes.FirstOrDefault(x => x.Uname == n);
+            var standby = Truth.IsTrue(state.Configuration.Nodes.FirstOrDefault(x => x.Uname == n)?.InstanceAttributes.Get("standby"));
+            return new NodeStatus(n, ns?.Crmd == "online", n == _settings.Name || (members.TryGetValue(n, out var m) && m.Reachable), standby);
+        }).ToList();
+        var active = Activity.Active(state);
+        var resources = new List<ResourceStatus>();
+        foreach (var top in state.Configuration.Resources)
+            foreach (var r in top.SelfAndDescendants().OfType<Primitive>())
+            {
+                var group = top is Group g ? g.Id : top is Clone c ? c.Id : null;
+                var on = active.TryGetValue(r.Id, out var list) ? list : [];
+                var role = on.Count == 0 ? "Stopped" : Roles.Name(on[0].Role);
+                resources.Add(new ResourceStatus(r.Id, r.Agent, group, role, on.Select(x => x.Node).ToList()));
+            }
+        var failed = state.Nodes.SelectMany(n => n.Resources.SelectMany(r => r.Ops.Where(o => o.Id.EndsWith("_last_failure_0", StringComparison.Ordinal))
+            .Select(o => $"{r.Id} {o.Operation} on {n.Uname}: rc {o.Rc}{(string.IsNullOrEmpty(o.Attribute("exit-reason")) ? "" : $" ({o.Attribute("exit-reason")})")}"))).ToList();
+        var warnings = new List<string>();
+        if (Truth.IsFalse(state.Configuration.Property("stonith-enabled")))
+            warnings.Add("fencing is disabled: a node that stops answering may keep running its resources while they start elsewhere (split brain)");
+        if (state.Configuration.Property("no-quorum-policy") == "ignore")
+            warnings.Add("no-quorum-policy=ignore: each side of a network split may run the same resources");
+        return new StatusResponse
+        {
+            Node = _settings.Name, Leader = _consensus.Leader, Term = _consensus.Term, Quorum = _consensus.Leader is not null,
+            Version = state.Version, Nodes = nodes, Resources = resources, FailedActions = failed, Warnings = warnings,
+        };
+    }
+}

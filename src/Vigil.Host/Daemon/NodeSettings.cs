@@ -1,0 +1,43 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Vigil.Host.Daemon;
+
+/// <summary>Addresses of one cluster member: its Raft port and its HTTP API.</summary>
+public sealed record MemberAddress(string Raft, string Api);
+
+/// <summary>The settings of one node (a JSON file written by 'vigil init'/'vigil demo').</summary>
+public sealed record NodeSettings
+{
+    public required string Name { get; init; }
+    public required string DataDirectory { get; init; }
+    public required Dictionary<string, MemberAddress> Members { get; init; }
+    public int LowerElectionTimeoutMs { get; init; } = 300;
+    public int UpperElectionTimeoutMs { get; init; } = 600;
+    /// <summary>How long a member must stay unreachable before the leader declares it offline.</summary>
+    public int MemberDownAfterMs { get; init; } = 400;
+
+    [JsonIgnore] public MemberAddress Self => Members[Name];
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static NodeSettings Load(string path)
+    {
+        NodeSettings? s;
+        try { s = JsonSerializer.Deserialize<NodeSettings>(File.ReadAllText(path), Json); }
+        catch (JsonException e) { throw new SettingsException($"{path}: not valid settings JSON: {e.Message}"); }
+        if (s is null) throw new SettingsException($"{path}: empty settings");
+        if (!s.Members.ContainsKey(s.Name)) throw new SettingsException($"{path}: 'members' has no entry for this node '{s.Name}'");
+        foreach (var (name, m) in s.Members)
+        {
+            if (!IPEndPoint.TryParse(m.Raft, out _)) throw new SettingsException($"{path}: member '{name}' raft address '{m.Raft}' is not ip:port");
+            if (!IPEndPoint.TryParse(m.Api, out _)) throw new SettingsException($"{path}: member '{name}' api address '{m.Api}' is not ip:port");
+        }
+        return s;
+    }
+
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+}
+
+public sealed class SettingsException(string message) : Exception(message);

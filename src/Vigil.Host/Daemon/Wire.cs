@@ -1,0 +1,40 @@
+namespace Vigil.Host.Daemon;
+
+/// <summary>Leader → node: run one operation. <see cref="Term"/> is the fencing token: a node refuses terms older than one it has seen.</summary>
+public sealed record ExecuteRequest(long Term, string Leader, string Resource, string Class, string? Provider, string Type, string Operation, long IntervalMs)
+{
+    public long TimeoutMs { get; init; } = 20_000;
+    public int? TargetRc { get; init; }
+    public Dictionary<string, string> Parameters { get; init; } = [];
+    public Dictionary<string, string> Meta { get; init; } = [];
+}
+
+public sealed record ExecuteResponse(int Rc, int OpStatus, int CallId, long ExecMs, string? ExitReason);
+
+/// <summary>Node → leader: a recurring monitor's result changed.</summary>
+public sealed record ReportRequest(string Node, string Resource, string Class, string? Provider, string Type, string Operation, long IntervalMs, int Rc, int OpStatus, int CallId, string? ExitReason, int TargetRc);
+
+/// <summary>CLI → any node: load a configuration.</summary>
+public sealed record ConfigureRequest(string Text, string Format, string? By);
+
+public sealed record ConfigureResponse(bool Applied, IReadOnlyList<string> Diagnostics, string? Error);
+
+public sealed record ErrorResponse(string Error, string? Hint = null);
+
+/// <summary>What 'vigil status' shows.</summary>
+public sealed record StatusResponse
+{
+    public required string Node { get; init; }
+    public string? Leader { get; init; }
+    public long Term { get; init; }
+    public bool Quorum { get; init; }
+    public long Version { get; init; }
+    public List<NodeStatus> Nodes { get; init; } = [];
+    public List<ResourceStatus> Resources { get; init; } = [];
+    public List<string> FailedActions { get; init; } = [];
+    public List<string> Warnings { get; init; } = [];
+}
+
+public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool Standby);
+
+public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes);

@@ -1,0 +1,197 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Vigil.Host.Daemon;
+
+namespace Vigil.Cli;
+
+/// <summary><c>vigil daemon</c>, <c>vigil status</c>, <c>vigil configure load</c>.</summary>
+public static class ClusterCommands
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static IEnumerable<Command> Build()
+    {
+        var settings = new Option<string>("--settings") { Description = "This node's settings file (JSON)", Required = true };
+        var daemon = new Command("daemon", "Run this node: consensus, executor, API, and the controller while it leads");
+        daemon.Options.Add(settings);
+        daemon.SetAction(r => RunDaemon(r.GetValue(settings)!));
+        yield return daemon;
+
+        var api = new Option<string?>("--api") { Description = "API address of any node (ip:port); default: from --settings or VIGIL_API" };
+        var settingsOpt = new Option<string?>("--settings") { Description = "A node settings file: its API address is used" };
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON" };
+        var watch = new Option<bool>("--watch", "-w") { Description = "Refresh every second until interrupted" };
+        var status = new Command("status", "Show the cluster like 'crm_mon -1': nodes, resources, failures, risks. Exit 0, or 69 when no node answers");
+        status.Options.Add(api);
+        status.Options.Add(settingsOpt);
+        status.Options.Add(json);
+        status.Options.Add(watch);
+        status.SetAction(r => Status(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), r.GetValue(json), r.GetValue(watch)));
+        yield return status;
+
+        var file = new Argument<string>("FILE") { Description = "Configuration in crm syntax, CIB XML or haresources ('-' reads standard input)" };
+        var from = new Option<string?>("--from") { Description = "Input language: crm, xml or haresources (default: detected)" };
+        var load = new Command("load", "Replace the cluster configuration with FILE after checking it; refused with the reasons when invalid or without quorum");
+        load.Arguments.Add(file);
+        load.Options.Add(from);
+        load.Options.Add(api);
+        load.Options.Add(settingsOpt);
+        load.SetAction(r => Load(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), r.GetValue(file)!, r.GetValue(from)));
+        var configure = new Command("configure", "Change the running cluster's configuration");
+        configure.Subcommands.Add(load);
+        yield return configure;
+    }
+
+    internal static string? ApiAddress(string? api, string? settingsPath)
+    {
+        if (api is not null) return api;
+        if (settingsPath is not null)
+        {
+            try { return NodeSettings.Load(settingsPath).Self.Api; }
+            catch (Exception e) when (e is SettingsException or IOException) { Console.Error.WriteLine($"vigil: {e.Message}"); return null; }
+        }
+        return Environment.GetEnvironmentVariable("VIGIL_API");
+    }
+
+    private static int RunDaemon(string settingsPath)
+    {
+        NodeSettings settings;
+        try { settings = NodeSettings.Load(settingsPath); }
+        catch (Exception e) when (e is SettingsException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"vigil: {e.Message}");
+            return ExitCodes.NoInput;
+        }
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        var node = new NodeDaemon(settings);
+        try
+        {
+            node.StartAsync(stop.Token).GetAwaiter().GetResult();
+            stop.Token.WaitHandle.WaitOne();
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"vigil: cannot start node {settings.Name}: {e.Message}");
+            return ExitCodes.Errors;
+        }
+        finally
+        {
+            node.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        return ExitCodes.Ok;
+    }
+
+    internal static StatusResponse? FetchStatus(string api, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = timeout };
+        try { return http.GetFromJsonAsync<StatusResponse>($"http://{api}/v1/status", Json).GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { return null; }
+    }
+
+    private static int Status(string? api, bool json, bool watch)
+    {
+        if (api is null)
+        {
+            Console.Error.WriteLine("vigil: which cluster? give --api ip:port, --settings FILE, or set VIGIL_API");
+            return ExitCodes.Usage;
+        }
+        while (true)
+        {
+            var s = FetchStatus(api, TimeSpan.FromSeconds(3));
+            if (s is null)
+            {
+                Console.Error.WriteLine($"vigil: no answer from {api}; is 'vigil daemon' running there?");
+                if (!watch) return ExitCodes.Unavailable;
+            }
+            else
+            {
+                if (watch) Console.Write("\u001b[H\u001b[2J");
+                Console.Write(json ? JsonSerializer.Serialize(s, Json) + "\n" : Render(s));
+            }
+            if (!watch) return ExitCodes.Ok;
+            Thread.Sleep(1000);
+        }
+    }
+
+    /// <summary>crm_mon -1 style text (tabs as crm_mon prints them).</summary>
+    public static string Render(StatusResponse s)
+    {
+        var sb = new StringBuilder();
+        sb.Append("Cluster Summary:\n");
+        sb.Append("  * Stack: vigil\n");
+        sb.Append(s.Leader is null
+            ? "  * Current DC: NONE - partition WITHOUT quorum\n"
+            : $"  * Current DC: {s.Leader} (term {s.Term}) - partition with quorum\n");
+        sb.Append($"  * {s.Nodes.Count} nodes configured\n");
+        sb.Append($"  * {s.Resources.Count} resource instances configured\n\n");
+        sb.Append("Node List:\n");
+        var online = s.Nodes.Where(n => n.Online && !n.Standby).Select(n => n.Name).ToList();
+        var standby = s.Nodes.Where(n => n.Online && n.Standby).Select(n => n.Name).ToList();
+        var offline = s.Nodes.Where(n => !n.Online).Select(n => n.Name).ToList();
+        if (online.Count > 0) sb.Append($"  * Online: [ {string.Join(' ', online)} ]\n");
+        foreach (var n in standby) sb.Append($"  * Node {n}: standby\n");
+        if (offline.Count > 0) sb.Append($"  * OFFLINE: [ {string.Join(' ', offline)} ]\n");
+        sb.Append("\nFull List of Resources:\n");
+        if (s.Resources.Count == 0) sb.Append("  * No resources\n");
+        foreach (var group in s.Resources.GroupBy(r => r.Group))
+        {
+            var indent = "  ";
+            if (group.Key is not null) { sb.Append($"  * Resource Group: {group.Key}:\n"); indent = "    "; }
+            foreach (var r in group)
+                sb.Append($"{indent}* {r.Id}\t({r.Agent}):\t {r.Role}{(r.Nodes.Count > 0 ? " " + string.Join(' ', r.Nodes) : "")}\n");
+        }
+        if (s.FailedActions.Count > 0)
+        {
+            sb.Append("\nFailed Resource Actions:\n");
+            foreach (var f in s.FailedActions) sb.Append($"  * {f}\n");
+        }
+        if (s.Warnings.Count > 0)
+        {
+            sb.Append("\nWarnings:\n");
+            foreach (var w in s.Warnings) sb.Append($"  * {w}\n");
+        }
+        return sb.ToString();
+    }
+
+    private static int Load(string? api, string path, string? from)
+    {
+        if (api is null)
+        {
+            Console.Error.WriteLine("vigil: which cluster? give --api ip:port, --settings FILE, or set VIGIL_API");
+            return ExitCodes.Usage;
+        }
+        var loaded = ConfigCommands.Load(path, from, null, out var exit);
+        if (loaded is null) return exit;
+        if (loaded.Value is null)
+        {
+            foreach (var d in loaded.Diagnostics) Console.Error.WriteLine(d);
+            Console.Error.WriteLine($"{path}: not loaded because of the errors above; the cluster is unchanged");
+            return ExitCodes.Errors;
+        }
+        var xml = Vigil.Config.Xml.CibXmlWriter.Write(loaded.Value, includeStatus: false);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            using var resp = http.PostAsJsonAsync($"http://{api}/v1/configure", new ConfigureRequest(xml, "xml", Environment.UserName), Json).GetAwaiter().GetResult();
+            var body = resp.Content.ReadFromJsonAsync<ConfigureResponse>(Json).GetAwaiter().GetResult();
+            foreach (var d in loaded.Diagnostics.Where(d => d.Severity != Vigil.Core.Severity.Info)) Console.Error.WriteLine(d);
+            if (body is { Applied: true })
+            {
+                Console.WriteLine($"{path}: loaded into the cluster");
+                return ExitCodes.Ok;
+            }
+            Console.Error.WriteLine($"vigil: the cluster refused the configuration: {body?.Error ?? resp.StatusCode.ToString()}");
+            return ExitCodes.Refused;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Vigil.Host.Daemon;
+
+namespace Vigil.Cli;
+
+/// <summary>
+/// <c>vigil demo</c>: a 3-node cluster on 127.0.0.1 as separate processes in a temporary folder; it
+/// configures a group of two test resources, kills -9 the node running it, measures the failover
+/// and cleans up. No root, no network namespaces, no terminal needed.
+/// </summary>
+public static class DemoCommand
+{
+    private const string Configuration = """
+        # The demo's configuration: two native test resources in a group, no fencing hardware here.
+        property stonith-enabled=false
+        primitive web-ip vigil:Dummy op monitor interval=2s timeout=10s
+        primitive web-server vigil:Dummy op monitor interval=2s timeout=10s
+        group web web-ip web-server
+        """;
+
+    public static Command Build()
+    {
+        var nodes = new Option<int>("--nodes") { Description = "Number of nodes (3 to 7)", DefaultValueFactory = _ => 3 };
+        var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (logs, state) for inspection" };
+        var cmd = new Command("demo", "Start a local 3-node cluster, kill the node running a group and measure the failover; last line: failover_s=…");
+        cmd.Options.Add(nodes);
+        cmd.Options.Add(keep);
+        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep)));
+        return cmd;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static (string File, string[] Prefix) Self()
+    {
+        var exe = Environment.ProcessPath ?? "vigil";
+        var host = Path.GetFileNameWithoutExtension(exe);
+        return host == "dotnet" ? (exe, [typeof(DemoCommand).Assembly.Location]) : (exe, []);
+    }
+
+    private static void Say(string text) => Console.WriteLine(text);
+
+    private static int Run(int count, bool keep)
+    {
+        if (count is < 3 or > 7)
+        {
+            Console.Error.WriteLine("vigil: --nodes must be between 3 and 7");
+            return ExitCodes.Usage;
+        }
+        var dir = Path.Combine(Path.GetTempPath(), $"vigil-demo-{Environment.ProcessId}-{DateTime.UtcNow:HHmmss}");
+        Directory.CreateDirectory(dir);
+        var names = Enumerable.Range(1, count).Select(i => $"node{i}").ToList();
+        var members = names.ToDictionary(n => n, _ => new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}"));
+        var procs = new Dictionary<string, Process>();
+        var (exe, prefix) = Self();
+        try
+        {
+            Say($"== Starting {count} nodes on 127.0.0.1 (state and logs in {dir})");
+            foreach (var n in names)
+            {
+                var settingsFile = Path.Combine(dir, $"{n}.json");
+                new NodeSettings { Name = n, DataDirectory = Path.Combine(dir, n), Members = members }.Save(settingsFile);
+                var psi = new ProcessStartInfo(exe) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var p in prefix) psi.ArgumentList.Add(p);
+                psi.ArgumentList.Add("daemon");
+                psi.ArgumentList.Add("--settings");
+                psi.ArgumentList.Add(settingsFile);
+                var proc = Process.Start(psi)!;
+                proc.StandardInput.Close();
+                var log = new StreamWriter(Path.Combine(dir, $"{n}.log")) { AutoFlush = true };
+                proc.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+                proc.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+                proc.BeginOutputReadLine();
+                proc.BeginErrorReadLine();
+                procs[n] = proc;
+                Say($"   {n}: pid {proc.Id}, raft {members[n].Raft}, api {members[n].Api}");
+            }
+
+            var leader = WaitFor(names, members, TimeSpan.FromSeconds(60), s => s.Leader is not null && s.Nodes.Count(x => x.Online) == count ? s : null);
+            if (leader is null) return Fail("the cluster did not form within 60 s", dir, procs);
+            Say($"== Cluster formed: leader {leader.Leader}, term {leader.Term}");
+
+            var crm = Path.Combine(dir, "demo.crm");
+            File.WriteAllText(crm, Configuration);
+            Say("== Configuring (crm syntax):");
+            foreach (var line in Configuration.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#'))) Say("   " + line);
+            if (!Configure(members[leader.Leader!].Api, crm)) return Fail("the configuration was not accepted", dir, procs);
+
+            var running = WaitFor(names, members, TimeSpan.FromSeconds(60), s => GroupNode(s) is not null ? s : null);
+            if (running is null) return Fail("the group did not start within 60 s", dir, procs);
+            var victim = GroupNode(running)!;
+            Say("");
+            Console.Write(ClusterCommands.Render(running));
+            Say("");
+            Say($"== Killing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{(victim == running.Leader ? " and is the leader" : "")}");
+            var sw = Stopwatch.StartNew();
+            procs[victim].Kill();
+            var survivors = names.Where(n => n != victim).ToList();
+            StatusResponse? after = null;
+            string? newNode = null;
+            while (sw.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                foreach (var n in survivors)
+                {
+                    var s = ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500));
+                    var node = s is null ? null : GroupNode(s);
+                    if (node is not null && node != victim) { after = s; newNode = node; break; }
+                }
+                if (after is not null) break;
+                Thread.Sleep(10);
+            }
+            var failover = sw.Elapsed.TotalSeconds;
+            if (after is null) return Fail("the group did not come back on a survivor within 60 s", dir, procs);
+            Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died");
+            Say("");
+            Console.Write(ClusterCommands.Render(after));
+            Say("");
+            Say($"failover_s={failover.ToString("0.000", CultureInfo.InvariantCulture)}");
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            foreach (var p in procs.Values)
+            {
+                try
+                {
+                    if (!p.HasExited) { Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(2000); }
+                    if (!p.WaitForExit(5000)) p.Kill();
+                }
+                catch (InvalidOperationException) { }
+            }
+            if (!keep) { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } }
+        }
+    }
+
+    /// <summary>The node where every member of the group is started, if there is one.</summary>
+    private static string? GroupNode(StatusResponse s)
+    {
+        var members = s.Resources.Where(r => r.Group == "web").ToList();
+        if (members.Count == 0 || members.Any(r => r.Role != "Started" || r.Nodes.Count != 1)) return null;
+        var node = members[0].Nodes[0];
+        return members.All(r => r.Nodes[0] == node) ? node : null;
+    }
+
+    private static StatusResponse? WaitFor(List<string> names, Dictionary<string, MemberAddress> members, TimeSpan within, Func<StatusResponse, StatusResponse?> done)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < within)
+        {
+            foreach (var n in names)
+            {
+                var s = ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500));
+                if (s is not null && done(s) is { } r) return r;
+            }
+            Thread.Sleep(50);
+        }
+        return null;
+    }
+
+    private static bool Configure(string api, string file)
+    {
+        var text = File.ReadAllText(file);
+        var parsed = Vigil.Config.ConfigLoader.Load(text, file, Vigil.Config.ConfigFormat.Crm);
+        if (parsed.Value is null) return false;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var xml = Vigil.Config.Xml.CibXmlWriter.Write(parsed.Value, includeStatus: false);
+        using var resp = http.PostAsJsonAsync($"http://{api}/v1/configure", new ConfigureRequest(xml, "xml", "vigil demo"), ClusterCommands.Json).GetAwaiter().GetResult();
+        return resp.IsSuccessStatusCode;
+    }
+
+    private static int Fail(string why, string dir, Dictionary<string, Process> procs)
+    {
+        Console.Error.WriteLine($"vigil demo: {why}");
+        foreach (var n in procs.Keys)
+        {
+            var log = Path.Combine(dir, $"{n}.log");
+            if (!File.Exists(log)) continue;
+            Console.Error.WriteLine($"--- last lines of {n}.log");
+            foreach (var l in File.ReadLines(log).TakeLast(15)) Console.Error.WriteLine(l);
+        }
+        return ExitCodes.Errors;
+    }
+}
