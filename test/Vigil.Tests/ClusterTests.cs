@@ -1,0 +1,81 @@
+using Vigil.Host.Daemon;
+
+namespace Vigil.Tests;
+
+/// <summary>Real multi-process clusters on 127.0.0.1 (no root needed).</summary>
+[Collection("cluster")]
+public class ClusterTests
+{
+    private const string Group = """
+        property stonith-enabled=false
+        primitive a vigil:Dummy op monitor interval=2s
+        primitive b vigil:Dummy op monitor interval=2s
+        group g a b
+        """;
+
+    private static string? GroupNode(StatusResponse s)
+    {
+        var members = s.Resources.Where(r => r.Group == "g").ToList();
+        if (members.Count != 2 || members.Any(r => r.Role != "Started" || r.Nodes.Count != 1)) return null;
+        return members.All(r => r.Nodes[0] == members[0].Nodes[0]) ? members[0].Nodes[0] : null;
+    }
+
+    private static void Configure(LocalCluster c, string node, string crm, int expectedExit)
+    {
+        var r = VigilProcess.Run(crm, "configure", "load", "--settings", c.SettingsFile(node), "-");
+        Assert.True(r.ExitCode == expectedExit, $"configure exit {r.ExitCode}:\n{r.Stdout}\n{r.Stderr}");
+    }
+
+    [Fact]
+    public void A_three_node_cluster_forms_runs_a_group_and_fails_it_over_when_its_node_is_killed()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        Configure(c, "n2", Group, 0);   // through a node that may be a follower: forwarded to the leader
+        var running = c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start");
+        var victim = GroupNode(running)!;
+        c.Kill(victim);
+        var after = c.WaitFor(s => GroupNode(s) is { } n && n != victim, TimeSpan.FromSeconds(30), "failover");
+        Assert.Contains(after.Nodes, n => n.Name == victim && !n.Online);
+        // Never two places at once in the recorded state.
+        Assert.All(after.Resources, r => Assert.Single(r.Nodes));
+    }
+
+    [Fact]
+    public void A_broken_configuration_is_refused_with_its_place_and_changes_nothing()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        var before = c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        var r = VigilProcess.Run("primitive a vigil:Dummy\ngroup g a missing\n", "configure", "load", "--settings", c.SettingsFile("n1"), "-");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("<stdin>:2:11: error VC034", r.Stderr);
+        Assert.Contains("the cluster is unchanged", r.Stderr);
+        var after = c.Status("n1")!;
+        Assert.Empty(after.Resources);
+    }
+
+    [Fact]
+    public void Restarting_every_node_recovers_the_configuration_from_disk()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        Configure(c, "n1", Group, 0);
+        c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start");
+        foreach (var n in c.Members.Keys) c.Kill(n);
+        c.StartAll();
+        var back = c.WaitFor(s => s.Leader is not null && s.Resources.Count == 2, TimeSpan.FromSeconds(60), "recovery after restart");
+        Assert.Equal(["a", "b"], back.Resources.Select(x => x.Id).Order());
+        c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group running again");
+    }
+
+    [Fact]
+    public void Status_without_a_running_node_says_so_with_exit_69()
+    {
+        var r = VigilProcess.Run(null, "status", "--api", "127.0.0.1:1");
+        Assert.Equal(69, r.ExitCode);
+        Assert.Contains("no answer from 127.0.0.1:1", r.Stderr);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Vigil.Host.Daemon;
+
+namespace Vigil.Tests;
+
+/// <summary>N real 'vigil daemon' processes on 127.0.0.1 in a temporary folder; killed and removed on dispose.</summary>
+internal sealed class LocalCluster : IDisposable
+{
+    public string Dir { get; } = Path.Combine(Path.GetTempPath(), $"vigil-test-{Guid.NewGuid():N}");
+    public Dictionary<string, MemberAddress> Members { get; } = new();
+    public Dictionary<string, Process> Processes { get; } = new();
+
+    public LocalCluster(int nodes)
+    {
+        Directory.CreateDirectory(Dir);
+        for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
+        foreach (var n in Members.Keys)
+            new NodeSettings { Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members }.Save(SettingsFile(n));
+    }
+
+    public string SettingsFile(string node) => Path.Combine(Dir, $"{node}.json");
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public void Start(string node)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
+        psi.ArgumentList.Add("daemon");
+        psi.ArgumentList.Add("--settings");
+        psi.ArgumentList.Add(SettingsFile(node));
+        var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var log = new StreamWriter(Path.Combine(Dir, $"{node}.log"), append: true) { AutoFlush = true };
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        Processes[node] = p;
+    }
+
+    public void StartAll()
+    {
+        foreach (var n in Members.Keys) Start(n);
+    }
+
+    public void Kill(string node)
+    {
+        if (Processes.Remove(node, out var p)) { p.Kill(); p.WaitForExit(10_000); }
+    }
+
+    public void Stop(string node)
+    {
+        if (!Processes.Remove(node, out var p)) return;
+        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])) kill?.WaitForExit(5000);
+        if (!p.WaitForExit(15_000)) p.Kill();
+    }
+
+    public StatusResponse? Status(string node)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            var text = http.GetStringAsync($"http://{Members[node].Api}/v1/status").GetAwaiter().GetResult();
+            return JsonSerializer.Deserialize<StatusResponse>(text, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { return null; }
+    }
+
+    /// <summary>Polls the running nodes until one status satisfies the condition (bounded).</summary>
+    public StatusResponse WaitFor(Func<StatusResponse, bool> condition, TimeSpan within, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < within)
+        {
+            foreach (var n in Processes.Keys.ToList())
+                if (Status(n) is { } s && condition(s)) return s;
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"{what} did not happen within {within}; logs in {Dir}:\n{Logs()}");
+    }
+
+    public string Logs() => string.Join("\n", Members.Keys.Select(n => Path.Combine(Dir, $"{n}.log")).Where(File.Exists)
+        .Select(f => $"--- {Path.GetFileName(f)}\n{string.Join("\n", File.ReadLines(f).TakeLast(20))}"));
+
+    public void Dispose()
+    {
+        foreach (var n in Processes.Keys.ToList()) Kill(n);
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
