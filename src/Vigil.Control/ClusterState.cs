@@ -84,6 +84,9 @@ public sealed record ClusterState
     private ClusterState Membership(NodeMembershipCommand m)
     {
         var n = NodeOrNew(m.Node);
+        // A node that (re)joins starts with a fresh executor: its old history is forgotten and its
+        // resources are probed again, as Pacemaker does on join.
+        if (m.Online && n.Crmd != "online") n = n with { Resources = [] };
         n = n with
         {
             InCcm = m.Online ? "true" : "false",

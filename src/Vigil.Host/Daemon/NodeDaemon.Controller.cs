@@ -11,6 +11,16 @@ namespace Vigil.Host.Daemon;
 public sealed partial class NodeDaemon
 {
     private string? _ledTermKey;
+    private long _plannedVersion = -1;
+    private int _replan;
+    private DateTimeOffset _plannedAt;
+
+    /// <summary>Re-planning is needed after a result or a failed dispatch even when the state did not change.</summary>
+    private void RequestReplan()
+    {
+        Interlocked.Exchange(ref _replan, 1);
+        Signal();
+    }
 
     /// <summary>
     /// The DC loop: while this node leads, keep the membership in the state current, run the
@@ -33,9 +43,18 @@ public sealed partial class NodeDaemon
                     _ledTermKey = termKey;
                     foreach (var m in _settings.Members.Keys) _lastSeen[m] = DateTimeOffset.UtcNow;
                     Log($"leading in term {_consensus.Term}");
+                    _plannedVersion = -1;
                 }
                 await ReconcileMembershipAsync().ConfigureAwait(false);
-                Plan();
+                // Plan only when something changed; time-based rules (failure-timeout, date rules) get a 10 s heartbeat.
+                var version = _consensus.State.Version;
+                var due = DateTimeOffset.UtcNow - _plannedAt > TimeSpan.FromSeconds(10);
+                if (version != _plannedVersion || Interlocked.Exchange(ref _replan, 0) == 1 || due)
+                {
+                    _plannedVersion = version;
+                    _plannedAt = DateTimeOffset.UtcNow;
+                    Plan();
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -75,8 +94,15 @@ public sealed partial class NodeDaemon
             PlannedAction? p = executable ? new PlannedAction(a.Id, a.Task, a.Resource!, a.Node!, a.IntervalMs) : null;
             return (a.Id, executable, p);
         }).ToList();
-        var ready = Dispatch.Ready(actions, transition.Orderings.Select(o => (o.Before, o.After)).ToList(), _inFlight.Keys.ToHashSet()).ToList();
-        if (actions.Count == 0 || ready.Count == 0) ready.AddRange(MissingMonitors(state));
+        // Probes first: nothing starts while an online node has not told what it runs (Pacemaker orders probes before starts).
+        var probes = MissingProbes(state);
+        List<PlannedAction> ready;
+        if (probes.Count > 0) ready = probes;
+        else
+        {
+            ready = Dispatch.Ready(actions, transition.Orderings.Select(o => (o.Before, o.After)).ToList(), _inFlight.Keys.ToHashSet()).ToList();
+            if (actions.Count == 0 || ready.Count == 0) ready.AddRange(MissingMonitors(state));
+        }
         var term = _consensus.Term;
         var token = _consensus.LeadershipToken;
         foreach (var a in ready)
@@ -84,6 +110,18 @@ public sealed partial class NodeDaemon
             if (!_inFlight.TryAdd(a.Key, 0)) continue;
             _ = Task.Run(() => RunActionAsync(a, state, term, token));
         }
+    }
+
+    /// <summary>Probes (monitor, interval 0) for every primitive an online node has no history of.</summary>
+    private static List<PlannedAction> MissingProbes(ClusterState state)
+    {
+        var result = new List<PlannedAction>();
+        var primitives = state.Configuration.AllResources().OfType<Primitive>().Where(p => !p.IsFencingDevice).ToList();
+        foreach (var n in state.Nodes.Where(n => n.Crmd == "online"))
+            foreach (var p in primitives)
+                if (!n.Resources.Any(r => r.Id == p.Id || r.Id.StartsWith(p.Id + ":", StringComparison.Ordinal)))
+                    result.Add(new PlannedAction(-1, "monitor", p.Id, n.Uname ?? n.Id, 0));
+        return result;
     }
 
     /// <summary>
@@ -151,7 +189,7 @@ public sealed partial class NodeDaemon
         finally
         {
             _inFlight.TryRemove(a.Key, out _);
-            Signal();
+            RequestReplan();
         }
     }
 

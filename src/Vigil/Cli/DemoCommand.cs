@@ -18,6 +18,7 @@ public static class DemoCommand
     private const string Configuration = """
         # The demo's configuration: two native test resources in a group, no fencing hardware here.
         property stonith-enabled=false
+        rsc_defaults resource-stickiness=100
         primitive web-ip vigil:Dummy op monitor interval=2s timeout=10s
         primitive web-server vigil:Dummy op monitor interval=2s timeout=10s
         group web web-ip web-server
@@ -27,10 +28,12 @@ public static class DemoCommand
     {
         var nodes = new Option<int>("--nodes") { Description = "Number of nodes (3 to 7)", DefaultValueFactory = _ => 3 };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (logs, state) for inspection" };
+        var rounds = new Option<int>("--rounds") { Description = "Kill and restart the group's node this many times (a benchmark); prints median, p95 and max", DefaultValueFactory = _ => 1 };
         var cmd = new Command("demo", "Start a local 3-node cluster, kill the node running a group and measure the failover; last line: failover_s=…");
         cmd.Options.Add(nodes);
         cmd.Options.Add(keep);
-        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep)));
+        cmd.Options.Add(rounds);
+        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep), r.GetValue(rounds)));
         return cmd;
     }
 
@@ -50,8 +53,13 @@ public static class DemoCommand
 
     private static void Say(string text) => Console.WriteLine(text);
 
-    private static int Run(int count, bool keep)
+    private static int Run(int count, bool keep, int rounds)
     {
+        if (rounds is < 1 or > 1000)
+        {
+            Console.Error.WriteLine("vigil: --rounds must be between 1 and 1000");
+            return ExitCodes.Usage;
+        }
         if (count is < 3 or > 7)
         {
             Console.Error.WriteLine("vigil: --nodes must be between 3 and 7");
@@ -70,18 +78,7 @@ public static class DemoCommand
             {
                 var settingsFile = Path.Combine(dir, $"{n}.json");
                 new NodeSettings { Name = n, DataDirectory = Path.Combine(dir, n), Members = members }.Save(settingsFile);
-                var psi = new ProcessStartInfo(exe) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-                foreach (var p in prefix) psi.ArgumentList.Add(p);
-                psi.ArgumentList.Add("daemon");
-                psi.ArgumentList.Add("--settings");
-                psi.ArgumentList.Add(settingsFile);
-                var proc = Process.Start(psi)!;
-                proc.StandardInput.Close();
-                var log = new StreamWriter(Path.Combine(dir, $"{n}.log")) { AutoFlush = true };
-                proc.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-                proc.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-                proc.BeginOutputReadLine();
-                proc.BeginErrorReadLine();
+                var proc = StartNode(exe, prefix, dir, n);
                 procs[n] = proc;
                 Say($"   {n}: pid {proc.Id}, raft {members[n].Raft}, api {members[n].Api}");
             }
@@ -98,34 +95,60 @@ public static class DemoCommand
 
             var running = WaitFor(names, members, TimeSpan.FromSeconds(60), s => GroupNode(s) is not null ? s : null);
             if (running is null) return Fail("the group did not start within 60 s", dir, procs);
-            var victim = GroupNode(running)!;
             Say("");
             Console.Write(ClusterCommands.Render(running));
-            Say("");
-            Say($"== Killing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{(victim == running.Leader ? " and is the leader" : "")}");
-            var sw = Stopwatch.StartNew();
-            procs[victim].Kill();
-            var survivors = names.Where(n => n != victim).ToList();
-            StatusResponse? after = null;
-            string? newNode = null;
-            while (sw.Elapsed < TimeSpan.FromSeconds(60))
+            var failovers = new List<double>();
+            var detections = new List<double>();
+            for (int round = 1; round <= rounds; round++)
             {
-                foreach (var n in survivors)
+                var victim = GroupNode(running)!;
+                Say("");
+                Say($"== {(rounds > 1 ? $"Round {round}/{rounds}: k" : "K")}illing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{(victim == running.Leader ? " and is the leader" : "")}");
+                var sw = Stopwatch.StartNew();
+                procs[victim].Kill();
+                procs[victim].WaitForExit(5000);
+                var survivors = names.Where(n => n != victim).ToList();
+                StatusResponse? after = null;
+                string? newNode = null;
+                double? detected = null;
+                while (sw.Elapsed < TimeSpan.FromSeconds(60))
                 {
-                    var s = ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500));
-                    var node = s is null ? null : GroupNode(s);
-                    if (node is not null && node != victim) { after = s; newNode = node; break; }
+                    foreach (var n in survivors)
+                    {
+                        var s = ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500));
+                        if (s is null) continue;
+                        if (detected is null && s.Nodes.Any(x => x.Name == victim && !x.Online)) detected = sw.Elapsed.TotalSeconds;
+                        var node = GroupNode(s);
+                        if (node is not null && node != victim) { after = s; newNode = node; break; }
+                    }
+                    if (after is not null) break;
+                    Thread.Sleep(5);
                 }
-                if (after is not null) break;
-                Thread.Sleep(10);
+                var failover = sw.Elapsed.TotalSeconds;
+                if (after is null) return Fail("the group did not come back on a survivor within 60 s", dir, procs);
+                failovers.Add(failover);
+                if (detected is { } d) detections.Add(d);
+                Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died (marked offline after {detected ?? failover:0.000} s)");
+                if (rounds == 1)
+                {
+                    Say("");
+                    Console.Write(ClusterCommands.Render(after));
+                    break;
+                }
+                // Bring the victim back and let it rejoin before the next round.
+                procs[victim] = StartNode(exe, prefix, dir, victim);
+                running = WaitFor(names, members, TimeSpan.FromSeconds(60), s => s.Nodes.All(x => x.Online) && GroupNode(s) is not null ? s : null)
+                    ?? throw new TimeoutException($"{victim} did not rejoin within 60 s");
+                Thread.Sleep(1000);
             }
-            var failover = sw.Elapsed.TotalSeconds;
-            if (after is null) return Fail("the group did not come back on a survivor within 60 s", dir, procs);
-            Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died");
             Say("");
-            Console.Write(ClusterCommands.Render(after));
-            Say("");
-            Say($"failover_s={failover.ToString("0.000", CultureInfo.InvariantCulture)}");
+            if (rounds > 1)
+            {
+                Say($"rounds={failovers.Count} failover median={Percentile(failovers, 50):0.000}s p95={Percentile(failovers, 95):0.000}s max={failovers.Max():0.000}s; " +
+                    $"detection median={Percentile(detections, 50):0.000}s");
+                Say(Footprint(procs));
+            }
+            Say($"failover_s={Percentile(failovers, 50).ToString("0.000", CultureInfo.InvariantCulture)}");
             return ExitCodes.Ok;
         }
         finally
@@ -141,6 +164,57 @@ public static class DemoCommand
             }
             if (!keep) { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } }
         }
+    }
+
+    private static Process StartNode(string exe, string[] prefix, string dir, string n)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var p in prefix) psi.ArgumentList.Add(p);
+        psi.ArgumentList.Add("daemon");
+        psi.ArgumentList.Add("--settings");
+        psi.ArgumentList.Add(Path.Combine(dir, $"{n}.json"));
+        var proc = Process.Start(psi)!;
+        proc.StandardInput.Close();
+        var log = new StreamWriter(Path.Combine(dir, $"{n}.log"), append: true) { AutoFlush = true };
+        proc.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        proc.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        proc.BeginOutputReadLine();
+        proc.BeginErrorReadLine();
+        return proc;
+    }
+
+    private static double Percentile(List<double> values, int p)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.Order().ToList();
+        var rank = (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
+    }
+
+    /// <summary>Idle footprint of the nodes: resident memory and CPU over 10 s, from /proc.</summary>
+    private static string Footprint(Dictionary<string, Process> procs)
+    {
+        static (long RssKb, long Ticks) Read(int pid)
+        {
+            long rss = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (rss, long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
+        }
+        try
+        {
+            var before = procs.ToDictionary(p => p.Key, p => Read(p.Value.Id));
+            var sw = Stopwatch.StartNew();
+            Thread.Sleep(10_000);
+            var after = procs.ToDictionary(p => p.Key, p => Read(p.Value.Id));
+            var secs = sw.Elapsed.TotalSeconds;
+            var parts = procs.Keys.Order().Select(n =>
+                $"{n} rss={after[n].RssKb / 1024.0:0}MB cpu={(after[n].Ticks - before[n].Ticks) / 100.0 / secs * 100:0.0}%");
+            return "idle footprint over 10 s: " + string.Join(", ", parts);
+        }
+        catch (IOException e) { return $"idle footprint unavailable: {e.Message}"; }
     }
 
     /// <summary>The node where every member of the group is started, if there is one.</summary>
