@@ -9,6 +9,7 @@ public static class Program
     {
         var root = new RootCommand("Vigil: a high-availability cluster stack (Pacemaker + Corosync semantics, one binary)");
         root.Subcommands.Add(ConfigCommands.Build());
+        root.Subcommands.Add(AgentCommands.Build());
         try
         {
             return root.Parse(args).Invoke();

@@ -155,7 +155,7 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
         // Agent output may echo credentials (verbose mode, error messages): scrub before anything keeps it.
         outcome = outcome with { Stdout = FenceArgs.Scrub(outcome.Stdout, a.Parameters), Stderr = FenceArgs.Scrub(outcome.Stderr, a.Parameters) };
         var result = FromProcess(a with { Action = action }, outcome, rc => FenceArgs.ToOcf(action, rc));
-        if (result.Status == ExecStatus.Done && result.Rc != OcfCode.Success && result.ExitReason is null)
+        if (result.Status == ExecStatus.Done && FenceArgs.Outcome(action, result.RawExitCode ?? 1) == FenceOutcome.Failed && result.ExitReason is null)
             result = result with { ExitReason = FenceArgs.ReasonFromOutput(result.Stderr) ?? LastLine(result.Stdout) };
         return result;
     }
