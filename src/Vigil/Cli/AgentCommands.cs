@@ -21,18 +21,20 @@ public static class AgentCommands
 
     public const int TimedOut = 124;
 
-    public static Command Build(TextWriter? stdout = null, TextWriter? stderr = null)
+    /// <param name="paths">Where agents live; tests point this at private directories.</param>
+    public static Command Build(TextWriter? stdout = null, TextWriter? stderr = null, ExecutorPaths? paths = null)
     {
+        var p = paths ?? new ExecutorPaths();
         var agent = new Command("agent", "List, describe and run resource agents (OCF, LSB, systemd, fence, built-in) on this host");
-        agent.Subcommands.Add(BuildList(stdout, stderr));
-        agent.Subcommands.Add(BuildInfo(stdout, stderr));
-        agent.Subcommands.Add(BuildRun(stdout, stderr));
+        agent.Subcommands.Add(BuildList(stdout, stderr, p));
+        agent.Subcommands.Add(BuildInfo(stdout, stderr, p));
+        agent.Subcommands.Add(BuildRun(stdout, stderr, p));
         return agent;
     }
 
-    private static ExecutorPaths DefaultPaths() => new();
 
-    private static Command BuildList(TextWriter? o, TextWriter? e)
+
+    private static Command BuildList(TextWriter? o, TextWriter? e, ExecutorPaths paths)
     {
         var cls = new Option<string?>("--class") { Description = "Only this class: ocf, lsb, stonith or vigil" };
         var provider = new Option<string?>("--provider") { Description = "Only OCF agents of this provider (heartbeat, pacemaker, linbit, …)" };
@@ -52,10 +54,10 @@ public static class AgentCommands
                 }
                 only = parsed;
             }
-            var p = r.GetValue(provider);
-            var agents = new ProcessAgentRunner(DefaultPaths()).List()
+            var prov = r.GetValue(provider);
+            var agents = new ProcessAgentRunner(paths).List()
                 .Where(a => only is null || a.Class == only)
-                .Where(a => p is null || a.Provider == p)
+                .Where(a => prov is null || a.Provider == prov)
                 .ToList();
             foreach (var a in agents) stdout.WriteLine(a);
             if (agents.Count == 0)
@@ -65,7 +67,7 @@ public static class AgentCommands
         return list;
     }
 
-    private static Command BuildInfo(TextWriter? o, TextWriter? e)
+    private static Command BuildInfo(TextWriter? o, TextWriter? e, ExecutorPaths paths)
     {
         var name = new Argument<string>("AGENT") { Description = "CLASS:PROVIDER:TYPE (ocf:heartbeat:IPaddr2) or CLASS:TYPE (lsb:apache2, stonith:fence_ipmilan, vigil:Dummy)" };
         var info = new Command("info", "Describe an agent from its meta-data: parameters (required ones first), defaults and actions. " +
@@ -79,7 +81,7 @@ public static class AgentCommands
                 stderr.WriteLine($"vigil: {error}");
                 return ExitCodes.Usage;
             }
-            var runner = new ProcessAgentRunner(DefaultPaths());
+            var runner = new ProcessAgentRunner(paths);
             if (runner.Missing(id) is { } missing)
             {
                 stderr.WriteLine($"vigil: {missing}");
@@ -153,7 +155,7 @@ public static class AgentCommands
         if (line.Length > 0) yield return line.ToString();
     }
 
-    private static Command BuildRun(TextWriter? o, TextWriter? e)
+    private static Command BuildRun(TextWriter? o, TextWriter? e, ExecutorPaths paths)
     {
         var name = new Argument<string>("AGENT") { Description = "CLASS:PROVIDER:TYPE or CLASS:TYPE" };
         var action = new Argument<string>("ACTION") { Description = "start, stop, monitor, promote, demote, validate-all, meta-data, …; fence agents: on, off, reboot, status, list, monitor, metadata" };
@@ -188,7 +190,7 @@ public static class AgentCommands
                 foreach (var p in problems) stderr.WriteLine($"vigil: {p}");
                 return ExitCodes.Usage;
             }
-            var runner = new ProcessAgentRunner(DefaultPaths());
+            var runner = new ProcessAgentRunner(paths);
             if (runner.Missing(id) is { } missing)
             {
                 stderr.WriteLine($"vigil: {missing}");
@@ -217,13 +219,13 @@ public static class AgentCommands
             }
 
             var nodeName = r.GetValue(node) ?? Environment.MachineName;
-            var shimDir = Path.Combine(Path.GetTempPath(), $"vigil-shim-{Environment.ProcessId}");
+            var shimDir = Path.Combine(Path.GetTempPath(), $"vigil-shim-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
             try
             {
                 var store = new AttributeStore();
                 var shims = new ShimHost(shimDir, nodeName, store);
-                var paths = DefaultPaths() with { ShimDir = shimDir };
-                var agentRunner = new ProcessAgentRunner(paths, new ProcessRunner(Path.Combine(shimDir, "exec")));
+                var runPaths = paths with { ShimDir = shimDir };
+                var agentRunner = new ProcessAgentRunner(runPaths, new ProcessRunner(Path.Combine(shimDir, "exec")));
                 var a = new AgentAction(id, r.GetValue(resource) ?? id.Type, act)
                 {
                     Parameters = parameters.ToImmutableDictionary(StringComparer.Ordinal),
