@@ -20,6 +20,8 @@ public sealed record OperationRecord(string ResourceId, AgentId Agent, string Ac
     /// <summary>False for a recurring result equal to the previous one (Pacemaker reports only changes).</summary>
     public bool Changed { get; init; } = true;
     public string OperationKey => $"{ResourceId}_{Action}_{IntervalMs}";
+    /// <summary>The controller's transition key the action came with, if any.</summary>
+    public string? TransitionKey { get; init; }
 }
 
 /// <summary>
@@ -124,6 +126,24 @@ public sealed class Executor : IAsyncDisposable
 
     public OperationRecord? LastFailure(string resourceId) => _lastFailure.GetValueOrDefault(resourceId);
 
+    /// <summary>The history of every resource in the CIB status shape (lrm_resource), for the scheduler.</summary>
+    public IReadOnlyList<Core.Model.LrmResource> LrmHistory(string nodeName)
+    {
+        var recurring = RecurringOperations;
+        return _history.Values.Select(r => r.ResourceId).Concat(_lastFailure.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(rsc => OperationHistory.ToLrmResource(rsc, History(rsc), LastFailure(rsc), recurring, nodeName))
+            .ToList();
+    }
+
+    /// <summary>Forgets a resource's history and failures (crm_resource --cleanup); recurring operations are cancelled.</summary>
+    public async Task CleanupAsync(string resourceId)
+    {
+        await CancelAllRecurringAsync(resourceId).ConfigureAwait(false);
+        foreach (var key in _history.Where(kv => kv.Value.ResourceId == resourceId).Select(kv => kv.Key).ToList())
+            _history.TryRemove(key, out _);
+        _lastFailure.TryRemove(resourceId, out _);
+    }
+
     private async Task<OperationRecord> RunOnceAsync(AgentAction action, CancellationToken ct)
     {
         var queued = _time.GetTimestamp();
@@ -157,6 +177,7 @@ public sealed class Executor : IAsyncDisposable
             ExecTime = result.Duration,
             QueueTime = queueTime,
             Changed = changed,
+            TransitionKey = action.TransitionKey,
         };
         if (result.Status != ExecStatus.Cancelled)
         {

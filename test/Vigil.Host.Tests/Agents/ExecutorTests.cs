@@ -77,6 +77,31 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task History_converts_to_the_CIB_status_shape_the_scheduler_reads()
+    {
+        var runner = new ScriptedAgentRunner().Script("r", "monitor", OcfCode.ErrGeneric, "boom");
+        await using var ex = new Executor(runner);
+        await ex.ExecuteAsync(A("r", "start") with { TransitionKey = "3:7:0:abc" });
+        await ex.ExecuteAsync(A("r", "monitor", 60_000));
+        var lrm = Assert.Single(ex.LrmHistory("n1"));
+        Assert.Equal("ocf", lrm.Class);
+        Assert.Equal("heartbeat", lrm.Provider);
+        Assert.Equal(["r_last_0", "r_last_failure_0", "r_monitor_60000"], lrm.Ops.Select(o => o.Id));
+        var last = lrm.Ops[0];
+        Assert.Equal("start", last.Operation);
+        Assert.Equal(0, last.Rc);
+        Assert.Equal("0:0;3:7:0:abc", last.TransitionMagic);
+        var failure = lrm.Ops[1];
+        Assert.Equal(1, failure.Rc);
+        // As in Pacemaker's CIB: the execution completed (op-status 0); rc 1 is what makes it a failure.
+        Assert.Equal((int)ExecStatus.Done, failure.OpStatus);
+        Assert.Equal(60_000, failure.IntervalMs);
+        Assert.Equal("boom", failure.Attribute("exit-reason"));
+        await ex.CleanupAsync("r");
+        Assert.Empty(ex.LrmHistory("n1"));
+    }
+
+    [Fact]
     public async Task Scripted_results_are_returned_in_order()
     {
         var runner = new ScriptedAgentRunner().Script("r", "start", OcfCode.ErrInstalled, "no binary").Script("r", "start", OcfCode.Success);

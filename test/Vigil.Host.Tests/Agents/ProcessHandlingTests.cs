@@ -193,4 +193,23 @@ esac
         h.Shims.SetRunning("web", ["node1"]);
         Assert.Equal("resource web is running on: node1\n", (await Sh("crm_resource --resource web --locate")).Stdout);
     }
+
+    [Fact]
+    public async Task Dampened_attributes_become_visible_on_time_while_the_pump_runs()
+    {
+        Requires.Root();
+        using var h = new AgentHarness(ocfRoot: _root.Path, shimTime: TimeProvider.System);
+        using var stop = new CancellationTokenSource();
+        var pump = h.Shims.PumpLoopAsync(TimeSpan.FromMilliseconds(50), stop.Token);
+        var env = new Dictionary<string, string>(OcfEnvironment.Base(h.Paths)) { ["OCF_RESOURCE_INSTANCE"] = "p" };
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = await new ProcessRunner(h.Dir.File("sh")).RunAsync(new ProcessSpec("/bin/sh", ["-c", "attrd_updater -n load -U 3 -d 1s"], env, TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, r.ExitCode);
+        if (sw.Elapsed < TimeSpan.FromMilliseconds(800)) Assert.Null(h.Store.Get("node1", "load"));
+        while (h.Store.Get("node1", "load") is null && sw.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(20);
+        Assert.Equal("3", h.Store.Get("node1", "load"));
+        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(1) && sw.Elapsed < TimeSpan.FromSeconds(3), $"visible after {sw.ElapsedMilliseconds} ms");
+        await stop.CancelAsync();
+        await pump;
+    }
 }
