@@ -97,7 +97,7 @@ public sealed class OcfAgentTests
         using var h = new AgentHarness();
         var rsc = Rsc("ping");
         AgentAction A(string action, long interval = 0) => h.Action("ocf:pacemaker:ping", rsc, action, interval,
-            ("host_list", "127.0.0.1"), ("multiplier", "1000"), ("dampen", "5s"), ("pidfile", h.Dir.File("ping.pid")));
+            ("host_list", "127.0.0.1"), ("multiplier", "1000"), ("dampen", "5s"), ("attempts", "1"), ("pidfile", h.Dir.File("ping.pid")));
 
         Assert.Equal(OcfCode.NotRunning, (await h.Run(A("monitor"))).Rc);
         var start = await h.Run(A("start"));

@@ -1,4 +1,5 @@
 using Vigil.Host.Agents;
+using Xunit.Abstractions;
 
 namespace Vigil.Host.Tests.Agents;
 
@@ -6,6 +7,7 @@ namespace Vigil.Host.Tests.Agents;
 public sealed class ProcessHandlingTests : IDisposable
 {
     private readonly TempDir _root = new("vigil-ocf");
+    private readonly ITestOutputHelper _output;
 
     private const string TestAgent = """
 #!/bin/bash
@@ -43,8 +45,9 @@ case "$1" in
 esac
 """;
 
-    public ProcessHandlingTests()
+    public ProcessHandlingTests(ITestOutputHelper output)
     {
+        _output = output;
         var dir = Path.Combine(_root.Path, "resource.d", "test");
         Directory.CreateDirectory(dir);
         var agent = Path.Combine(dir, "Test");
@@ -69,6 +72,7 @@ esac
         try
         {
             Assert.Equal(ExecStatus.Timeout, r.Status);
+            _output.WriteLine($"hanging agent: timeout 1000 ms, returned after {r.Duration.TotalMilliseconds:F0} ms");
             Assert.True(r.Duration >= TimeSpan.FromSeconds(1) && r.Duration < TimeSpan.FromSeconds(3), $"took {r.Duration}");
             Assert.Contains("timed out after 1000 ms", r.ExitReason, StringComparison.Ordinal);
             Assert.Contains("about to hang", r.Stderr, StringComparison.Ordinal);
@@ -81,7 +85,7 @@ esac
         }
         finally
         {
-            foreach (var pid in Pids(pids)) ProcessRunner.KillGroup(pid);
+            foreach (var pid in Pids(pids).Where(Sh.Alive)) ProcessRunner.KillGroup(pid);
         }
     }
 
@@ -95,7 +99,8 @@ esac
         try
         {
             Assert.Equal(OcfCode.Success, r.Rc);
-            Assert.True(r.Duration < TimeSpan.FromSeconds(1), $"took {r.Duration}: the executor waited for the background child");
+            _output.WriteLine($"agent with a 3 s background child holding its output: completed in {r.Duration.TotalMilliseconds:F0} ms");
+            Assert.True(r.Duration < TimeSpan.FromSeconds(2), $"took {r.Duration}: the executor waited for the background child");
             Assert.Contains("started in the background", r.Stdout, StringComparison.Ordinal);
             // A successful action's group is left alone: the child (send_arp for IPaddr2) keeps running.
             var child = Assert.Single(Pids(pids));
@@ -105,7 +110,7 @@ esac
         }
         finally
         {
-            foreach (var pid in Pids(pids)) ProcessRunner.KillGroup(pid);
+            foreach (var pid in Pids(pids).Where(Sh.Alive)) ProcessRunner.KillGroup(pid);
         }
     }
 
