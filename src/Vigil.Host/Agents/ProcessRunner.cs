@@ -45,8 +45,13 @@ public sealed partial class ProcessRunner
 
     public ProcessRunner(string? spoolDir = null)
     {
-        _spoolDir = spoolDir ?? Path.Combine(Path.GetTempPath(), "vigil-exec");
+        // Agent output can hold secrets: the spool is private (0700), under /run for root, else a fresh temp directory.
+        if (spoolDir is null)
+            _spoolDir = Environment.UserName == "root" && Directory.Exists("/run") ? "/run/vigil/exec" : Directory.CreateTempSubdirectory("vigil-exec-").FullName;
+        else
+            _spoolDir = spoolDir;
         Directory.CreateDirectory(_spoolDir);
+        File.SetUnixFileMode(_spoolDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private static string WrapperShell => File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";

@@ -219,7 +219,7 @@ public static class AgentCommands
             }
 
             var nodeName = r.GetValue(node) ?? Environment.MachineName;
-            var shimDir = Path.Combine(Path.GetTempPath(), $"vigil-shim-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+            var shimDir = Directory.CreateTempSubdirectory("vigil-shim-").FullName;
             try
             {
                 var store = new AttributeStore();
@@ -273,14 +273,11 @@ public static class AgentCommands
         stdout.WriteLine($"  duration: {ms} ms");
         foreach (var req in shims.Log.Where(l => l.Op is "set" or "delete"))
             stdout.WriteLine($"  attribute {req.Name}{(req.Op == "set" ? $"={req.Value}" : " deleted")} on {req.Node} (by {req.Tool}{(req.Delay.Length > 0 ? $", dampen {req.Delay}" : "")})");
-        if (r.Rc != 0 || r.Status != ExecStatus.Done)
+        var tail = r.StderrTail(10);
+        if (tail.Count > 0)
         {
-            var tail = r.StderrTail(10);
-            if (tail.Count > 0)
-            {
-                stderr.WriteLine("  stderr (last lines):");
-                foreach (var l in tail) stderr.WriteLine("    " + l);
-            }
+            stderr.WriteLine("  stderr (last lines):");
+            foreach (var l in tail) stderr.WriteLine("    " + l);
         }
         if (r.Status == ExecStatus.Timeout) return TimedOut;
         if (fence && r.Status == ExecStatus.Done) return code;

@@ -137,6 +137,21 @@ public sealed class AgentCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_fence_agent_runs_from_the_command_line_and_exits_2_when_the_target_is_off()
+    {
+        Requires.Root();
+        Requires.Program("/usr/sbin/fence_dummy", "fence-agents");
+        var status = Path.Combine(_root.Path, "plug");
+        File.WriteAllText(status, "off");
+        var r = Vigil("agent", "run", "stonith:fence_dummy", "status", "--target", "node2", "--param", $"status_file={status}", "--param", "passwd=topsecret1");
+        Assert.Equal(2, r.Rc);
+        Assert.Contains("stonith:fence_dummy status (fence_dummy): 2 off", r.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("topsecret1", r.Out + r.Err, StringComparison.Ordinal);
+        Assert.Equal(0, Vigil("agent", "run", "stonith:fence_dummy", "on", "--target", "node2", "--param", $"status_file={status}").Rc);
+        Assert.Equal(0, Vigil("agent", "run", "stonith:fence_dummy", "status", "--target", "node2", "--param", $"status_file={status}").Rc);
+    }
+
+    [Fact]
     public void List_shows_installed_and_built_in_agents()
     {
         var r = Vigil("agent", "list");
