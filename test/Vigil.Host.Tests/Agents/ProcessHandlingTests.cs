@@ -40,6 +40,7 @@ case "$1" in
         while [ $i -lt 20000 ]; do echo "noise line $i of the stderr flood" >&2; i=$((i + 1)); done
         exit 0 ;;
     env) env | sort; exit 0 ;;
+    score) . "${OCF_ROOT}/lib/heartbeat/ocf-shellfuncs"; ocf_promotion_score -v "$OCF_RESKEY_score"; exit $? ;;
     meta-data) echo '<?xml version="1.0"?><resource-agent name="Test"><version>1.1</version><parameters/><actions/></resource-agent>'; exit 0 ;;
     *) exit 3 ;;
 esac
@@ -170,6 +171,22 @@ esac
         Assert.StartsWith(h.Shims.Directory + ":", env["PATH"], StringComparison.Ordinal);
         Assert.Equal("none", env["HA_LOGFACILITY"]);
         Assert.False(env.ContainsKey("HOME"), "the agent inherited the executor's own environment");
+    }
+
+    [Theory]
+    [InlineData("3.16.1", "crm_attribute")]
+    [InlineData("3.0.0", "crm_master")]
+    public async Task Promotion_scores_set_through_ocf_promotion_score_reach_the_store_by_either_tool(string featureSet, string tool)
+    {
+        Requires.Root();
+        using var h = new AgentHarness(ocfRoot: _root.Path);
+        // ocf_promotion_score picks crm_attribute -p from feature set 3.10.0 on, else crm_master -l reboot (drbd, older agents).
+        var r = await h.Run(h.Action("ocf:test:Test", "ms:1", "score", 0, ("score", "7"), ("crm_feature_set", featureSet)));
+        Assert.True(r.Rc == 0, r.Stderr);
+        Assert.Equal("7", h.Store.Get("node1", "master-ms"));
+        var call = Assert.Single(h.Shims.Log);
+        Assert.Equal(tool, call.Tool);
+        Assert.Equal("reboot", call.Lifetime);
     }
 
     [Fact]
