@@ -81,23 +81,36 @@ public static class AgentCommands
                 stderr.WriteLine($"vigil: {error}");
                 return ExitCodes.Usage;
             }
-            var runner = new ProcessAgentRunner(paths);
-            if (runner.Missing(id) is { } missing)
+            var work = Directory.CreateTempSubdirectory("vigil-agent-").FullName;
+            try
             {
-                stderr.WriteLine($"vigil: {missing}");
-                return OcfCode.ErrInstalled;
+                var runner = new ProcessAgentRunner(paths, new ProcessRunner(work));
+                if (runner.Missing(id) is { } missing)
+                {
+                    stderr.WriteLine($"vigil: {missing}");
+                    return OcfCode.ErrInstalled;
+                }
+                var (md, mdError) = await runner.MetadataAsync(id, ct);
+                if (md is null)
+                {
+                    stderr.WriteLine($"vigil: {mdError}");
+                    stderr.WriteLine($"vigil: run 'vigil agent run {id} meta-data' to see the agent's raw output");
+                    return ExitCodes.Warnings;
+                }
+                Describe(stdout, id, md);
+                return ExitCodes.Ok;
             }
-            var (md, mdError) = await runner.MetadataAsync(id, ct);
-            if (md is null)
+            finally
             {
-                stderr.WriteLine($"vigil: {mdError}");
-                stderr.WriteLine($"vigil: run 'vigil agent run {id} meta-data' to see the agent's raw output");
-                return ExitCodes.Warnings;
+                TryDelete(work);
             }
-            Describe(stdout, id, md);
-            return ExitCodes.Ok;
         });
         return info;
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static void Describe(TextWriter w, AgentId id, AgentMetadata md)
@@ -190,7 +203,22 @@ public static class AgentCommands
                 foreach (var p in problems) stderr.WriteLine($"vigil: {p}");
                 return ExitCodes.Usage;
             }
-            var runner = new ProcessAgentRunner(paths);
+            var shimDir = Directory.CreateTempSubdirectory("vigil-shim-").FullName;
+            try
+            {
+                return await RunAsync(stdout, stderr, r, id, act, parameters, metaValues, intervalValue, timeoutValue, shimDir, ct);
+            }
+            finally
+            {
+                TryDelete(shimDir);
+            }
+        });
+        return run;
+
+        async Task<int> RunAsync(TextWriter stdout, TextWriter stderr, ParseResult r, AgentId id, string act, Dictionary<string, string> parameters,
+            Dictionary<string, string> metaValues, TimeSpan intervalValue, TimeSpan timeoutValue, string shimDir, CancellationToken ct)
+        {
+            var runner = new ProcessAgentRunner(paths, new ProcessRunner(Path.Combine(shimDir, "exec")));
             if (runner.Missing(id) is { } missing)
             {
                 stderr.WriteLine($"vigil: {missing}");
@@ -219,33 +247,23 @@ public static class AgentCommands
             }
 
             var nodeName = r.GetValue(node) ?? Environment.MachineName;
-            var shimDir = Directory.CreateTempSubdirectory("vigil-shim-").FullName;
-            try
+            var store = new AttributeStore();
+            var shims = new ShimHost(Path.Combine(shimDir, "shim"), nodeName, store);
+            var agentRunner = new ProcessAgentRunner(paths with { ShimDir = shims.Directory }, new ProcessRunner(Path.Combine(shimDir, "exec")));
+            var a = new AgentAction(id, r.GetValue(resource) ?? id.Type, act)
             {
-                var store = new AttributeStore();
-                var shims = new ShimHost(shimDir, nodeName, store);
-                var runPaths = paths with { ShimDir = shimDir };
-                var agentRunner = new ProcessAgentRunner(runPaths, new ProcessRunner(Path.Combine(shimDir, "exec")));
-                var a = new AgentAction(id, r.GetValue(resource) ?? id.Type, act)
-                {
-                    Parameters = parameters.ToImmutableDictionary(StringComparer.Ordinal),
-                    Meta = metaValues.ToImmutableDictionary(StringComparer.Ordinal),
-                    Interval = intervalValue,
-                    Timeout = timeoutValue,
-                    CheckLevel = r.GetValue(level),
-                    NodeName = nodeName,
-                };
-                if (r.GetValue(target) is { } t) a = a.WithMeta("stonith_target", t);
-                var result = await agentRunner.RunAsync(a, ct);
-                shims.Pump();
-                return Report(stdout, stderr, a, result, shims);
-            }
-            finally
-            {
-                try { Directory.Delete(shimDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            }
-        });
-        return run;
+                Parameters = parameters.ToImmutableDictionary(StringComparer.Ordinal),
+                Meta = metaValues.ToImmutableDictionary(StringComparer.Ordinal),
+                Interval = intervalValue,
+                Timeout = timeoutValue,
+                CheckLevel = r.GetValue(level),
+                NodeName = nodeName,
+            };
+            if (r.GetValue(target) is { } t) a = a.WithMeta("stonith_target", t);
+            var result = await agentRunner.RunAsync(a, ct);
+            shims.Pump();
+            return Report(stdout, stderr, a, result, shims);
+        }
     }
 
     private static int Report(TextWriter stdout, TextWriter stderr, AgentAction a, AgentResult r, ShimHost shims)
