@@ -64,10 +64,22 @@ public sealed class Executor : IAsyncDisposable
     {
         if (action.Action is "stop" or "promote" or "demote" or "migrate_to" or "migrate_from")
             await CancelAllRecurringAsync(action.ResourceId).ConfigureAwait(false);
+        // start-delay (op meta, in ms like every CRM_meta time): wait before the first execution.
+        if (StartDelay(action) is TimeSpan delay && delay > TimeSpan.Zero)
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         var record = await RunOnceAsync(action, cancellationToken).ConfigureAwait(false);
         if (action.IsRecurring && record.Status is not (ExecStatus.Cancelled or ExecStatus.NotSupported))
             StartRecurring(action);
         return record;
+    }
+
+    private static TimeSpan? StartDelay(AgentAction action)
+    {
+        var text = action.Meta.GetValueOrDefault("start_delay") ?? action.Meta.GetValueOrDefault("start-delay");
+        if (text is null) return null;
+        // Pacemaker passes milliseconds; a configured value like "5s" is accepted too.
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)) return TimeSpan.FromMilliseconds(ms);
+        return Core.Duration.TryParse(text, out var d) ? d : null;
     }
 
     private void StartRecurring(AgentAction action)

@@ -102,6 +102,16 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task Start_delay_postpones_the_first_execution()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await ex.ExecuteAsync(A("r", "start").WithMeta("start_delay", "300"));
+        Assert.True(sw.ElapsedMilliseconds >= 290, $"ran after {sw.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
     public async Task Scripted_results_are_returned_in_order()
     {
         var runner = new ScriptedAgentRunner().Script("r", "start", OcfCode.ErrInstalled, "no binary").Script("r", "start", OcfCode.Success);
