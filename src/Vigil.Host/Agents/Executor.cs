@@ -66,7 +66,7 @@ public sealed class Executor : IAsyncDisposable
             await CancelAllRecurringAsync(action.ResourceId).ConfigureAwait(false);
         // start-delay (op meta, in ms like every CRM_meta time): wait before the first execution.
         if (StartDelay(action) is TimeSpan delay && delay > TimeSpan.Zero)
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(ProcessRunner.TimerSafe(delay), _time, cancellationToken).ConfigureAwait(false);
         var record = await RunOnceAsync(action, cancellationToken).ConfigureAwait(false);
         if (action.IsRecurring && record.Status is not (ExecStatus.Cancelled or ExecStatus.NotSupported))
             StartRecurring(action);
@@ -97,7 +97,7 @@ public sealed class Executor : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(action.Interval, _time, ct).ConfigureAwait(false);
+                await Task.Delay(ProcessRunner.TimerSafe(action.Interval), _time, ct).ConfigureAwait(false);
                 await RunOnceAsync(action, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)

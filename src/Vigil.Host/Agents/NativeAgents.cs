@@ -60,7 +60,7 @@ public sealed class NativeAgents
         if (a.Agent.Type != "Dummy")
             return new AgentResult(OcfCode.ErrInstalled, ExecStatus.NotInstalled) { ExitReason = $"vigil:{a.Agent.Type} does not exist; built-in agents: vigil:Dummy" };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(a.Timeout);
+        timeout.CancelAfter(ProcessRunner.TimerSafe(a.Timeout));
         try
         {
             var (rc, reason, stdout) = await DummyAsync(a, timeout.Token).ConfigureAwait(false);

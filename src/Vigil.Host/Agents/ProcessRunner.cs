@@ -112,7 +112,7 @@ public sealed partial class ProcessRunner
                 int pid = process.Id;
                 bool timedOut = false, cancelled = false;
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(spec.Timeout);
+                timeout.CancelAfter(TimerSafe(spec.Timeout));
                 try
                 {
                     await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
@@ -151,6 +151,11 @@ public sealed partial class ProcessRunner
             if (spec.Stdin is not null) TryDelete(inFile);
         }
     }
+
+    /// <summary>Timers take at most int.MaxValue ms (~24.8 days); anything longer means "no timeout".</summary>
+    public static TimeSpan TimerSafe(TimeSpan timeout) =>
+        timeout > TimeSpan.FromMilliseconds(int.MaxValue) ? System.Threading.Timeout.InfiniteTimeSpan
+        : timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout;
 
     /// <summary>SIGKILL to the whole process group (pgid = pid), falling back to the process alone.</summary>
     public static void KillGroup(int pid)
