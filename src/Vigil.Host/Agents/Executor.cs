@@ -70,7 +70,34 @@ public sealed class Executor : IAsyncDisposable
         var record = await RunOnceAsync(action, cancellationToken).ConfigureAwait(false);
         if (action.IsRecurring && record.Status is not (ExecStatus.Cancelled or ExecStatus.NotSupported))
             StartRecurring(action);
+        else if (!action.IsRecurring && !record.Outcome.IsFailure && action.Action is "start" or "promote" or "demote" or "migrate_from")
+            ScheduleMonitorsFor(action.ResourceId, record.Outcome.Role == ObservedRole.Promoted || action.Action == "promote");
         return record;
+    }
+
+    private readonly ConcurrentDictionary<string, IReadOnlyList<AgentAction>> _monitors = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers the recurring monitors of a resource (from its configured ops). After every
+    /// successful start, promote, demote or migrate_from the executor starts the ones for the new role
+    /// (role Promoted/Master for a promoted instance, any other or none otherwise), running each once at
+    /// once and then at its interval; role changes cancel them first. Without a registration the
+    /// controller schedules monitors itself through <see cref="ExecuteAsync"/>.
+    /// </summary>
+    public void SetMonitors(string resourceId, IEnumerable<AgentAction> monitors) =>
+        _monitors[resourceId] = monitors.Where(m => m.Action == "monitor" && m.IsRecurring).ToList();
+
+    private void ScheduleMonitorsFor(string resourceId, bool promoted)
+    {
+        if (!_monitors.TryGetValue(resourceId, out var monitors)) return;
+        foreach (var m in monitors)
+        {
+            var role = m.Meta.GetValueOrDefault("role");
+            bool forPromoted = role is not null && (role.Equals("Promoted", StringComparison.OrdinalIgnoreCase) || role.Equals("Master", StringComparison.OrdinalIgnoreCase));
+            if (forPromoted != promoted) continue;
+            var action = forPromoted && m.TargetRc is null ? m with { TargetRc = OcfCode.RunningPromoted } : m;
+            StartRecurring(action, runFirst: true);
+        }
     }
 
     private static TimeSpan? StartDelay(AgentAction action)
@@ -82,22 +109,23 @@ public sealed class Executor : IAsyncDisposable
         return Core.Duration.TryParse(text, out var d) ? d : null;
     }
 
-    private void StartRecurring(AgentAction action)
+    private void StartRecurring(AgentAction action, bool runFirst = false)
     {
         var key = (action.ResourceId, action.Action, action.IntervalMs);
         if (_recurring.TryRemove(key, out var old)) old.Cancel.Cancel();
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        var loop = Task.Run(() => RecurringLoopAsync(action, cts.Token));
+        var loop = Task.Run(() => RecurringLoopAsync(action, runFirst, cts.Token));
         _recurring[key] = new Recurring(action, cts, loop);
     }
 
-    private async Task RecurringLoopAsync(AgentAction action, CancellationToken ct)
+    private async Task RecurringLoopAsync(AgentAction action, bool runFirst, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(ProcessRunner.TimerSafe(action.Interval), _time, ct).ConfigureAwait(false);
+                if (!runFirst) await Task.Delay(ProcessRunner.TimerSafe(action.Interval), _time, ct).ConfigureAwait(false);
+                runFirst = false;
                 await RunOnceAsync(action, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)

@@ -50,6 +50,29 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task Registered_monitors_follow_the_role_through_start_promote_demote_and_stop()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        ex.SetMonitors("ms", [A("ms", "monitor", 31_000).WithMeta("role", "Unpromoted"), A("ms", "monitor", 29_000).WithMeta("role", "Promoted")]);
+        long[] Active() => ex.RecurringOperations.Select(a => a.IntervalMs).Order().ToArray();
+
+        await ex.ExecuteAsync(A("ms", "start"));
+        Assert.Equal([31_000], Active());
+        await WaitFor(() => runner.Calls.Any(c => c.Action == "monitor" && c.IntervalMs == 31_000)); // runs at once, not after 31 s
+        await ex.ExecuteAsync(A("ms", "promote"));
+        Assert.Equal([29_000], Active());
+        await WaitFor(() => ex.History("ms").Any(h => h.IntervalMs == 29_000));
+        var promotedMonitor = ex.History("ms").Single(h => h.IntervalMs == 29_000);
+        Assert.Equal(8, promotedMonitor.Rc);
+        Assert.False(promotedMonitor.Outcome.IsFailure);
+        await ex.ExecuteAsync(A("ms", "demote"));
+        Assert.Equal([31_000], Active());
+        await ex.ExecuteAsync(A("ms", "stop"));
+        Assert.Empty(Active());
+    }
+
+    [Fact]
     public async Task History_keeps_call_ids_and_the_time_the_result_last_changed()
     {
         var runner = new ScriptedAgentRunner();
