@@ -197,6 +197,12 @@ public sealed class Executor : IAsyncDisposable
         {
             result = await _runner.RunAsync(action, ct).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // The runner could not even run the agent (disk full, no /bin/bash, …): an operational
+            // failure like any other, recorded and retried by the controller's usual recovery.
+            result = new AgentResult(OcfCode.ErrGeneric, ExecStatus.Error) { ExitReason = $"executor error: {e.GetType().Name}: {e.Message}" };
+        }
         finally
         {
             gate.Release();

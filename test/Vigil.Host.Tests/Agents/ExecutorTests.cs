@@ -156,6 +156,22 @@ public sealed class ExecutorTests
         Assert.Equal(2, runner.MaxOverall);
     }
 
+    [Fact]
+    public async Task A_runner_that_throws_becomes_a_recorded_error_not_a_crash()
+    {
+        await using var ex = new Executor(new ThrowingRunner());
+        var r = await ex.ExecuteAsync(A("r", "start"));
+        Assert.Equal(ExecStatus.Error, r.Status);
+        Assert.Contains("disk full", r.ExitReason, StringComparison.Ordinal);
+        Assert.Equal(Recovery.Soft, r.Outcome.Recovery);
+    }
+
+    private sealed class ThrowingRunner : IAgentRunner
+    {
+        public Task<AgentResult> RunAsync(AgentAction action, CancellationToken cancellationToken = default) =>
+            throw new IOException("disk full");
+    }
+
     private sealed class SlowRunner : IAgentRunner
     {
         private readonly Dictionary<string, int> _running = [];
