@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(SimulateCommands.Build());
         foreach (var c in ClusterCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(AgentCommands.Build());
         try
         {
             return root.Parse(args).Invoke();

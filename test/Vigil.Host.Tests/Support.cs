@@ -87,12 +87,12 @@ internal static class Sh
 /// <summary>A node's executor pieces wired to real processes, with shims in a private directory.</summary>
 internal sealed class AgentHarness : IDisposable
 {
-    public AgentHarness(string node = "node1", string? ocfRoot = null, string? initDir = null, string? netns = null)
+    public AgentHarness(string node = "node1", string? ocfRoot = null, string? initDir = null, string? netns = null, TimeProvider? shimTime = null)
     {
         Dir = new TempDir();
         Time = new ManualTime();
         Store = new AttributeStore();
-        Shims = new ShimHost(Dir.File("shim"), node, Store, Time);
+        Shims = new ShimHost(Dir.File("shim"), node, Store, shimTime ?? Time);
         Paths = new ExecutorPaths
         {
             ShimDir = Shims.Directory,

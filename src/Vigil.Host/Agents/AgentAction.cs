@@ -24,6 +24,8 @@ public sealed record AgentAction(AgentId Agent, string ResourceId, string Action
     public int? TargetRc { get; init; }
     public string NodeName { get; init; } = "";
     public string? NodeUuid { get; init; }
+    /// <summary>The controller's transition key (recorded in history; the term it carries is the controller's fencing token).</summary>
+    public string? TransitionKey { get; init; }
 
     public bool IsProbe => Action == "monitor" && Interval == TimeSpan.Zero;
     public bool IsRecurring => Interval > TimeSpan.Zero;

@@ -20,6 +20,8 @@ public sealed record OperationRecord(string ResourceId, AgentId Agent, string Ac
     /// <summary>False for a recurring result equal to the previous one (Pacemaker reports only changes).</summary>
     public bool Changed { get; init; } = true;
     public string OperationKey => $"{ResourceId}_{Action}_{IntervalMs}";
+    /// <summary>The controller's transition key the action came with, if any.</summary>
+    public string? TransitionKey { get; init; }
 }
 
 /// <summary>
@@ -62,28 +64,68 @@ public sealed class Executor : IAsyncDisposable
     {
         if (action.Action is "stop" or "promote" or "demote" or "migrate_to" or "migrate_from")
             await CancelAllRecurringAsync(action.ResourceId).ConfigureAwait(false);
+        // start-delay (op meta, in ms like every CRM_meta time): wait before the first execution.
+        if (StartDelay(action) is TimeSpan delay && delay > TimeSpan.Zero)
+            await Task.Delay(ProcessRunner.TimerSafe(delay), _time, cancellationToken).ConfigureAwait(false);
         var record = await RunOnceAsync(action, cancellationToken).ConfigureAwait(false);
         if (action.IsRecurring && record.Status is not (ExecStatus.Cancelled or ExecStatus.NotSupported))
             StartRecurring(action);
+        else if (!action.IsRecurring && !record.Outcome.IsFailure && action.Action is "start" or "promote" or "demote" or "migrate_from")
+            ScheduleMonitorsFor(action.ResourceId, record.Outcome.Role == ObservedRole.Promoted || action.Action == "promote");
         return record;
     }
 
-    private void StartRecurring(AgentAction action)
+    private readonly ConcurrentDictionary<string, IReadOnlyList<AgentAction>> _monitors = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers the recurring monitors of a resource (from its configured ops). After every
+    /// successful start, promote, demote or migrate_from the executor starts the ones for the new role
+    /// (role Promoted/Master for a promoted instance, any other or none otherwise), running each once at
+    /// once and then at its interval; role changes cancel them first. Without a registration the
+    /// controller schedules monitors itself through <see cref="ExecuteAsync"/>.
+    /// </summary>
+    public void SetMonitors(string resourceId, IEnumerable<AgentAction> monitors) =>
+        _monitors[resourceId] = monitors.Where(m => m.Action == "monitor" && m.IsRecurring).ToList();
+
+    private void ScheduleMonitorsFor(string resourceId, bool promoted)
+    {
+        if (!_monitors.TryGetValue(resourceId, out var monitors)) return;
+        foreach (var m in monitors)
+        {
+            var role = m.Meta.GetValueOrDefault("role");
+            bool forPromoted = role is not null && (role.Equals("Promoted", StringComparison.OrdinalIgnoreCase) || role.Equals("Master", StringComparison.OrdinalIgnoreCase));
+            if (forPromoted != promoted) continue;
+            var action = forPromoted && m.TargetRc is null ? m with { TargetRc = OcfCode.RunningPromoted } : m;
+            StartRecurring(action, runFirst: true);
+        }
+    }
+
+    private static TimeSpan? StartDelay(AgentAction action)
+    {
+        var text = action.Meta.GetValueOrDefault("start_delay") ?? action.Meta.GetValueOrDefault("start-delay");
+        if (text is null) return null;
+        // Pacemaker passes milliseconds; a configured value like "5s" is accepted too.
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)) return TimeSpan.FromMilliseconds(ms);
+        return Core.Duration.TryParse(text, out var d) ? d : null;
+    }
+
+    private void StartRecurring(AgentAction action, bool runFirst = false)
     {
         var key = (action.ResourceId, action.Action, action.IntervalMs);
         if (_recurring.TryRemove(key, out var old)) old.Cancel.Cancel();
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        var loop = Task.Run(() => RecurringLoopAsync(action, cts.Token));
+        var loop = Task.Run(() => RecurringLoopAsync(action, runFirst, cts.Token));
         _recurring[key] = new Recurring(action, cts, loop);
     }
 
-    private async Task RecurringLoopAsync(AgentAction action, CancellationToken ct)
+    private async Task RecurringLoopAsync(AgentAction action, bool runFirst, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(action.Interval, _time, ct).ConfigureAwait(false);
+                if (!runFirst) await Task.Delay(ProcessRunner.TimerSafe(action.Interval), _time, ct).ConfigureAwait(false);
+                runFirst = false;
                 await RunOnceAsync(action, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -124,6 +166,24 @@ public sealed class Executor : IAsyncDisposable
 
     public OperationRecord? LastFailure(string resourceId) => _lastFailure.GetValueOrDefault(resourceId);
 
+    /// <summary>The history of every resource in the CIB status shape (lrm_resource), for the scheduler.</summary>
+    public IReadOnlyList<Core.Model.LrmResource> LrmHistory(string nodeName)
+    {
+        var recurring = RecurringOperations;
+        return _history.Values.Select(r => r.ResourceId).Concat(_lastFailure.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(rsc => OperationHistory.ToLrmResource(rsc, History(rsc), LastFailure(rsc), recurring, nodeName))
+            .ToList();
+    }
+
+    /// <summary>Forgets a resource's history and failures (crm_resource --cleanup); recurring operations are cancelled.</summary>
+    public async Task CleanupAsync(string resourceId)
+    {
+        await CancelAllRecurringAsync(resourceId).ConfigureAwait(false);
+        foreach (var key in _history.Where(kv => kv.Value.ResourceId == resourceId).Select(kv => kv.Key).ToList())
+            _history.TryRemove(key, out _);
+        _lastFailure.TryRemove(resourceId, out _);
+    }
+
     private async Task<OperationRecord> RunOnceAsync(AgentAction action, CancellationToken ct)
     {
         var queued = _time.GetTimestamp();
@@ -136,6 +196,12 @@ public sealed class Executor : IAsyncDisposable
         try
         {
             result = await _runner.RunAsync(action, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // The runner could not even run the agent (disk full, no /bin/bash, …): an operational
+            // failure like any other, recorded and retried by the controller's usual recovery.
+            result = new AgentResult(OcfCode.ErrGeneric, ExecStatus.Error) { ExitReason = $"executor error: {e.GetType().Name}: {e.Message}" };
         }
         finally
         {
@@ -157,6 +223,7 @@ public sealed class Executor : IAsyncDisposable
             ExecTime = result.Duration,
             QueueTime = queueTime,
             Changed = changed,
+            TransitionKey = action.TransitionKey,
         };
         if (result.Status != ExecStatus.Cancelled)
         {

@@ -60,7 +60,7 @@ public sealed class NativeAgents
         if (a.Agent.Type != "Dummy")
             return new AgentResult(OcfCode.ErrInstalled, ExecStatus.NotInstalled) { ExitReason = $"vigil:{a.Agent.Type} does not exist; built-in agents: vigil:Dummy" };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(a.Timeout);
+        timeout.CancelAfter(ProcessRunner.TimerSafe(a.Timeout));
         try
         {
             var (rc, reason, stdout) = await DummyAsync(a, timeout.Token).ConfigureAwait(false);
@@ -98,7 +98,7 @@ public sealed class NativeAgents
                 if (content is null) await WriteAsync(state, "started", ct).ConfigureAwait(false);
                 return (OcfCode.Success, null, "");
             case "stop":
-                File.Delete(state);
+                if (File.Exists(state)) File.Delete(state);
                 return (OcfCode.Success, null, "");
             case "monitor":
                 return (content switch { null => OcfCode.NotRunning, "promoted" => OcfCode.RunningPromoted, _ => OcfCode.Success }, null, "");
@@ -111,7 +111,7 @@ public sealed class NativeAgents
                 await WriteAsync(state, "started", ct).ConfigureAwait(false);
                 return (OcfCode.Success, null, "");
             case "migrate_to":
-                File.Delete(state);
+                if (File.Exists(state)) File.Delete(state);
                 return (OcfCode.Success, null, "");
             case "migrate_from":
                 await WriteAsync(state, "started", ct).ConfigureAwait(false);

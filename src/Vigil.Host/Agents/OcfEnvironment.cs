@@ -56,7 +56,8 @@ public static class OcfEnvironment
         if (a.Agent.Provider is not null) env["OCF_RESOURCE_PROVIDER"] = a.Agent.Provider;
         foreach (var (k, v) in a.Parameters)
             env["OCF_RESKEY_" + k] = v;
-        env["OCF_RESKEY_crm_feature_set"] = FeatureSet;
+        // An explicit crm_feature_set parameter wins (lets tests and users exercise agents' pre-3.10 code paths).
+        env.TryAdd("OCF_RESKEY_crm_feature_set", FeatureSet);
         foreach (var (k, v) in Meta(a))
             env["OCF_RESKEY_CRM_meta_" + k] = v;
         if (a.CheckLevel is int level) env["OCF_CHECK_LEVEL"] = level.ToString(CultureInfo.InvariantCulture);

@@ -10,7 +10,7 @@ namespace Vigil.Host.Agents;
 public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
 {
     private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(30);
-    private readonly ProcessRunner _processes;
+    private readonly Lazy<ProcessRunner> _processRunner;
     private readonly NativeAgents _native;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AgentMetadata> _fenceMetadata = new(StringComparer.Ordinal);
     private int _rsctmpReady;
@@ -18,11 +18,14 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
     public ProcessAgentRunner(ExecutorPaths paths, ProcessRunner? processes = null)
     {
         Paths = paths;
-        _processes = processes ?? new ProcessRunner();
+        // Created on first use: listing agents or running built-in ones needs no spool directory.
+        _processRunner = new Lazy<ProcessRunner>(() => processes ?? new ProcessRunner());
         _native = new NativeAgents(paths.NativeStateDir);
     }
 
     public ExecutorPaths Paths { get; }
+
+    private ProcessRunner Processes => _processRunner.Value;
 
     /// <summary>Run every process of this runner inside a network namespace (tests; per-namespace nodes).</summary>
     public string? NetworkNamespace { get; init; }
@@ -56,7 +59,7 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
         if (Missing(a.Agent) is { } missing) return NotInstalled(missing);
         EnsureResourceTmpDir();
         var spec = new ProcessSpec(path, [a.Action], OcfEnvironment.Build(a, Paths), a.Timeout) { NetworkNamespace = NetworkNamespace };
-        var outcome = await _processes.RunAsync(spec, ct).ConfigureAwait(false);
+        var outcome = await Processes.RunAsync(spec, ct).ConfigureAwait(false);
         return FromProcess(a, outcome, rc => rc);
     }
 
@@ -93,7 +96,7 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
         }
         if (a.Action is "validate-all") return new AgentResult(OcfCode.Success, ExecStatus.Done);
         var spec = new ProcessSpec(path, [LsbMapping.ScriptAction(a.Action)], OcfEnvironment.Base(Paths), a.Timeout) { NetworkNamespace = NetworkNamespace };
-        var outcome = await _processes.RunAsync(spec, ct).ConfigureAwait(false);
+        var outcome = await Processes.RunAsync(spec, ct).ConfigureAwait(false);
         return FromProcess(a, outcome, rc => LsbMapping.ToOcf(a.Action, rc));
     }
 
@@ -121,7 +124,7 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
         };
         if (args.Length == 0) return new AgentResult(OcfCode.ErrUnimplemented, ExecStatus.Done) { ExitReason = $"systemd units have no action '{a.Action}'" };
         var spec = new ProcessSpec("/bin/systemctl", args, OcfEnvironment.Base(Paths), a.Timeout) { NetworkNamespace = NetworkNamespace };
-        var outcome = await _processes.RunAsync(spec, ct).ConfigureAwait(false);
+        var outcome = await Processes.RunAsync(spec, ct).ConfigureAwait(false);
         return FromProcess(a, outcome, rc => a.Action is "monitor" or "status" ? (rc == 0 ? OcfCode.Success : OcfCode.NotRunning) : (rc == 0 ? 0 : OcfCode.ErrGeneric));
     }
 
@@ -151,11 +154,11 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
             Stdin = FenceArgs.StdinText(lines),
             NetworkNamespace = NetworkNamespace,
         };
-        var outcome = await _processes.RunAsync(spec, ct).ConfigureAwait(false);
+        var outcome = await Processes.RunAsync(spec, ct).ConfigureAwait(false);
         // Agent output may echo credentials (verbose mode, error messages): scrub before anything keeps it.
         outcome = outcome with { Stdout = FenceArgs.Scrub(outcome.Stdout, a.Parameters), Stderr = FenceArgs.Scrub(outcome.Stderr, a.Parameters) };
         var result = FromProcess(a with { Action = action }, outcome, rc => FenceArgs.ToOcf(action, rc));
-        if (result.Status == ExecStatus.Done && result.Rc != OcfCode.Success && result.ExitReason is null)
+        if (result.Status == ExecStatus.Done && FenceArgs.Outcome(action, result.RawExitCode ?? 1) == FenceOutcome.Failed && result.ExitReason is null)
             result = result with { ExitReason = FenceArgs.ReasonFromOutput(result.Stderr) ?? LastLine(result.Stdout) };
         return result;
     }

@@ -45,8 +45,13 @@ public sealed partial class ProcessRunner
 
     public ProcessRunner(string? spoolDir = null)
     {
-        _spoolDir = spoolDir ?? Path.Combine(Path.GetTempPath(), "vigil-exec");
+        // Agent output can hold secrets: the spool is private (0700), under /run for root, else a fresh temp directory.
+        if (spoolDir is null)
+            _spoolDir = Environment.UserName == "root" && Directory.Exists("/run") ? "/run/vigil/exec" : Directory.CreateTempSubdirectory("vigil-exec-").FullName;
+        else
+            _spoolDir = spoolDir;
         Directory.CreateDirectory(_spoolDir);
+        File.SetUnixFileMode(_spoolDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private static string WrapperShell => File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
@@ -107,7 +112,7 @@ public sealed partial class ProcessRunner
                 int pid = process.Id;
                 bool timedOut = false, cancelled = false;
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(spec.Timeout);
+                timeout.CancelAfter(TimerSafe(spec.Timeout));
                 try
                 {
                     await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
@@ -146,6 +151,11 @@ public sealed partial class ProcessRunner
             if (spec.Stdin is not null) TryDelete(inFile);
         }
     }
+
+    /// <summary>Timers take at most int.MaxValue ms (~24.8 days); anything longer means "no timeout".</summary>
+    public static TimeSpan TimerSafe(TimeSpan timeout) =>
+        timeout > TimeSpan.FromMilliseconds(int.MaxValue) ? System.Threading.Timeout.InfiniteTimeSpan
+        : timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout;
 
     /// <summary>SIGKILL to the whole process group (pgid = pid), falling back to the process alone.</summary>
     public static void KillGroup(int pid)

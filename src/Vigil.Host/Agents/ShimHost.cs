@@ -125,6 +125,26 @@ public sealed class ShimHost
         }
     }
 
+    /// <summary>
+    /// Keeps applying requests and dampened writes until cancelled: every <paramref name="period"/>
+    /// (agents in long actions update attributes too), or sooner when a dampened write falls due.
+    /// </summary>
+    public async Task PumpLoopAsync(TimeSpan period, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Pump();
+            var wait = period;
+            if (Store.NextDue is DateTimeOffset due)
+            {
+                var until = due - _time.GetUtcNow();
+                if (until < wait) wait = until < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : until;
+            }
+            try { await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
     /// <summary>Writes the store's current values where the shims read them.</summary>
     private void Publish()
     {

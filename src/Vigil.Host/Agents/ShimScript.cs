@@ -103,12 +103,13 @@ attribute_tool() {
     valid_name "$name"
     valid_name "$node"
     case "$op" in
+        # Queue first, then answer locally: the executor never sees a local value without its request.
         set)
-            set_local "$name" "$node" "$value"
-            request set "$name" "$value" "$node" "$lifetime" "$delay" ;;
+            request set "$name" "$value" "$node" "$lifetime" "$delay"
+            set_local "$name" "$node" "$value" ;;
         delete)
-            rm -f "$(attr_file "$node" "$name")"
-            request delete "$name" "" "$node" "$lifetime" "$delay" ;;
+            request delete "$name" "" "$node" "$lifetime" "$delay"
+            rm -f "$(attr_file "$node" "$name")" ;;
         delay)
             request delay "$name" "" "$node" "$lifetime" "$delay" ;;
         query|'')

@@ -29,7 +29,7 @@ public sealed class CatalogTests
         var sw = Stopwatch.StartNew();
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         var parameters = 0;
-        await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (agent, ct) =>
+        await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (agent, ct) =>
         {
             var (md, error) = await h.Runner.MetadataAsync(agent, ct);
             if (md is null) failures.Add(error ?? agent.ToString());

@@ -50,6 +50,29 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task Registered_monitors_follow_the_role_through_start_promote_demote_and_stop()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        ex.SetMonitors("ms", [A("ms", "monitor", 31_000).WithMeta("role", "Unpromoted"), A("ms", "monitor", 29_000).WithMeta("role", "Promoted")]);
+        long[] Active() => ex.RecurringOperations.Select(a => a.IntervalMs).Order().ToArray();
+
+        await ex.ExecuteAsync(A("ms", "start"));
+        Assert.Equal([31_000], Active());
+        await WaitFor(() => runner.Calls.Any(c => c.Action == "monitor" && c.IntervalMs == 31_000)); // runs at once, not after 31 s
+        await ex.ExecuteAsync(A("ms", "promote"));
+        Assert.Equal([29_000], Active());
+        await WaitFor(() => ex.History("ms").Any(h => h.IntervalMs == 29_000));
+        var promotedMonitor = ex.History("ms").Single(h => h.IntervalMs == 29_000);
+        Assert.Equal(8, promotedMonitor.Rc);
+        Assert.False(promotedMonitor.Outcome.IsFailure);
+        await ex.ExecuteAsync(A("ms", "demote"));
+        Assert.Equal([31_000], Active());
+        await ex.ExecuteAsync(A("ms", "stop"));
+        Assert.Empty(Active());
+    }
+
+    [Fact]
     public async Task History_keeps_call_ids_and_the_time_the_result_last_changed()
     {
         var runner = new ScriptedAgentRunner();
@@ -77,6 +100,41 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task History_converts_to_the_CIB_status_shape_the_scheduler_reads()
+    {
+        var runner = new ScriptedAgentRunner().Script("r", "monitor", OcfCode.ErrGeneric, "boom");
+        await using var ex = new Executor(runner);
+        await ex.ExecuteAsync(A("r", "start") with { TransitionKey = "3:7:0:abc" });
+        await ex.ExecuteAsync(A("r", "monitor", 60_000));
+        var lrm = Assert.Single(ex.LrmHistory("n1"));
+        Assert.Equal("ocf", lrm.Class);
+        Assert.Equal("heartbeat", lrm.Provider);
+        Assert.Equal(["r_last_0", "r_last_failure_0", "r_monitor_60000"], lrm.Ops.Select(o => o.Id));
+        var last = lrm.Ops[0];
+        Assert.Equal("start", last.Operation);
+        Assert.Equal(0, last.Rc);
+        Assert.Equal("0:0;3:7:0:abc", last.TransitionMagic);
+        var failure = lrm.Ops[1];
+        Assert.Equal(1, failure.Rc);
+        // As in Pacemaker's CIB: the execution completed (op-status 0); rc 1 is what makes it a failure.
+        Assert.Equal((int)ExecStatus.Done, failure.OpStatus);
+        Assert.Equal(60_000, failure.IntervalMs);
+        Assert.Equal("boom", failure.Attribute("exit-reason"));
+        await ex.CleanupAsync("r");
+        Assert.Empty(ex.LrmHistory("n1"));
+    }
+
+    [Fact]
+    public async Task Start_delay_postpones_the_first_execution()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await ex.ExecuteAsync(A("r", "start").WithMeta("start_delay", "300"));
+        Assert.True(sw.ElapsedMilliseconds >= 290, $"ran after {sw.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
     public async Task Scripted_results_are_returned_in_order()
     {
         var runner = new ScriptedAgentRunner().Script("r", "start", OcfCode.ErrInstalled, "no binary").Script("r", "start", OcfCode.Success);
@@ -96,6 +154,22 @@ public sealed class ExecutorTests
         await Task.WhenAll(tasks);
         Assert.Equal(1, runner.MaxPerResource);
         Assert.Equal(2, runner.MaxOverall);
+    }
+
+    [Fact]
+    public async Task A_runner_that_throws_becomes_a_recorded_error_not_a_crash()
+    {
+        await using var ex = new Executor(new ThrowingRunner());
+        var r = await ex.ExecuteAsync(A("r", "start"));
+        Assert.Equal(ExecStatus.Error, r.Status);
+        Assert.Contains("disk full", r.ExitReason, StringComparison.Ordinal);
+        Assert.Equal(Recovery.Soft, r.Outcome.Recovery);
+    }
+
+    private sealed class ThrowingRunner : IAgentRunner
+    {
+        public Task<AgentResult> RunAsync(AgentAction action, CancellationToken cancellationToken = default) =>
+            throw new IOException("disk full");
     }
 
     private sealed class SlowRunner : IAgentRunner

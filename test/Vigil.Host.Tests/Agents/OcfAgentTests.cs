@@ -37,6 +37,30 @@ public sealed class OcfAgentTests
     }
 
     [Fact]
+    public async Task The_executor_keeps_a_real_agent_monitored_and_notices_when_it_dies()
+    {
+        Requires.Root();
+        using var h = new AgentHarness();
+        var rsc = Rsc("mon");
+        var state = h.Dir.File("mon.state");
+        AgentAction A(string action, long interval = 0) => h.Action("ocf:heartbeat:Dummy", rsc, action, interval, ("state", state));
+        var failed = new TaskCompletionSource<OperationRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Executor.Completed += r => { if (r.Outcome.IsFailure) failed.TrySetResult(r); };
+
+        Assert.False((await h.Executor.ExecuteAsync(A("start"))).Outcome.IsFailure);
+        var (_, locate) = Sh.TryRun(Path.Combine(h.Shims.Directory, "crm_resource"), "--resource", rsc, "--locate");
+        Assert.Equal($"resource {rsc} is running on: node1\n", locate);
+        Assert.Equal(0, (await h.Executor.ExecuteAsync(A("monitor", 300))).Rc);
+        File.Delete(state); // the "service" dies behind the cluster's back
+        var failure = await failed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(OcfCode.NotRunning, failure.Rc);
+        Assert.Equal(Recovery.Soft, failure.Outcome.Recovery);
+        Assert.Equal(failure, h.Executor.LastFailure(rsc));
+        Assert.False((await h.Executor.ExecuteAsync(A("stop"))).Outcome.IsFailure);
+        Assert.Empty(h.Executor.RecurringOperations);
+    }
+
+    [Fact]
     public async Task Heartbeat_Dummy_keeps_its_default_state_file_in_HA_RSCTMP()
     {
         Requires.Root();
@@ -97,7 +121,7 @@ public sealed class OcfAgentTests
         using var h = new AgentHarness();
         var rsc = Rsc("ping");
         AgentAction A(string action, long interval = 0) => h.Action("ocf:pacemaker:ping", rsc, action, interval,
-            ("host_list", "127.0.0.1"), ("multiplier", "1000"), ("dampen", "5s"), ("pidfile", h.Dir.File("ping.pid")));
+            ("host_list", "127.0.0.1"), ("multiplier", "1000"), ("dampen", "5s"), ("attempts", "1"), ("pidfile", h.Dir.File("ping.pid")));
 
         Assert.Equal(OcfCode.NotRunning, (await h.Run(A("monitor"))).Rc);
         var start = await h.Run(A("start"));

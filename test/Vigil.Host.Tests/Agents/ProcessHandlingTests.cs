@@ -1,4 +1,5 @@
 using Vigil.Host.Agents;
+using Xunit.Abstractions;
 
 namespace Vigil.Host.Tests.Agents;
 
@@ -6,6 +7,7 @@ namespace Vigil.Host.Tests.Agents;
 public sealed class ProcessHandlingTests : IDisposable
 {
     private readonly TempDir _root = new("vigil-ocf");
+    private readonly ITestOutputHelper _output;
 
     private const string TestAgent = """
 #!/bin/bash
@@ -38,13 +40,15 @@ case "$1" in
         while [ $i -lt 20000 ]; do echo "noise line $i of the stderr flood" >&2; i=$((i + 1)); done
         exit 0 ;;
     env) env | sort; exit 0 ;;
+    score) . "${OCF_ROOT}/lib/heartbeat/ocf-shellfuncs"; ocf_promotion_score -v "$OCF_RESKEY_score"; exit $? ;;
     meta-data) echo '<?xml version="1.0"?><resource-agent name="Test"><version>1.1</version><parameters/><actions/></resource-agent>'; exit 0 ;;
     *) exit 3 ;;
 esac
 """;
 
-    public ProcessHandlingTests()
+    public ProcessHandlingTests(ITestOutputHelper output)
     {
+        _output = output;
         var dir = Path.Combine(_root.Path, "resource.d", "test");
         Directory.CreateDirectory(dir);
         var agent = Path.Combine(dir, "Test");
@@ -69,6 +73,7 @@ esac
         try
         {
             Assert.Equal(ExecStatus.Timeout, r.Status);
+            _output.WriteLine($"hanging agent: timeout 1000 ms, returned after {r.Duration.TotalMilliseconds:F0} ms");
             Assert.True(r.Duration >= TimeSpan.FromSeconds(1) && r.Duration < TimeSpan.FromSeconds(3), $"took {r.Duration}");
             Assert.Contains("timed out after 1000 ms", r.ExitReason, StringComparison.Ordinal);
             Assert.Contains("about to hang", r.Stderr, StringComparison.Ordinal);
@@ -81,7 +86,7 @@ esac
         }
         finally
         {
-            foreach (var pid in Pids(pids)) ProcessRunner.KillGroup(pid);
+            foreach (var pid in Pids(pids).Where(Sh.Alive)) ProcessRunner.KillGroup(pid);
         }
     }
 
@@ -95,7 +100,8 @@ esac
         try
         {
             Assert.Equal(OcfCode.Success, r.Rc);
-            Assert.True(r.Duration < TimeSpan.FromSeconds(1), $"took {r.Duration}: the executor waited for the background child");
+            _output.WriteLine($"agent with a 3 s background child holding its output: completed in {r.Duration.TotalMilliseconds:F0} ms");
+            Assert.True(r.Duration < TimeSpan.FromSeconds(2), $"took {r.Duration}: the executor waited for the background child");
             Assert.Contains("started in the background", r.Stdout, StringComparison.Ordinal);
             // A successful action's group is left alone: the child (send_arp for IPaddr2) keeps running.
             var child = Assert.Single(Pids(pids));
@@ -105,7 +111,7 @@ esac
         }
         finally
         {
-            foreach (var pid in Pids(pids)) ProcessRunner.KillGroup(pid);
+            foreach (var pid in Pids(pids).Where(Sh.Alive)) ProcessRunner.KillGroup(pid);
         }
     }
 
@@ -167,6 +173,22 @@ esac
         Assert.False(env.ContainsKey("HOME"), "the agent inherited the executor's own environment");
     }
 
+    [Theory]
+    [InlineData("3.16.1", "crm_attribute")]
+    [InlineData("3.0.0", "crm_master")]
+    public async Task Promotion_scores_set_through_ocf_promotion_score_reach_the_store_by_either_tool(string featureSet, string tool)
+    {
+        Requires.Root();
+        using var h = new AgentHarness(ocfRoot: _root.Path);
+        // ocf_promotion_score picks crm_attribute -p from feature set 3.10.0 on, else crm_master -l reboot (drbd, older agents).
+        var r = await h.Run(h.Action("ocf:test:Test", "ms:1", "score", 0, ("score", "7"), ("crm_feature_set", featureSet)));
+        Assert.True(r.Rc == 0, r.Stderr);
+        Assert.Equal("7", h.Store.Get("node1", "master-ms"));
+        var call = Assert.Single(h.Shims.Log);
+        Assert.Equal(tool, call.Tool);
+        Assert.Equal("reboot", call.Lifetime);
+    }
+
     [Fact]
     public async Task The_shims_answer_queries_from_the_attribute_store()
     {
@@ -192,5 +214,24 @@ esac
         Assert.Equal("Pacemaker 2.1.5\n", (await Sh("pacemakerd -$")).Stdout);
         h.Shims.SetRunning("web", ["node1"]);
         Assert.Equal("resource web is running on: node1\n", (await Sh("crm_resource --resource web --locate")).Stdout);
+    }
+
+    [Fact]
+    public async Task Dampened_attributes_become_visible_on_time_while_the_pump_runs()
+    {
+        Requires.Root();
+        using var h = new AgentHarness(ocfRoot: _root.Path, shimTime: TimeProvider.System);
+        using var stop = new CancellationTokenSource();
+        var pump = h.Shims.PumpLoopAsync(TimeSpan.FromMilliseconds(50), stop.Token);
+        var env = new Dictionary<string, string>(OcfEnvironment.Base(h.Paths)) { ["OCF_RESOURCE_INSTANCE"] = "p" };
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = await new ProcessRunner(h.Dir.File("sh")).RunAsync(new ProcessSpec("/bin/sh", ["-c", "attrd_updater -n load -U 3 -d 1s"], env, TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, r.ExitCode);
+        if (sw.Elapsed < TimeSpan.FromMilliseconds(800)) Assert.Null(h.Store.Get("node1", "load"));
+        while (h.Store.Get("node1", "load") is null && sw.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(20);
+        Assert.Equal("3", h.Store.Get("node1", "load"));
+        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(1) && sw.Elapsed < TimeSpan.FromSeconds(3), $"visible after {sw.ElapsedMilliseconds} ms");
+        await stop.CancelAsync();
+        await pump;
     }
 }
