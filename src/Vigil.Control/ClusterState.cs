@@ -166,7 +166,14 @@ public sealed record ClusterState
             if (r.Operation == "cancel") ops.RemoveAll(o => o.Id == $"{r.Resource}_monitor_{interval}");
             else Put($"{r.Resource}_{r.Operation}_{interval}");
         }
-        else Put($"{r.Resource}_last_0");
+        else
+        {
+            Put($"{r.Resource}_last_0");
+            // Role changes cancel the recurring monitors, and Pacemaker deletes a cancelled monitor's
+            // history entry: a stale "running" monitor must not outlive the stop.
+            if (r.Operation is "stop" or "promote" or "demote" or "migrate_to" or "migrate_from")
+                ops.RemoveAll(o => o.Id.StartsWith($"{r.Resource}_monitor_", StringComparison.Ordinal) && o.IntervalMs > 0);
+        }
         if (failed && r.Operation != "cancel") Put($"{r.Resource}_last_failure_0");
         resources = [.. resources];
         var updated = lrm with { Ops = ops };

@@ -137,9 +137,8 @@ public static class DemoCommand
                 }
                 // Bring the victim back and let it rejoin before the next round.
                 procs[victim] = StartNode(exe, prefix, dir, victim);
-                running = WaitFor(names, members, TimeSpan.FromSeconds(60), s => s.Nodes.All(x => x.Online) && GroupNode(s) is not null ? s : null)
-                    ?? throw new TimeoutException($"{victim} did not rejoin within 60 s");
-                Thread.Sleep(1000);
+                running = WaitStable(names, members, TimeSpan.FromSeconds(60))
+                    ?? throw new TimeoutException($"{victim} did not rejoin, or the group did not settle, within 60 s");
             }
             Say("");
             if (rounds > 1)
@@ -224,6 +223,23 @@ public static class DemoCommand
         if (members.Count == 0 || members.Any(r => r.Role != "Started" || r.Nodes.Count != 1)) return null;
         var node = members[0].Nodes[0];
         return members.All(r => r.Nodes[0] == node) ? node : null;
+    }
+
+    /// <summary>All nodes online and the group on one node, unchanged over 3 s of polling (recovery finished).</summary>
+    private static StatusResponse? WaitStable(List<string> names, Dictionary<string, MemberAddress> members, TimeSpan within)
+    {
+        var sw = Stopwatch.StartNew();
+        string? node = null;
+        var since = sw.Elapsed;
+        while (sw.Elapsed < within)
+        {
+            var s = names.Select(n => ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500))).FirstOrDefault(x => x?.Leader is not null);
+            var now = s is not null && s.Nodes.All(x => x.Online) && s.Resources.All(r => r.Nodes.Count <= 1) ? GroupNode(s) : null;
+            if (now is null || now != node) { node = now; since = sw.Elapsed; }
+            else if (sw.Elapsed - since > TimeSpan.FromSeconds(3)) return s;
+            Thread.Sleep(100);
+        }
+        return null;
     }
 
     private static StatusResponse? WaitFor(List<string> names, Dictionary<string, MemberAddress> members, TimeSpan within, Func<StatusResponse, StatusResponse?> done)
