@@ -78,4 +78,37 @@ public class ClusterTests
         Assert.Equal(69, r.ExitCode);
         Assert.Contains("no answer from 127.0.0.1:1", r.Stderr);
     }
+
+    [Fact]
+    public void Move_ban_standby_and_clear_change_placement_and_status_lists_moves_in_force()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        Configure(c, "n1", Group + "\nrsc_defaults resource-stickiness=100\n", 0);
+        var first = GroupNode(c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        var target = c.Members.Keys.First(n => n != first);
+
+        var move = VigilProcess.Run(null, "resource", "move", "g", target, "--settings", c.SettingsFile("n3"));
+        Assert.True(move.ExitCode == 0, move.Stderr);
+        Assert.Contains($"cli-prefer-g prefers {target}", move.Stdout);
+        var moved = c.WaitFor(s => GroupNode(s) == target, TimeSpan.FromSeconds(30), "move");
+        Assert.Contains(moved.Constraints, x => x.StartsWith($"g moved to {target}", StringComparison.Ordinal));
+        Assert.Contains("Move and ban constraints in force", VigilProcess.Run(null, "status", "--settings", c.SettingsFile("n1")).Stdout);
+
+        var clear = VigilProcess.Run(null, "resource", "clear", "g", "--settings", c.SettingsFile("n1"));
+        Assert.Equal(0, clear.ExitCode);
+        c.WaitFor(s => s.Constraints.Count == 0 && GroupNode(s) == target, TimeSpan.FromSeconds(30), "clear keeps the group where it is (stickiness)");
+
+        Assert.Equal(0, VigilProcess.Run(null, "node", "standby", target, "--settings", c.SettingsFile("n1")).ExitCode);
+        c.WaitFor(s => GroupNode(s) is { } n && n != target, TimeSpan.FromSeconds(30), "standby empties the node");
+        Assert.Equal(0, VigilProcess.Run(null, "node", "online", target, "--settings", c.SettingsFile("n1")).ExitCode);
+
+        var typo = VigilProcess.Run(null, "resource", "ban", "gg", target, "--settings", c.SettingsFile("n1"));
+        Assert.Equal(3, typo.ExitCode);
+        Assert.Contains("did you mean 'g'?", typo.Stderr);
+        var stop = VigilProcess.Run(null, "resource", "stop", "g", "--settings", c.SettingsFile("n2"));
+        Assert.Equal(0, stop.ExitCode);
+        c.WaitFor(s => s.Resources.All(r => r.Role == "Stopped"), TimeSpan.FromSeconds(30), "stop");
+    }
 }

@@ -154,7 +154,7 @@ public sealed partial class CrmParser
     private void Error(string code, string message, CrmToken at, string? hint = null) => _diagnostics.Add(Diag(Severity.Error, code, message, at, hint));
 
     /// <summary>"did you mean X?" for a word within two edits of a known one.</summary>
-    internal static string? Suggest(string word, IEnumerable<string> known)
+    public static string? Suggest(string word, IEnumerable<string> known)
     {
         string? best = null;
         int bestDistance = 3;
@@ -166,7 +166,7 @@ public sealed partial class CrmParser
         return best is null ? null : $"did you mean '{best}'?";
     }
 
-    internal static int Levenshtein(string a, string b)
+    public static int Levenshtein(string a, string b)
     {
         var prev = new int[b.Length + 1];
         var cur = new int[b.Length + 1];

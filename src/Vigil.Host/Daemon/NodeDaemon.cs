@@ -99,6 +99,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);
         app.MapPost("/v1/leader/report", (Func<HttpContext, Task<IResult>>)ReportAsync);
         app.MapPost("/v1/configure", (Func<HttpContext, Task<IResult>>)ConfigureAsync);
+        app.MapPost("/v1/operate", (Func<HttpContext, Task<IResult>>)OperateAsync);
         return app;
     }
 
@@ -170,6 +171,59 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             : Results.Json(new ConfigureResponse(false, notes, "leadership changed while committing; check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
     });
 
+    private Task<IResult> OperateAsync(HttpContext ctx) => ReadJson<OperateRequest>(ctx, async req =>
+    {
+        if (!_consensus.IsLeader)
+        {
+            var leader = _consensus.Leader;
+            if (leader is null || !_settings.Members.TryGetValue(leader, out var addr))
+                return Results.Json(new OperateResponse(false, "", "no leader: this partition has no quorum, so nothing can change now"), statusCode: StatusCodes.Status503ServiceUnavailable);
+            using var fwd = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/operate", req, ctx.RequestAborted).ConfigureAwait(false);
+            return Results.Content(await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false), "application/json", statusCode: (int)fwd.StatusCode);
+        }
+        var state = _consensus.State;
+        var config = state.Configuration;
+        var now = DateTimeOffset.UtcNow;
+        var lifetime = req.LifetimeSeconds is { } secs ? TimeSpan.FromSeconds(secs) : (TimeSpan?)null;
+        ClusterCommand? command = null;
+        string message;
+        ConfigEdits.Result? edit = req.Op switch
+        {
+            "start" => ConfigEdits.SetTargetRole(config, req.Resource ?? "", "Started"),
+            "stop" => ConfigEdits.SetTargetRole(config, req.Resource ?? "", "Stopped"),
+            "move" when req.Node is not null => ConfigEdits.Move(config, req.Resource ?? "", req.Node, lifetime, now),
+            "ban" when req.Node is not null => ConfigEdits.Ban(config, req.Resource ?? "", req.Node, lifetime, now),
+            "clear" => ConfigEdits.Clear(config, req.Resource),
+            _ => null,
+        };
+        if (edit is not null)
+        {
+            if (edit.Error is not null) return Results.Json(new OperateResponse(false, "", edit.Error), statusCode: StatusCodes.Status422UnprocessableEntity);
+            var xml = Vigil.Config.Xml.CibXmlWriter.Write(state.Cib with { Configuration = edit.Configuration! }, includeStatus: false);
+            command = new ConfigureCommand(xml) { RequestId = Guid.NewGuid().ToString("N"), By = req.By };
+            message = edit.Message;
+        }
+        else if (req.Op == "cleanup")
+        {
+            if (req.Resource is not null && config.FindResource(req.Resource) is null)
+                return Results.Json(new OperateResponse(false, "", $"there is no resource '{req.Resource}'"), statusCode: StatusCodes.Status422UnprocessableEntity);
+            command = new CleanupCommand(req.Resource, req.Node) { RequestId = Guid.NewGuid().ToString("N") };
+            message = $"failures of {req.Resource ?? "every resource"}{(req.Node is null ? "" : $" on {req.Node}")} forgotten; the cluster re-plans";
+        }
+        else if (req.Op is "standby" or "online" && req.Node is not null)
+        {
+            if (!_settings.Members.ContainsKey(req.Node))
+                return Results.Json(new OperateResponse(false, "", $"there is no node '{req.Node}'"), statusCode: StatusCodes.Status422UnprocessableEntity);
+            command = new SetNodeAttributeCommand(req.Node, "standby", req.Op == "standby" ? "on" : null, Transient: false) { RequestId = Guid.NewGuid().ToString("N") };
+            message = req.Op == "standby" ? $"{req.Node} is in standby: its resources move away" : $"{req.Node} may run resources again";
+        }
+        else return Results.BadRequest(new OperateResponse(false, "", $"unknown operation '{req.Op}' (or a node is missing)"));
+        var outcome = await ProposeAsync(command).ConfigureAwait(false);
+        return outcome == ProposeOutcome.Committed
+            ? Results.Json(new OperateResponse(true, message, null))
+            : Results.Json(new OperateResponse(false, "", "leadership changed while committing; check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
+    });
+
     /// <summary>Proposes with a stable request id, retrying an ambiguous outcome (safe: commands are idempotent).</summary>
     private async Task<ProposeOutcome> ProposeAsync(ClusterCommand command)
     {
@@ -217,6 +271,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         {
             Node = _settings.Name, Leader = _consensus.Leader, Term = _consensus.Term, Quorum = _consensus.Leader is not null,
             Version = state.Version, Nodes = nodes, Resources = resources, FailedActions = failed, Warnings = warnings,
+            Constraints = ConfigEdits.DescribeCli(state.Configuration).ToList(),
         };
     }
 }

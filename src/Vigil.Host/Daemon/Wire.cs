@@ -33,8 +33,19 @@ public sealed record StatusResponse
     public List<ResourceStatus> Resources { get; init; } = [];
     public List<string> FailedActions { get; init; } = [];
     public List<string> Warnings { get; init; } = [];
+    /// <summary>Move and ban constraints still in force.</summary>
+    public List<string> Constraints { get; init; } = [];
 }
 
 public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool Standby);
 
 public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes);
+
+/// <summary>CLI → any node: an everyday operation (resource start/stop/move/ban/clear/cleanup, node standby/online).</summary>
+public sealed record OperateRequest(string Op, string? Resource, string? Node)
+{
+    public long? LifetimeSeconds { get; init; }
+    public string? By { get; init; }
+}
+
+public sealed record OperateResponse(bool Applied, string Message, string? Error);

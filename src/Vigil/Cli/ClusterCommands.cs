@@ -43,6 +43,82 @@ public static class ClusterCommands
         var configure = new Command("configure", "Change the running cluster's configuration");
         configure.Subcommands.Add(load);
         yield return configure;
+
+        var resource = new Command("resource", "Start, stop, move, ban, clear and clean up resources");
+        foreach (var (op, help, needsNode) in new[]
+        {
+            ("start", "Let the resource run (target-role=Started)", false),
+            ("stop", "Stop the resource and keep it stopped (target-role=Stopped)", false),
+            ("move", "Move the resource to NODE (constraint cli-prefer-RSC; with --lifetime it expires)", true),
+            ("ban", "Keep the resource off NODE (constraint cli-ban-RSC-on-NODE)", true),
+            ("clear", "Remove the resource's move and ban constraints", false),
+            ("cleanup", "Forget the resource's failures (fail counts, failed operations) [on NODE]", false),
+        })
+        {
+            var rsc = new Argument<string>("RSC") { Description = "Resource id" };
+            var node = new Argument<string?>("NODE") { Description = needsNode ? "Node name" : "Node name (optional)", Arity = needsNode ? ArgumentArity.ExactlyOne : ArgumentArity.ZeroOrOne };
+            var lifetime = new Option<string?>("--lifetime") { Description = "How long the constraint lasts (30min, PT1H, …)" };
+            var c = new Command(op, help);
+            c.Arguments.Add(rsc);
+            if (needsNode || op == "cleanup") c.Arguments.Add(node);
+            if (op is "move" or "ban") c.Options.Add(lifetime);
+            c.Options.Add(api);
+            c.Options.Add(settingsOpt);
+            c.SetAction(r => Operate(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), op, r.GetValue(rsc), needsNode || op == "cleanup" ? r.GetValue(node) : null,
+                op is "move" or "ban" ? r.GetValue(lifetime) : null));
+            resource.Subcommands.Add(c);
+        }
+        yield return resource;
+
+        var nodeCmd = new Command("node", "Put nodes into standby or back online");
+        foreach (var (op, help) in new[] { ("standby", "Move every resource off NODE and keep it empty"), ("online", "Let NODE run resources again") })
+        {
+            var name = new Argument<string>("NODE") { Description = "Node name" };
+            var c = new Command(op, help);
+            c.Arguments.Add(name);
+            c.Options.Add(api);
+            c.Options.Add(settingsOpt);
+            c.SetAction(r => Operate(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), op, null, r.GetValue(name), null));
+            nodeCmd.Subcommands.Add(c);
+        }
+        yield return nodeCmd;
+    }
+
+    private static int Operate(string? api, string op, string? resource, string? node, string? lifetime)
+    {
+        if (api is null)
+        {
+            Console.Error.WriteLine("vigil: which cluster? give --api ip:port, --settings FILE, or set VIGIL_API");
+            return ExitCodes.Usage;
+        }
+        long? seconds = null;
+        if (lifetime is not null)
+        {
+            if (!Vigil.Core.Duration.TryParse(lifetime, out var span) || span <= TimeSpan.Zero)
+            {
+                Console.Error.WriteLine($"vigil: --lifetime '{lifetime}' is not a duration; write e.g. 30min, 2h or PT1H");
+                return ExitCodes.Usage;
+            }
+            seconds = (long)span.TotalSeconds;
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            using var resp = http.PostAsJsonAsync($"http://{api}/v1/operate", new OperateRequest(op, resource, node) { LifetimeSeconds = seconds, By = Environment.UserName }, Json).GetAwaiter().GetResult();
+            var body = resp.Content.ReadFromJsonAsync<OperateResponse>(Json).GetAwaiter().GetResult();
+            if (body is { Applied: true })
+            {
+                Console.WriteLine(body.Message);
+                return ExitCodes.Ok;
+            }
+            Console.Error.WriteLine($"vigil: refused: {body?.Error ?? resp.StatusCode.ToString()}");
+            return ExitCodes.Refused;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
     }
 
     internal static string? ApiAddress(string? api, string? settingsPath)
@@ -144,6 +220,11 @@ public static class ClusterCommands
             if (group.Key is not null) { sb.Append($"  * Resource Group: {group.Key}:\n"); indent = "    "; }
             foreach (var r in group)
                 sb.Append($"{indent}* {r.Id}\t({r.Agent}):\t {r.Role}{(r.Nodes.Count > 0 ? " " + string.Join(' ', r.Nodes) : "")}\n");
+        }
+        if (s.Constraints.Count > 0)
+        {
+            sb.Append("\nMove and ban constraints in force:\n");
+            foreach (var c in s.Constraints) sb.Append($"  * {c}\n");
         }
         if (s.FailedActions.Count > 0)
         {
