@@ -111,4 +111,39 @@ public class ClusterTests
         Assert.Equal(0, stop.ExitCode);
         c.WaitFor(s => s.Resources.All(r => r.Role == "Stopped"), TimeSpan.FromSeconds(30), "stop");
     }
+
+    [Theory]
+    [InlineData("stop", true)]
+    [InlineData("freeze", false)]
+    public void A_node_cut_off_from_the_majority_applies_no_quorum_policy(string policy, bool stops)
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        Configure(c, "n1", Group + $"\nproperty no-quorum-policy={policy}\n", 0);
+        var holder = GroupNode(c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        var others = c.Members.Keys.Where(n => n != holder).ToList();
+        foreach (var n in others) c.Signal(n, "STOP");
+        try
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            StatusResponse? s = null;
+            while (sw.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                s = c.Status(holder);
+                if (s is not null && !s.LocalQuorum) break;
+                Thread.Sleep(100);
+            }
+            Assert.True(s is { LocalQuorum: false }, $"{holder} did not notice the lost quorum within 10 s");
+            Thread.Sleep(1000);
+            s = c.Status(holder)!;
+            if (stops) Assert.Empty(s.LocalActive);
+            else Assert.Equal(["a", "b"], s.LocalActive);
+        }
+        finally
+        {
+            foreach (var n in others) c.Signal(n, "CONT");
+        }
+        c.WaitFor(s => s.LocalQuorum && GroupNode(s) is not null && s.Resources.All(r => r.Nodes.Count == 1), TimeSpan.FromSeconds(60), "recovery after the partition heals");
+    }
 }

@@ -65,6 +65,12 @@ internal sealed class LocalCluster : IDisposable
         if (!p.WaitForExit(15_000)) p.Kill();
     }
 
+    public void Signal(string node, string signal)
+    {
+        using var k = Process.Start("kill", [$"-{signal}", Processes[node].Id.ToString(CultureInfo.InvariantCulture)]);
+        k?.WaitForExit(5000);
+    }
+
     public StatusResponse? Status(string node)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
@@ -94,6 +100,7 @@ internal sealed class LocalCluster : IDisposable
 
     public void Dispose()
     {
+        foreach (var n in Processes.Keys.ToList()) { try { Signal(n, "CONT"); } catch (InvalidOperationException) { } }
         foreach (var n in Processes.Keys.ToList()) Kill(n);
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

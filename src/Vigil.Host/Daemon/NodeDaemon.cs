@@ -71,7 +71,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _consensus.StartAsync(cancellationToken).ConfigureAwait(false);
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
-        _loops = Task.Run(() => ControllerLoopAsync(_stop.Token));
+        _loops = Task.WhenAll(Task.Run(() => ControllerLoopAsync(_stop.Token)), Task.Run(() => QuorumLoopAsync(_stop.Token)));
         Log($"started: raft {_settings.Self.Raft}, api http://{_settings.Self.Api}");
     }
 
@@ -95,6 +95,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         var app = builder.Build();
         app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
+        app.MapGet("/v1/ping", () => Results.Text(_settings.Name));
         app.MapGet("/v1/cib", () => Results.Text(_consensus.State.ToSnapshot(), "application/xml"));
         app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);
         app.MapPost("/v1/leader/report", (Func<HttpContext, Task<IResult>>)ReportAsync);
@@ -133,6 +134,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             Meta = req.Meta.ToImmutableDictionary(),
         };
         var rec = await _executor.ExecuteAsync(action, _stop.Token).ConfigureAwait(false);
+        TrackLocal(req, rec.Rc, (int)rec.Status);
         return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason));
     });
 
@@ -272,6 +274,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             Node = _settings.Name, Leader = _consensus.Leader, Term = _consensus.Term, Quorum = _consensus.Leader is not null,
             Version = state.Version, Nodes = nodes, Resources = resources, FailedActions = failed, Warnings = warnings,
             Constraints = ConfigEdits.DescribeCli(state.Configuration).ToList(),
+            LocalActive = _localActive.Keys.Order(StringComparer.Ordinal).ToList(),
+            LocalQuorum = _hasQuorum,
         };
     }
 }

@@ -17,6 +17,8 @@ public sealed record NodeSettings
     public int UpperElectionTimeoutMs { get; init; } = 600;
     /// <summary>How long a member must stay unreachable before the leader declares it offline.</summary>
     public int MemberDownAfterMs { get; init; } = 400;
+    /// <summary>How long this node may see less than a majority before no-quorum-policy applies.</summary>
+    public int QuorumLossGraceMs { get; init; } = 1000;
 
     [JsonIgnore] public MemberAddress Self => Members[Name];
 

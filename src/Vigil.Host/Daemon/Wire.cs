@@ -33,6 +33,10 @@ public sealed record StatusResponse
     public List<ResourceStatus> Resources { get; init; } = [];
     public List<string> FailedActions { get; init; } = [];
     public List<string> Warnings { get; init; } = [];
+    /// <summary>Resources this node's executor runs right now (its own view, valid even without quorum).</summary>
+    public List<string> LocalActive { get; init; } = [];
+    /// <summary>Whether this node currently reaches a majority of the members.</summary>
+    public bool LocalQuorum { get; init; } = true;
     /// <summary>Move and ban constraints still in force.</summary>
     public List<string> Constraints { get; init; } = [];
 }

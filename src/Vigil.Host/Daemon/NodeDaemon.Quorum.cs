@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Vigil.Core.Model;
+
+namespace Vigil.Host.Daemon;
+
+public sealed partial class NodeDaemon
+{
+    /// <summary>What this node's executor runs now, with the request that started it (to stop it without the cluster).</summary>
+    private readonly ConcurrentDictionary<string, (ExecuteRequest Request, long Seq)> _localActive = new(StringComparer.Ordinal);
+    private readonly List<ReportRequest> _unreported = [];
+    private long _seq;
+    private volatile bool _hasQuorum = true;
+
+    private void TrackLocal(ExecuteRequest req, int rc, int opStatus)
+    {
+        if (opStatus != 0) return;
+        var running = (req.Operation, rc) switch
+        {
+            ("start" or "promote" or "demote" or "migrate_from", 0) => true,
+            ("monitor", 0 or 8) => true,
+            ("stop", 0) or ("monitor", 7) or ("migrate_to", 0) => false,
+            _ => (bool?)null,
+        };
+        if (running == true) _localActive.AddOrUpdate(req.Resource, _ => (req, Interlocked.Increment(ref _seq)), (_, old) => (req with { Parameters = req.Parameters }, old.Seq));
+        else if (running == false) _localActive.TryRemove(req.Resource, out _);
+    }
+
+    /// <summary>
+    /// Quorum as Pacemaker's policies mean it: this node reaches a majority of the members (itself
+    /// included). Not "knows a leader": every follower is leaderless for a moment during an election.
+    /// After <see cref="NodeSettings.QuorumLossGraceMs"/> without quorum, no-quorum-policy applies.
+    /// </summary>
+    private async Task QuorumLoopAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+        var lostAt = (Stopwatch?)null;
+        var acted = false;
+        while (!ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(200, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            var peers = _settings.Members.Where(m => m.Key != _settings.Name).ToList();
+            var answers = await Task.WhenAll(peers.Select(async p =>
+            {
+                try { using var r = await http.GetAsync($"http://{p.Value.Api}/v1/ping", ct).ConfigureAwait(false); return r.IsSuccessStatusCode; }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
+            })).ConfigureAwait(false);
+            var reachable = 1 + answers.Count(a => a);
+            var quorate = reachable * 2 > _settings.Members.Count;
+            if (quorate)
+            {
+                if (!_hasQuorum) Log($"quorum regained ({reachable} of {_settings.Members.Count} members reachable)");
+                _hasQuorum = true;
+                lostAt = null;
+                if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
+                continue;
+            }
+            lostAt ??= Stopwatch.StartNew();
+            if (lostAt.ElapsedMilliseconds < _settings.QuorumLossGraceMs || acted) continue;
+            _hasQuorum = false;
+            acted = true;
+            var policy = _consensus.State.Configuration.Property("no-quorum-policy") ?? "stop";
+            Log($"quorum lost: {reachable} of {_settings.Members.Count} members reachable for {lostAt.ElapsedMilliseconds} ms; no-quorum-policy={policy}");
+            if (policy is "ignore" or "freeze")
+            {
+                Log(policy == "ignore" ? "keeping resources running (ignore): they may also be started on the other side"
+                                       : "keeping running resources, starting nothing new (freeze)");
+                continue;
+            }
+            if (policy is "suicide" or "fence")
+                Log("self-fencing is not available yet; stopping resources instead");
+            await StopLocalResourcesAsync("no quorum").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops what this node runs, newest first (groups stop in reverse order), without the cluster.</summary>
+    private async Task StopLocalResourcesAsync(string why)
+    {
+        foreach (var (rsc, (req, _)) in _localActive.OrderByDescending(kv => kv.Value.Seq).ToList())
+        {
+            var stop = req with { Operation = "stop", IntervalMs = 0, TargetRc = 0 };
+            var agentText = stop.Provider is null ? $"{stop.Class}:{stop.Type}" : $"{stop.Class}:{stop.Provider}:{stop.Type}";
+            if (!Agents.AgentId.TryParse(agentText, out var agent, out _)) continue;
+            var action = new Agents.AgentAction(agent, rsc, "stop")
+            {
+                Timeout = TimeSpan.FromMilliseconds(Math.Clamp(req.TimeoutMs, 1000, 3_600_000)), NodeName = _settings.Name,
+                Parameters = req.Parameters.ToImmutableDictionary(), Meta = req.Meta.ToImmutableDictionary(),
+            };
+            var rec = await _executor.ExecuteAsync(action, _stop.Token).ConfigureAwait(false);
+            Log($"stopped {rsc} ({why}): rc {rec.Rc}");
+            if (rec.Rc == 0 && rec.Status == Agents.ExecStatus.Done)
+            {
+                _localActive.TryRemove(rsc, out _);
+                lock (_unreported)
+                    _unreported.Add(new ReportRequest(_settings.Name, rsc, stop.Class, stop.Provider, stop.Type, "stop", 0, 0, 0, rec.CallId, null, 0));
+            }
+        }
+    }
+
+    /// <summary>Once quorum is back, the leader learns about the stops made without it.</summary>
+    private async Task ReportLocalStopsAsync()
+    {
+        List<ReportRequest> pending;
+        lock (_unreported) { pending = [.. _unreported]; _unreported.Clear(); }
+        for (int attempt = 0; attempt < 50 && pending.Count > 0; attempt++)
+        {
+            var leader = _consensus.Leader;
+            if (leader is not null && _settings.Members.TryGetValue(leader, out var addr))
+            {
+                var failed = new List<ReportRequest>();
+                foreach (var r in pending)
+                {
+                    try
+                    {
+                        using var resp = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/leader/report", r, _stop.Token).ConfigureAwait(false);
+                        if (!resp.IsSuccessStatusCode) failed.Add(r);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { failed.Add(r); }
+                }
+                pending = failed;
+            }
+            if (pending.Count > 0) await Task.Delay(200, _stop.Token).ConfigureAwait(false);
+        }
+    }
+}
