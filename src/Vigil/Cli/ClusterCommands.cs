@@ -101,23 +101,30 @@ public static class ClusterCommands
             }
             seconds = (long)span.TotalSeconds;
         }
+        var (body, code, failure) = Post<OperateRequest, OperateResponse>(api, "/v1/operate", new OperateRequest(op, resource, node) { LifetimeSeconds = seconds, By = Environment.UserName });
+        if (failure is not null) return failure.Value;
+        if (body is { Applied: true })
+        {
+            Console.WriteLine(body.Message);
+            return ExitCodes.Ok;
+        }
+        Console.Error.WriteLine($"vigil: refused: {body?.Error ?? code}");
+        return ExitCodes.Refused;
+    }
+
+    /// <summary>POSTs JSON to a node; on no answer prints why and returns the exit code to use.</summary>
+    private static (TResp? Body, string Status, int? Failure) Post<TReq, TResp>(string api, string path, TReq request) where TResp : class
+    {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         try
         {
-            using var resp = http.PostAsJsonAsync($"http://{api}/v1/operate", new OperateRequest(op, resource, node) { LifetimeSeconds = seconds, By = Environment.UserName }, Json).GetAwaiter().GetResult();
-            var body = resp.Content.ReadFromJsonAsync<OperateResponse>(Json).GetAwaiter().GetResult();
-            if (body is { Applied: true })
-            {
-                Console.WriteLine(body.Message);
-                return ExitCodes.Ok;
-            }
-            Console.Error.WriteLine($"vigil: refused: {body?.Error ?? resp.StatusCode.ToString()}");
-            return ExitCodes.Refused;
+            using var resp = http.PostAsJsonAsync($"http://{api}{path}", request, Json).GetAwaiter().GetResult();
+            return (resp.Content.ReadFromJsonAsync<TResp>(Json).GetAwaiter().GetResult(), resp.StatusCode.ToString(), null);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
             Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
-            return ExitCodes.Unavailable;
+            return (null, "", ExitCodes.Unavailable);
         }
     }
 
@@ -255,24 +262,15 @@ public static class ClusterCommands
             return ExitCodes.Errors;
         }
         var xml = Vigil.Config.Xml.CibXmlWriter.Write(loaded.Value, includeStatus: false);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        try
+        var (body, code, failure) = Post<ConfigureRequest, ConfigureResponse>(api, "/v1/configure", new ConfigureRequest(xml, "xml", Environment.UserName));
+        if (failure is not null) return failure.Value;
+        foreach (var d in loaded.Diagnostics.Where(d => d.Severity != Vigil.Core.Severity.Info)) Console.Error.WriteLine(d);
+        if (body is { Applied: true })
         {
-            using var resp = http.PostAsJsonAsync($"http://{api}/v1/configure", new ConfigureRequest(xml, "xml", Environment.UserName), Json).GetAwaiter().GetResult();
-            var body = resp.Content.ReadFromJsonAsync<ConfigureResponse>(Json).GetAwaiter().GetResult();
-            foreach (var d in loaded.Diagnostics.Where(d => d.Severity != Vigil.Core.Severity.Info)) Console.Error.WriteLine(d);
-            if (body is { Applied: true })
-            {
-                Console.WriteLine($"{path}: loaded into the cluster");
-                return ExitCodes.Ok;
-            }
-            Console.Error.WriteLine($"vigil: the cluster refused the configuration: {body?.Error ?? resp.StatusCode.ToString()}");
-            return ExitCodes.Refused;
+            Console.WriteLine($"{path}: loaded into the cluster");
+            return ExitCodes.Ok;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
-        {
-            Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
-            return ExitCodes.Unavailable;
-        }
+        Console.Error.WriteLine($"vigil: the cluster refused the configuration: {body?.Error ?? code}");
+        return ExitCodes.Refused;
     }
 }
