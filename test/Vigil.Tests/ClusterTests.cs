@@ -146,4 +146,30 @@ public class ClusterTests
         }
         c.WaitFor(s => s.LocalQuorum && GroupNode(s) is not null && s.Resources.All(r => r.Nodes.Count == 1), TimeSpan.FromSeconds(60), "recovery after the partition heals");
     }
+
+    [Fact]
+    public async Task Garbage_on_the_api_gets_a_clear_error_and_the_node_keeps_running()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var api = c.Members["n1"].Api;
+        foreach (var path in new[] { "/v1/configure", "/v1/node/execute", "/v1/operate", "/v1/leader/report" })
+            foreach (var body in new[] { "", "not json", "{\"text\": 5}", "[1,2,3]", "{\"term\":\"x\"}", new string('{', 5000) })
+            {
+                using var resp = await http.PostAsync($"http://{api}{path}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+                Assert.True((int)resp.StatusCode is >= 400 and < 500, $"{path} with '{body[..Math.Min(body.Length, 20)]}' answered {(int)resp.StatusCode}");
+                var text = await resp.Content.ReadAsStringAsync();
+                Assert.DoesNotContain("   at ", text); // no stack traces to clients
+            }
+        // An execute request from a stale term is refused with the reason.
+        using var stale = await http.PostAsync($"http://{api}/v1/node/execute", new StringContent(
+            "{\"term\":0,\"leader\":\"x\",\"resource\":\"r\",\"class\":\"vigil\",\"type\":\"Dummy\",\"operation\":\"start\",\"intervalMs\":0}",
+            System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(409, (int)stale.StatusCode);
+        Assert.Contains("older than term", await stale.Content.ReadAsStringAsync());
+        Assert.NotNull(c.Status("n1"));
+        Assert.Empty(c.Status("n1")!.Resources);
+    }
 }

@@ -119,8 +119,10 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         // Fencing token: a deposed leader's older term can never make this node act.
         var seen = Interlocked.Read(ref _highestTerm);
         while (req.Term > seen && Interlocked.CompareExchange(ref _highestTerm, req.Term, seen) != seen) seen = Interlocked.Read(ref _highestTerm);
-        if (req.Term < Interlocked.Read(ref _highestTerm))
-            return Results.Json(new ErrorResponse($"term {req.Term} is older than term {_highestTerm} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        // The floor is the newest term this node knows of, from earlier dispatches or from consensus itself.
+        var floor = Math.Max(Interlocked.Read(ref _highestTerm), _consensus.Term);
+        if (req.Term < floor)
+            return Results.Json(new ErrorResponse($"term {req.Term} is older than term {floor} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
         var agentText = req.Provider is null ? $"{req.Class}:{req.Type}" : $"{req.Class}:{req.Provider}:{req.Type}";
         if (!AgentId.TryParse(agentText, out var agent, out var error))
             return Results.BadRequest(new ErrorResponse(error));
