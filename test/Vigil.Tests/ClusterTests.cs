@@ -154,7 +154,7 @@ public class ClusterTests
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var api = c.Members["n1"].Api;
+        foreach (var api in c.Members.Values.Select(m => m.Api))
         foreach (var path in new[] { "/v1/configure", "/v1/node/execute", "/v1/operate", "/v1/leader/report" })
             foreach (var body in new[] { "", "not json", "{\"text\": 5}", "[1,2,3]", "{\"term\":\"x\"}", new string('{', 5000) })
             {
@@ -164,7 +164,7 @@ public class ClusterTests
                 Assert.DoesNotContain("   at ", text); // no stack traces to clients
             }
         // An execute request from a stale term is refused with the reason.
-        using var stale = await http.PostAsync($"http://{api}/v1/node/execute", new StringContent(
+        using var stale = await http.PostAsync($"http://{c.Members["n1"].Api}/v1/node/execute", new StringContent(
             "{\"term\":0,\"leader\":\"x\",\"resource\":\"r\",\"class\":\"vigil\",\"type\":\"Dummy\",\"operation\":\"start\",\"intervalMs\":0}",
             System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(409, (int)stale.StatusCode);

@@ -123,6 +123,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         var floor = Math.Max(Interlocked.Read(ref _highestTerm), _consensus.Term);
         if (req.Term < floor)
             return Results.Json(new ErrorResponse($"term {req.Term} is older than term {floor} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        if (string.IsNullOrEmpty(req.Resource) || string.IsNullOrEmpty(req.Operation) || req.IntervalMs < 0)
+            return Results.BadRequest(new ErrorResponse("an execute request needs resource and operation"));
         var agentText = req.Provider is null ? $"{req.Class}:{req.Type}" : $"{req.Class}:{req.Provider}:{req.Type}";
         if (!AgentId.TryParse(agentText, out var agent, out var error))
             return Results.BadRequest(new ErrorResponse(error));
@@ -142,6 +144,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
 
     private Task<IResult> ReportAsync(HttpContext ctx) => ReadJson<ReportRequest>(ctx, async r =>
     {
+        if (string.IsNullOrEmpty(r.Node) || !_settings.Members.ContainsKey(r.Node) || string.IsNullOrEmpty(r.Resource)
+            || string.IsNullOrEmpty(r.Class) || string.IsNullOrEmpty(r.Type) || string.IsNullOrEmpty(r.Operation) || r.IntervalMs < 0)
+            return Results.BadRequest(new ErrorResponse("a report needs node (a member), resource, class, type and operation"));
         if (!_consensus.IsLeader) return Results.Json(new ErrorResponse("not the leader", _consensus.Leader), statusCode: StatusCodes.Status421MisdirectedRequest);
         var outcome = await ProposeAsync(new RecordOperationCommand(r.Node, r.Resource, r.Class, r.Provider, r.Type, r.Operation, r.IntervalMs, r.Rc, r.OpStatus, r.TargetRc)
         {
@@ -152,6 +157,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
 
     private Task<IResult> ConfigureAsync(HttpContext ctx) => ReadJson<ConfigureRequest>(ctx, async req =>
     {
+        if (req.Text is null || req.Format is null)
+            return Results.BadRequest(new ErrorResponse("a configure request needs text and format"));
         if (!ConfigFormats.TryParse(req.Format, out var format))
             return Results.BadRequest(new ErrorResponse($"unknown format '{req.Format}'", "use crm, xml or haresources"));
         var loaded = ConfigLoader.Load(req.Text, "<configure>", format);
