@@ -16,7 +16,14 @@ public static class Program
         root.Subcommands.Add(AgentCommands.Build());
         try
         {
-            return root.Parse(args).Invoke();
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                foreach (var error in parsed.Errors) Console.Error.WriteLine($"vigil: {error.Message}");
+                Console.Error.WriteLine("see 'vigil --help' or 'vigil COMMAND --help'");
+                return ExitCodes.Usage;
+            }
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)
         {

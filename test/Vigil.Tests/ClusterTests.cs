@@ -153,23 +153,49 @@ public class ClusterTests
         using var c = new LocalCluster(3);
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        foreach (var api in c.Members.Values.Select(m => m.Api))
+        foreach (var target in c.Members.Keys.Select(c.Target))
         foreach (var path in new[] { "/v1/configure", "/v1/node/execute", "/v1/operate", "/v1/leader/report" })
             foreach (var body in new[] { "", "not json", "{\"text\": 5}", "[1,2,3]", "{\"term\":\"x\"}", new string('{', 5000) })
             {
-                using var resp = await http.PostAsync($"http://{api}{path}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+                using var http = target.Client(TimeSpan.FromSeconds(10));
+                using var resp = await http.PostAsync(target.Url(path), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
                 Assert.True((int)resp.StatusCode is >= 400 and < 500, $"{path} with '{body[..Math.Min(body.Length, 20)]}' answered {(int)resp.StatusCode}");
                 var text = await resp.Content.ReadAsStringAsync();
                 Assert.DoesNotContain("   at ", text); // no stack traces to clients
             }
         // An execute request from a stale term is refused with the reason.
-        using var stale = await http.PostAsync($"http://{c.Members["n1"].Api}/v1/node/execute", new StringContent(
+        using var n1 = c.Target("n1").Client(TimeSpan.FromSeconds(10));
+        using var stale = await n1.PostAsync(c.Target("n1").Url("/v1/node/execute"), new StringContent(
             "{\"term\":0,\"leader\":\"x\",\"resource\":\"r\",\"class\":\"vigil\",\"type\":\"Dummy\",\"operation\":\"start\",\"intervalMs\":0}",
             System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(409, (int)stale.StatusCode);
         Assert.Contains("older than term", await stale.Content.ReadAsStringAsync());
         Assert.NotNull(c.Status("n1"));
         Assert.Empty(c.Status("n1")!.Resources);
+    }
+
+    [Fact]
+    public async Task A_client_without_the_clusters_credentials_is_refused_and_logged()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        // Credentials of another cluster, for a node with a member's name.
+        var foreign = Path.Combine(c.Dir, "foreign");
+        Vigil.Host.Security.ClusterCredentials.CreateCluster(foreign, ["n2"], "other");
+        using var creds = Vigil.Host.Security.ClusterCredentials.Load(foreign, "n2", ["n2"]);
+        // An attacker accepts any server certificate and presents its own.
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.ClientCertificates = [creds.Node];
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using (var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) })
+            await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync($"https://{c.Members["n1"].Api}/v1/status"));
+        // Without any certificate the TLS handshake fails too.
+        using (var plain = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }) { Timeout = TimeSpan.FromSeconds(5) })
+            await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetStringAsync($"https://{c.Members["n1"].Api}/v1/status"));
+        Thread.Sleep(500); // the node's log is written by a pipe reader
+        var log = File.ReadAllText(Path.Combine(c.Dir, "n1.log"));
+        Assert.True(log.Contains("refused a connection: certificate 'CN=n2' is not issued by this cluster's CA"), log);
+        Assert.NotNull(c.Status("n1"));
     }
 }

@@ -70,7 +70,8 @@ public class ConfigCliTests
     public void An_unknown_command_is_a_usage_error_not_a_crash()
     {
         var r = VigilProcess.Run(null, "confg", "check");
-        Assert.NotEqual(0, r.ExitCode);
+        Assert.Equal(64, r.ExitCode);
+        Assert.Contains("Unrecognized command or argument 'confg'", r.Stderr);
         Assert.DoesNotContain("Exception", r.Stderr);
     }
 

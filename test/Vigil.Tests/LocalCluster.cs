@@ -18,11 +18,14 @@ internal sealed class LocalCluster : IDisposable
     {
         Directory.CreateDirectory(Dir);
         for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
+        Vigil.Host.Security.ClusterCredentials.CreateCluster(TlsDir, Members.Keys, "test");
         foreach (var n in Members.Keys)
-            new NodeSettings { Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members }.Save(SettingsFile(n));
+            new NodeSettings { Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir }.Save(SettingsFile(n));
     }
 
     public string SettingsFile(string node) => Path.Combine(Dir, $"{node}.json");
+    public string TlsDir => Path.Combine(Dir, "tls");
+    public Vigil.Cli.ApiTarget Target(string node) => new(Members[node].Api, NodeSettings.Load(SettingsFile(node)));
 
     private static int FreePort()
     {
@@ -73,10 +76,11 @@ internal sealed class LocalCluster : IDisposable
 
     public StatusResponse? Status(string node)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var target = Target(node);
+        using var http = target.Client(TimeSpan.FromSeconds(2));
         try
         {
-            var text = http.GetStringAsync($"http://{Members[node].Api}/v1/status").GetAwaiter().GetResult();
+            var text = http.GetStringAsync(target.Url("/v1/status")).GetAwaiter().GetResult();
             return JsonSerializer.Deserialize<StatusResponse>(text, new JsonSerializerOptions(JsonSerializerDefaults.Web));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { return null; }

@@ -125,7 +125,7 @@ public sealed partial class CrmParser
         return id;
     }
 
-    internal static bool IsValidId(string id)
+    public static bool IsValidId(string id)
     {
         if (id.Length == 0) return false;
         if (!(char.IsLetter(id[0]) || id[0] == '_' || char.IsDigit(id[0]))) return false;

@@ -17,6 +17,8 @@ public sealed record RaftOptions(string NodeName, IPEndPoint EndPoint, IReadOnly
     /// </summary>
     public int LowerElectionTimeoutMs { get; init; } = 300;
     public int UpperElectionTimeoutMs { get; init; } = 600;
+    /// <summary>Mutual TLS between members (null: plain TCP).</summary>
+    public DotNext.Net.Security.SslOptions? Ssl { get; init; }
 }
 
 /// <summary>
@@ -91,6 +93,7 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
             ColdStart = false,
             ConfigurationStorage = storage,
             IsLeaderLeaseEnabled = true,
+            SslOptions = options.Ssl,
         };
         _cluster = new RaftCluster(config) { AuditTrail = _wal };
         _cluster.LeaderChanged += (_, leader) =>

@@ -166,7 +166,7 @@ public sealed partial class NodeDaemon
             {
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(leadership, _stop.Token);
                 cts.CancelAfter(TimeSpan.FromMilliseconds(request.TimeoutMs + 10_000));
-                using var http = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/node/execute", request, cts.Token).ConfigureAwait(false);
+                using var http = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/node/execute"), request, cts.Token).ConfigureAwait(false);
                 if (http.IsSuccessStatusCode) response = await http.Content.ReadFromJsonAsync<ExecuteResponse>(cts.Token).ConfigureAwait(false);
                 else Log($"{a.Node} refused {a.Task} {a.Resource}: {(int)http.StatusCode} {await http.Content.ReadAsStringAsync(cts.Token).ConfigureAwait(false)}");
             }
@@ -228,7 +228,7 @@ public sealed partial class NodeDaemon
             {
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 cts.CancelAfter(TimeSpan.FromSeconds(5));
-                using var _ = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/leader/report", report, cts.Token).ConfigureAwait(false);
+                using var _ = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), report, cts.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { }
         });

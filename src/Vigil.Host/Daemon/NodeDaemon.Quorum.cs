@@ -35,7 +35,8 @@ public sealed partial class NodeDaemon
     /// </summary>
     private async Task QuorumLoopAsync(CancellationToken ct)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+        using var http = _credentials is null ? new HttpClient() : new HttpClient(_credentials.HttpHandler(Refused));
+        http.Timeout = TimeSpan.FromMilliseconds(300);
         var lostAt = (Stopwatch?)null;
         var acted = false;
         while (!ct.IsCancellationRequested)
@@ -45,7 +46,7 @@ public sealed partial class NodeDaemon
             var peers = _settings.Members.Where(m => m.Key != _settings.Name).ToList();
             var answers = await Task.WhenAll(peers.Select(async p =>
             {
-                try { using var r = await http.GetAsync($"http://{p.Value.Api}/v1/ping", ct).ConfigureAwait(false); return r.IsSuccessStatusCode; }
+                try { using var r = await http.GetAsync(_settings.Url(p.Value, "/v1/ping"), ct).ConfigureAwait(false); return r.IsSuccessStatusCode; }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
             })).ConfigureAwait(false);
             var reachable = 1 + answers.Count(a => a);
@@ -115,7 +116,7 @@ public sealed partial class NodeDaemon
                 {
                     try
                     {
-                        using var resp = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/leader/report", r, _stop.Token).ConfigureAwait(false);
+                        using var resp = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), r, _stop.Token).ConfigureAwait(false);
                         if (!resp.IsSuccessStatusCode) failed.Add(r);
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { failed.Add(r); }

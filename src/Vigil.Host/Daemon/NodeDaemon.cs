@@ -26,7 +26,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private readonly NodeSettings _settings;
     private readonly RaftConsensus _consensus;
     private readonly Executor _executor;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(130) };
+    private readonly HttpClient _http;
+    private readonly Security.ClusterCredentials? _credentials;
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
@@ -41,10 +42,18 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _settings = settings;
         _log = log ?? Console.Out;
         var members = settings.Members.ToDictionary(kv => kv.Key, kv => IPEndPoint.Parse(kv.Value.Raft));
+        _credentials = settings.LoadCredentials();
+        _http = _credentials is null ? new HttpClient() : new HttpClient(_credentials.HttpHandler(Refused));
+        _http.Timeout = TimeSpan.FromSeconds(130);
         _consensus = new RaftConsensus(new RaftOptions(settings.Name, members[settings.Name], members, Path.Combine(settings.DataDirectory, "raft"))
         {
             LowerElectionTimeoutMs = settings.LowerElectionTimeoutMs,
             UpperElectionTimeoutMs = settings.UpperElectionTimeoutMs,
+            Ssl = _credentials is null ? null : new DotNext.Net.Security.SslOptions
+            {
+                ServerOptions = _credentials.ServerOptions(Refused),
+                ClientOptions = _credentials.ClientOptions(Refused),
+            },
         });
         var paths = new ExecutorPaths
         {
@@ -63,6 +72,17 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (_signal.CurrentCount == 0) _signal.Release();
     }
 
+    private DateTimeOffset _lastRefusalLog;
+
+    /// <summary>A peer without this cluster's credentials was refused; logged at most once a second.</summary>
+    private void Refused(string why)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (now - _lastRefusalLog < TimeSpan.FromSeconds(1)) return;
+        _lastRefusalLog = now;
+        Log($"refused a connection: {why}");
+    }
+
     private void Log(string message) => _log.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {_settings.Name}: {message}");
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -72,7 +92,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         _loops = Task.WhenAll(Task.Run(() => ControllerLoopAsync(_stop.Token)), Task.Run(() => QuorumLoopAsync(_stop.Token)));
-        Log($"started: raft {_settings.Self.Raft}, api http://{_settings.Self.Api}");
+        Log($"started: raft {_settings.Self.Raft}, api {_settings.Url(_settings.Self, "")}{(_credentials is null ? " (no TLS: node traffic is not authenticated)" : " (mutual TLS)")}");
     }
 
     public async ValueTask DisposeAsync()
@@ -83,6 +103,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _executor.DisposeAsync().ConfigureAwait(false);
         await _consensus.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
+        _credentials?.Dispose();
     }
 
     // ----- HTTP API ------------------------------------------------------------------------------
@@ -91,7 +112,22 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://{_settings.Self.Api}");
+        var endpoint = IPEndPoint.Parse(_settings.Self.Api);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint, l =>
+        {
+            if (_credentials is null) return;
+            l.UseHttps(https =>
+            {
+                https.ServerCertificate = _credentials.Node;
+                https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateValidation = (cert, _, _) =>
+                {
+                    var why = _credentials.Reject(cert);
+                    if (why is not null) Refused(why);
+                    return why is null;
+                };
+            });
+        }));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         var app = builder.Build();
         app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
@@ -171,7 +207,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             var leader = _consensus.Leader;
             if (leader is null || !_settings.Members.TryGetValue(leader, out var addr))
                 return Results.Json(new ConfigureResponse(false, notes, "no leader: this partition has no quorum, so the configuration cannot change now"), statusCode: StatusCodes.Status503ServiceUnavailable);
-            using var fwd = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/configure", req, ctx.RequestAborted).ConfigureAwait(false);
+            using var fwd = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/configure"), req, ctx.RequestAborted).ConfigureAwait(false);
             var body = await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false);
             return Results.Content(body, "application/json", statusCode: (int)fwd.StatusCode);
         }
@@ -189,7 +225,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             var leader = _consensus.Leader;
             if (leader is null || !_settings.Members.TryGetValue(leader, out var addr))
                 return Results.Json(new OperateResponse(false, "", "no leader: this partition has no quorum, so nothing can change now"), statusCode: StatusCodes.Status503ServiceUnavailable);
-            using var fwd = await _http.PostAsJsonAsync($"http://{addr.Api}/v1/operate", req, ctx.RequestAborted).ConfigureAwait(false);
+            using var fwd = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/operate"), req, ctx.RequestAborted).ConfigureAwait(false);
             return Results.Content(await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false), "application/json", statusCode: (int)fwd.StatusCode);
         }
         var state = _consensus.State;

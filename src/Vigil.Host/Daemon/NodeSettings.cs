@@ -17,6 +17,8 @@ public sealed record NodeSettings
     public int UpperElectionTimeoutMs { get; init; } = 600;
     /// <summary>How long a member must stay unreachable before the leader declares it offline.</summary>
     public int MemberDownAfterMs { get; init; } = 400;
+    /// <summary>Folder with ca.crt and NODE.pfx from 'vigil init': node traffic is then mutual TLS. Null: plain (tests of old setups only).</summary>
+    public string? TlsDirectory { get; init; }
     /// <summary>How long this node may see less than a majority before no-quorum-policy applies.</summary>
     public int QuorumLossGraceMs { get; init; } = 1000;
 
@@ -40,6 +42,13 @@ public sealed record NodeSettings
     }
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+
+    /// <summary>This node's credentials, or null when TLS is not configured.</summary>
+    public Security.ClusterCredentials? LoadCredentials() =>
+        TlsDirectory is null ? null : Security.ClusterCredentials.Load(TlsDirectory, Name, Members.Keys);
+
+    /// <summary>The URL of a member's API.</summary>
+    public string Url(MemberAddress member, string path) => $"{(TlsDirectory is null ? "http" : "https")}://{member.Api}{path}";
 }
 
 public sealed class SettingsException(string message) : Exception(message);

@@ -7,6 +7,22 @@ using Vigil.Host.Daemon;
 
 namespace Vigil.Cli;
 
+/// <summary>Where the CLI talks to: a node's API, with that node's credentials when the cluster uses TLS.</summary>
+public sealed record ApiTarget(string Address, NodeSettings? Settings)
+{
+    public string Url(string path) => Settings is null ? $"http://{Address}{path}" : Settings.Url(Settings.Self, path);
+
+    public HttpClient Client(TimeSpan timeout)
+    {
+        var creds = Settings?.LoadCredentials();
+        var http = creds is null ? new HttpClient() : new HttpClient(creds.HttpHandler(_ => { }), disposeHandler: true);
+        http.Timeout = timeout;
+        return http;
+    }
+
+    public override string ToString() => Address;
+}
+
 /// <summary><c>vigil daemon</c>, <c>vigil status</c>, <c>vigil configure load</c>.</summary>
 public static class ClusterCommands
 {
@@ -14,6 +30,16 @@ public static class ClusterCommands
 
     public static IEnumerable<Command> Build()
     {
+        var dirOpt = new Option<string>("--dir") { Description = "Folder for the settings files and credentials", Required = true };
+        var nodeOpt = new Option<string[]>("--node") { Description = "NAME=RAFT_IP:PORT,API_IP:PORT (once per node)", Required = true, AllowMultipleArgumentsPerToken = false };
+        var nameOpt = new Option<string>("--cluster-name") { Description = "Name written into the cluster CA", DefaultValueFactory = _ => "vigil" };
+        var init = new Command("init", "Create a cluster: a CA, one certificate and one settings file per node. Copy DIR/NAME.json, DIR/tls/ca.crt and DIR/tls/NAME.pfx to each node");
+        init.Options.Add(dirOpt);
+        init.Options.Add(nodeOpt);
+        init.Options.Add(nameOpt);
+        init.SetAction(r => Init(r.GetValue(dirOpt)!, r.GetValue(nodeOpt)!, r.GetValue(nameOpt)!));
+        yield return init;
+
         var settings = new Option<string>("--settings") { Description = "This node's settings file (JSON)", Required = true };
         var daemon = new Command("daemon", "Run this node: consensus, executor, API, and the controller while it leads");
         daemon.Options.Add(settings);
@@ -84,11 +110,11 @@ public static class ClusterCommands
         yield return nodeCmd;
     }
 
-    private static int Operate(string? api, string op, string? resource, string? node, string? lifetime)
+    private static int Operate(ApiTarget? api, string op, string? resource, string? node, string? lifetime)
     {
         if (api is null)
         {
-            Console.Error.WriteLine("vigil: which cluster? give --api ip:port, --settings FILE, or set VIGIL_API");
+            Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
             return ExitCodes.Usage;
         }
         long? seconds = null;
@@ -113,12 +139,12 @@ public static class ClusterCommands
     }
 
     /// <summary>POSTs JSON to a node; on no answer prints why and returns the exit code to use.</summary>
-    private static (TResp? Body, string Status, int? Failure) Post<TReq, TResp>(string api, string path, TReq request) where TResp : class
+    private static (TResp? Body, string Status, int? Failure) Post<TReq, TResp>(ApiTarget api, string path, TReq request) where TResp : class
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = api.Client(TimeSpan.FromSeconds(30));
         try
         {
-            using var resp = http.PostAsJsonAsync($"http://{api}{path}", request, Json).GetAwaiter().GetResult();
+            using var resp = http.PostAsJsonAsync(api.Url(path), request, Json).GetAwaiter().GetResult();
             return (resp.Content.ReadFromJsonAsync<TResp>(Json).GetAwaiter().GetResult(), resp.StatusCode.ToString(), null);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
@@ -128,15 +154,64 @@ public static class ClusterCommands
         }
     }
 
-    internal static string? ApiAddress(string? api, string? settingsPath)
+    internal static ApiTarget? ApiAddress(string? api, string? settingsPath)
     {
-        if (api is not null) return api;
+        settingsPath ??= api is null ? Environment.GetEnvironmentVariable("VIGIL_SETTINGS") : null;
         if (settingsPath is not null)
         {
-            try { return NodeSettings.Load(settingsPath).Self.Api; }
-            catch (Exception e) when (e is SettingsException or IOException) { Console.Error.WriteLine($"vigil: {e.Message}"); return null; }
+            try
+            {
+                var settings = NodeSettings.Load(settingsPath);
+                return new ApiTarget(api ?? settings.Self.Api, settings);
+            }
+            catch (Exception e) when (e is SettingsException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"vigil: {e.Message}");
+                return null;
+            }
         }
-        return Environment.GetEnvironmentVariable("VIGIL_API");
+        api ??= Environment.GetEnvironmentVariable("VIGIL_API");
+        return api is null ? null : new ApiTarget(api, null);
+    }
+
+    private static int Init(string dir, string[] nodes, string clusterName)
+    {
+        var members = new Dictionary<string, MemberAddress>(StringComparer.Ordinal);
+        foreach (var spec in nodes)
+        {
+            var eq = spec.IndexOf('=');
+            var parts = eq > 0 ? spec[(eq + 1)..].Split(',') : [];
+            if (eq <= 0 || parts.Length != 2 || !System.Net.IPEndPoint.TryParse(parts[0], out _) || !System.Net.IPEndPoint.TryParse(parts[1], out _))
+            {
+                Console.Error.WriteLine($"vigil: --node '{spec}' is not NAME=RAFT_IP:PORT,API_IP:PORT (e.g. node1=10.0.0.1:7000,10.0.0.1:7001)");
+                return ExitCodes.Usage;
+            }
+            var name = spec[..eq];
+            if (!Vigil.Config.Crm.CrmParser.IsValidId(name) || !members.TryAdd(name, new MemberAddress(parts[0], parts[1])))
+            {
+                Console.Error.WriteLine($"vigil: node name '{name}' is invalid or given twice");
+                return ExitCodes.Usage;
+            }
+        }
+        if (members.Count < 2)
+        {
+            Console.Error.WriteLine("vigil: a cluster needs at least two --node entries (three for quorum without a witness)");
+            return ExitCodes.Usage;
+        }
+        if (Directory.Exists(Path.Combine(dir, "tls")))
+        {
+            Console.Error.WriteLine($"vigil: {dir}/tls exists already; refusing to replace a cluster's credentials");
+            return ExitCodes.Refused;
+        }
+        var tls = Path.Combine(dir, "tls");
+        Vigil.Host.Security.ClusterCredentials.CreateCluster(tls, members.Keys, clusterName);
+        foreach (var name in members.Keys)
+            new NodeSettings { Name = name, DataDirectory = $"/var/lib/vigil/{name}", Members = members, TlsDirectory = "/etc/vigil/tls" }.Save(Path.Combine(dir, $"{name}.json"));
+        Console.WriteLine($"created the cluster CA and credentials for {string.Join(", ", members.Keys)} in {tls}");
+        Console.WriteLine($"on each node: copy {dir}/NAME.json to /etc/vigil/node.json, and {tls}/ca.crt and {tls}/NAME.pfx to /etc/vigil/tls/ (mode 0600), then run 'vigil daemon --settings /etc/vigil/node.json'");
+        Console.WriteLine($"keep {tls}/ca.key offline: it signs new nodes");
+        if (members.Count == 2) Console.WriteLine("note: with two nodes, a node alone has no majority; add a third node or a witness to survive the loss of one");
+        return ExitCodes.Ok;
     }
 
     private static int RunDaemon(string settingsPath)
@@ -146,6 +221,12 @@ public static class ClusterCommands
         catch (Exception e) when (e is SettingsException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"vigil: {e.Message}");
+            return ExitCodes.NoInput;
+        }
+        try { settings.LoadCredentials()?.Dispose(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            Console.Error.WriteLine($"vigil: cannot load this node's credentials from {settings.TlsDirectory}: {e.Message}");
             return ExitCodes.NoInput;
         }
         using var stop = new CancellationTokenSource();
@@ -169,18 +250,18 @@ public static class ClusterCommands
         return ExitCodes.Ok;
     }
 
-    internal static StatusResponse? FetchStatus(string api, TimeSpan timeout)
+    internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout)
     {
-        using var http = new HttpClient { Timeout = timeout };
-        try { return http.GetFromJsonAsync<StatusResponse>($"http://{api}/v1/status", Json).GetAwaiter().GetResult(); }
+        using var http = api.Client(timeout);
+        try { return http.GetFromJsonAsync<StatusResponse>(api.Url("/v1/status"), Json).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { return null; }
     }
 
-    private static int Status(string? api, bool json, bool watch)
+    private static int Status(ApiTarget? api, bool json, bool watch)
     {
         if (api is null)
         {
-            Console.Error.WriteLine("vigil: which cluster? give --api ip:port, --settings FILE, or set VIGIL_API");
+            Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
             return ExitCodes.Usage;
         }
         while (true)
@@ -246,11 +327,11 @@ public static class ClusterCommands
         return sb.ToString();
     }
 
-    private static int Load(string? api, string path, string? from)
+    private static int Load(ApiTarget? api, string path, string? from)
     {
         if (api is null)
         {
-            Console.Error.WriteLine("vigil: which cluster? give --api ip:port, --settings FILE, or set VIGIL_API");
+            Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
             return ExitCodes.Usage;
         }
         var loaded = ConfigCommands.Load(path, from, null, out var exit);

@@ -73,17 +73,20 @@ public static class DemoCommand
         var (exe, prefix) = Self();
         try
         {
-            Say($"== Starting {count} nodes on 127.0.0.1 (state and logs in {dir})");
+            Say($"== Starting {count} nodes on 127.0.0.1 (state and logs in {dir}); node traffic is mutual TLS with a fresh cluster CA");
+            Vigil.Host.Security.ClusterCredentials.CreateCluster(Path.Combine(dir, "tls"), names, "demo");
+            var targets = new Dictionary<string, ApiTarget>();
             foreach (var n in names)
             {
                 var settingsFile = Path.Combine(dir, $"{n}.json");
-                new NodeSettings { Name = n, DataDirectory = Path.Combine(dir, n), Members = members }.Save(settingsFile);
+                new NodeSettings { Name = n, DataDirectory = Path.Combine(dir, n), Members = members, TlsDirectory = Path.Combine(dir, "tls") }.Save(settingsFile);
+                targets[n] = new ApiTarget(members[n].Api, NodeSettings.Load(settingsFile));
                 var proc = StartNode(exe, prefix, dir, n);
                 procs[n] = proc;
                 Say($"   {n}: pid {proc.Id}, raft {members[n].Raft}, api {members[n].Api}");
             }
 
-            var leader = WaitFor(names, members, TimeSpan.FromSeconds(60), s => s.Leader is not null && s.Nodes.Count(x => x.Online) == count ? s : null);
+            var leader = WaitFor(names, targets, TimeSpan.FromSeconds(60), s => s.Leader is not null && s.Nodes.Count(x => x.Online) == count ? s : null);
             if (leader is null) return Fail("the cluster did not form within 60 s", dir, procs);
             Say($"== Cluster formed: leader {leader.Leader}, term {leader.Term}");
 
@@ -91,9 +94,9 @@ public static class DemoCommand
             File.WriteAllText(crm, Configuration);
             Say("== Configuring (crm syntax):");
             foreach (var line in Configuration.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#'))) Say("   " + line);
-            if (!Configure(members[leader.Leader!].Api, crm)) return Fail("the configuration was not accepted", dir, procs);
+            if (!Configure(targets[leader.Leader!], crm)) return Fail("the configuration was not accepted", dir, procs);
 
-            var running = WaitFor(names, members, TimeSpan.FromSeconds(60), s => GroupNode(s) is not null ? s : null);
+            var running = WaitFor(names, targets, TimeSpan.FromSeconds(60), s => GroupNode(s) is not null ? s : null);
             if (running is null) return Fail("the group did not start within 60 s", dir, procs);
             Say("");
             Console.Write(ClusterCommands.Render(running));
@@ -115,7 +118,7 @@ public static class DemoCommand
                 {
                     foreach (var n in survivors)
                     {
-                        var s = ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500));
+                        var s = ClusterCommands.FetchStatus(targets[n], TimeSpan.FromMilliseconds(500));
                         if (s is null) continue;
                         if (detected is null && s.Nodes.Any(x => x.Name == victim && !x.Online)) detected = sw.Elapsed.TotalSeconds;
                         var node = GroupNode(s);
@@ -137,7 +140,7 @@ public static class DemoCommand
                 }
                 // Bring the victim back and let it rejoin before the next round.
                 procs[victim] = StartNode(exe, prefix, dir, victim);
-                running = WaitStable(names, members, TimeSpan.FromSeconds(60))
+                running = WaitStable(names, targets, TimeSpan.FromSeconds(60))
                     ?? throw new TimeoutException($"{victim} did not rejoin, or the group did not settle, within 60 s");
             }
             Say("");
@@ -226,14 +229,14 @@ public static class DemoCommand
     }
 
     /// <summary>All nodes online and the group on one node, unchanged over 3 s of polling (recovery finished).</summary>
-    private static StatusResponse? WaitStable(List<string> names, Dictionary<string, MemberAddress> members, TimeSpan within)
+    private static StatusResponse? WaitStable(List<string> names, Dictionary<string, ApiTarget> targets, TimeSpan within)
     {
         var sw = Stopwatch.StartNew();
         string? node = null;
         var since = sw.Elapsed;
         while (sw.Elapsed < within)
         {
-            var s = names.Select(n => ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500))).FirstOrDefault(x => x?.Leader is not null);
+            var s = names.Select(n => ClusterCommands.FetchStatus(targets[n], TimeSpan.FromMilliseconds(500))).FirstOrDefault(x => x?.Leader is not null);
             var now = s is not null && s.Nodes.All(x => x.Online) && s.Resources.All(r => r.Nodes.Count <= 1) ? GroupNode(s) : null;
             if (now is null || now != node) { node = now; since = sw.Elapsed; }
             else if (sw.Elapsed - since > TimeSpan.FromSeconds(3)) return s;
@@ -242,14 +245,14 @@ public static class DemoCommand
         return null;
     }
 
-    private static StatusResponse? WaitFor(List<string> names, Dictionary<string, MemberAddress> members, TimeSpan within, Func<StatusResponse, StatusResponse?> done)
+    private static StatusResponse? WaitFor(List<string> names, Dictionary<string, ApiTarget> targets, TimeSpan within, Func<StatusResponse, StatusResponse?> done)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < within)
         {
             foreach (var n in names)
             {
-                var s = ClusterCommands.FetchStatus(members[n].Api, TimeSpan.FromMilliseconds(500));
+                var s = ClusterCommands.FetchStatus(targets[n], TimeSpan.FromMilliseconds(500));
                 if (s is not null && done(s) is { } r) return r;
             }
             Thread.Sleep(50);
@@ -257,14 +260,14 @@ public static class DemoCommand
         return null;
     }
 
-    private static bool Configure(string api, string file)
+    private static bool Configure(ApiTarget api, string file)
     {
         var text = File.ReadAllText(file);
         var parsed = Vigil.Config.ConfigLoader.Load(text, file, Vigil.Config.ConfigFormat.Crm);
         if (parsed.Value is null) return false;
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = api.Client(TimeSpan.FromSeconds(30));
         var xml = Vigil.Config.Xml.CibXmlWriter.Write(parsed.Value, includeStatus: false);
-        using var resp = http.PostAsJsonAsync($"http://{api}/v1/configure", new ConfigureRequest(xml, "xml", "vigil demo"), ClusterCommands.Json).GetAwaiter().GetResult();
+        using var resp = http.PostAsJsonAsync(api.Url("/v1/configure"), new ConfigureRequest(xml, "xml", "vigil demo"), ClusterCommands.Json).GetAwaiter().GetResult();
         return resp.IsSuccessStatusCode;
     }
 
