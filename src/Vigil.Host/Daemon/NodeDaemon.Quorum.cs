@@ -43,6 +43,16 @@ public sealed partial class NodeDaemon
         {
             try { await Task.Delay(200, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
+            // With a leader in contact, this node is on the majority's side: no pings needed. Only a
+            // leaderless node (an election, or a partition) asks its peers directly.
+            if (_consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested)
+            {
+                if (!_hasQuorum) Log("quorum regained (a leader is in contact)");
+                _hasQuorum = true;
+                lostAt = null;
+                if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
+                continue;
+            }
             var peers = _settings.Members.Where(m => m.Key != _settings.Name).ToList();
             var answers = await Task.WhenAll(peers.Select(async p =>
             {
