@@ -329,13 +329,22 @@ internal sealed partial class Engine
         for (var i = 0; i < work.Length; i++)
         {
             if (work[i] == Rsc.Absent) continue;
-            var value = _nodes[i].Attribute(attr);
             var best = -Inf;
-            for (var j = 0; j < rsc.Allowed.Length; j++)
+            if (attr == "#uname")
             {
-                var w = rsc.Allowed[j];
-                if (w == Rsc.Absent || w <= best || !Available(_nodes[j])) continue;
-                if (_nodes[j].Attribute(attr) == value) best = w;
+                // node names are unique: the only matching node is the node itself (O(nodes), not O(nodes²))
+                var w = rsc.Allowed[i];
+                if (w != Rsc.Absent && w > best && Available(_nodes[i])) best = w;
+            }
+            else
+            {
+                var value = _nodes[i].Attribute(attr);
+                for (var j = 0; j < rsc.Allowed.Length; j++)
+                {
+                    var w = rsc.Allowed[j];
+                    if (w == Rsc.Absent || w <= best || !Available(_nodes[j])) continue;
+                    if (_nodes[j].Attribute(attr) == value) best = w;
+                }
             }
             if (factor < 0 && best < 0) continue;
             var weight = (int)(factor * best);

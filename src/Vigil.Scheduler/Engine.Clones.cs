@@ -316,9 +316,10 @@ internal sealed partial class Engine
                 Role.Unpromoted or Role.Stopped => -Inf,
                 _ => PromotionScore(inst, chosen, -1),
             };
-            foreach (var (rsc, node, score) in _promotedLocations)
-                if ((rsc == clone || rsc == inst || inst.Primitives().Contains(rsc)) && node == chosen.Index)
-                    inst.PromotionPriority = Add(inst.PromotionPriority, score);
+            foreach (var holder in inst.Primitives().Prepend(inst).Prepend(clone).Distinct())
+                if (_promotedLocations.TryGetValue(holder, out var promotedLocs))
+                    foreach (var (node, score) in promotedLocs)
+                        if (node == chosen.Index) inst.PromotionPriority = Add(inst.PromotionPriority, score);
             foreach (var p in PromotionTargets(inst))
                 foreach (var co in p.ColocAsDependent.ToList())
                     ColocationLh(p, co.Primary, co);

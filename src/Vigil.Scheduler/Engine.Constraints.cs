@@ -9,7 +9,7 @@ internal sealed partial class Engine
 {
     private readonly List<(LocationConstraint Loc, Rsc Rsc)> _locations = [];
     /// <summary>Location scores that apply to the promoted role only (promotion preferences).</summary>
-    private readonly List<(Rsc Rsc, int Node, int Score)> _promotedLocations = [];
+    private readonly Dictionary<Rsc, List<(int Node, int Score)>> _promotedLocations = [];
 
     private void UnpackConstraints()
     {
@@ -190,7 +190,8 @@ internal sealed partial class Engine
     {
         if (role == Role.Promoted)
         {
-            _promotedLocations.Add((rsc, node, score));
+            if (!_promotedLocations.TryGetValue(rsc, out var list)) _promotedLocations[rsc] = list = [];
+            list.Add((node, score));
             return;
         }
         foreach (var x in SelfAndDescendants(rsc)) SetLocation(x, node, score);

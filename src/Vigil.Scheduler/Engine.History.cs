@@ -249,18 +249,34 @@ internal sealed partial class Engine
     private int FailCount(Rsc rsc, NodeInfo node)
     {
         var name = rsc.CloneParent is { GloballyUnique: false } ? rsc.Prim?.Id ?? rsc.Id : rsc.Id;
-        var prefix = "fail-count-" + name;
-        var total = Score.Zero;
-        long lastFailure = 0;
+        if (!FailIndex(node).TryGetValue(name, out var entry)) return 0;
+        var (total, lastFailure) = entry;
+        if (total > 0 && rsc.FailureTimeoutS > 0 && lastFailure > 0 && _now.ToUnixTimeSeconds() >= lastFailure + rsc.FailureTimeoutS)
+            return 0;
+        return total;
+    }
+
+    private readonly Dictionary<NodeInfo, Dictionary<string, (int Total, long LastFailure)>> _failIndex = [];
+
+    /// <summary>fail-count-RSC[#op_interval] and last-failure-RSC[#…] of one node, summed per resource (built once).</summary>
+    private Dictionary<string, (int Total, long LastFailure)> FailIndex(NodeInfo node)
+    {
+        if (_failIndex.TryGetValue(node, out var index)) return index;
+        index = new Dictionary<string, (int, long)>(StringComparer.Ordinal);
         foreach (var kv in node.Attributes)
         {
-            if (kv.Key == prefix || kv.Key.StartsWith(prefix + "#", StringComparison.Ordinal))
-                total += Score.TryParse(kv.Value, out var s) ? s : Score.Zero;
-            else if (kv.Key == "last-failure-" + name || kv.Key.StartsWith("last-failure-" + name + "#", StringComparison.Ordinal))
-                lastFailure = Math.Max(lastFailure, long.TryParse(kv.Value, out var lf) ? lf : 0);
+            bool count = kv.Key.StartsWith("fail-count-", StringComparison.Ordinal);
+            bool last = !count && kv.Key.StartsWith("last-failure-", StringComparison.Ordinal);
+            if (!count && !last) continue;
+            var rest = kv.Key[(count ? "fail-count-".Length : "last-failure-".Length)..];
+            var hash = rest.IndexOf('#');
+            var name = hash >= 0 ? rest[..hash] : rest;
+            index.TryGetValue(name, out var e);
+            if (count) e.Item1 = (new Score(e.Item1) + (Score.TryParse(kv.Value, out var sc) ? sc : Score.Zero)).Value;
+            else e.Item2 = Math.Max(e.Item2, long.TryParse(kv.Value, out var lf) ? lf : 0);
+            index[name] = e;
         }
-        if (total.Value > 0 && rsc.FailureTimeoutS > 0 && lastFailure > 0 && _now.ToUnixTimeSeconds() >= lastFailure + rsc.FailureTimeoutS)
-            return 0;
-        return total.Value;
+        _failIndex[node] = index;
+        return index;
     }
 }
