@@ -233,7 +233,6 @@ internal sealed partial class Engine
         }
         if (isClone)
         {
-            running.Runnable = r.Children.Any(c => c.Primitives().Any(p => p.RunningOn.Count > 0 && p.AllocatedTo is not null));
             if (r.Promotable)
             {
                 var promote = NewAct("promote", r, null, optional: true, pseudo: true);
