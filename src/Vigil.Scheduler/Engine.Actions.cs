@@ -375,6 +375,7 @@ internal sealed partial class Engine
 
     private void Push(Act a, Action<Act> changed)
     {
+        if (!a.Runnable && a.Task is "start" or "promote" && a.Rsc is not null && _blockedFrom.Add(a.Rsc.Top)) BlockColocationDependents(a, changed);
         foreach (var (t, flags) in a.Outputs)
         {
             var was = (t.Optional, t.Runnable);
@@ -393,6 +394,61 @@ internal sealed partial class Engine
                 f.Optional = false;
             if (was != (f.Optional, f.Runnable)) changed(f);
         }
+    }
+
+    private readonly HashSet<Rsc> _blockedFrom = [];
+
+    /// <summary>
+    /// A primary that cannot start anywhere blocks the starts of everything colocated with it at
+    /// INFINITY (for a group or clone: only when no member or instance can start).
+    /// </summary>
+    private void BlockColocationDependents(Act a, Action<Act> changed)
+    {
+        var top = a.Rsc!.Top;
+        foreach (var child in top.Children)
+        {
+            var first = FirstAction(child, a.Task);
+            if (first is null || first.Runnable) { _blockedFrom.Remove(top); return; }
+        }
+        if (top.Kind == RscKind.Primitive && a.Rsc != top) { _blockedFrom.Remove(top); return; }
+        var isStart = a.Task == "start";
+        foreach (var co in ColocsWithPrimary(top))
+        {
+            if (co.Score < Inf) continue;
+            if (!isStart && co.PrimaryRole != Role.Promoted) continue;
+            // A dependent colocated in the promoted role only loses its promotion.
+            var targets = ActsOf(co.Dependent, co.DependentRole == Role.Promoted ? "promote" : "start");
+            foreach (var t in targets)
+            {
+                if (!t.Runnable) continue;
+                t.Runnable = false;
+                changed(t);
+            }
+        }
+    }
+
+    private Dictionary<Rsc, List<Coloc>>? _colocsByPrimary;
+
+    private List<Coloc> ColocsWithPrimary(Rsc primary)
+    {
+        if (_colocsByPrimary is null)
+        {
+            _colocsByPrimary = [];
+            foreach (var co in _colocs)
+            {
+                if (!_colocsByPrimary.TryGetValue(co.Primary, out var list)) _colocsByPrimary[co.Primary] = list = [];
+                list.Add(co);
+            }
+        }
+        return _colocsByPrimary.TryGetValue(primary, out var l) ? l : [];
+    }
+
+    private Act? FirstAction(Rsc r, string task)
+    {
+        if (r.Kind == RscKind.Primitive) return ActsOf(r, task).FirstOrDefault();
+        foreach (var p in r.Primitives())
+            if (ActsOf(p, task).FirstOrDefault() is { } act) return act;
+        return null;
     }
 
     private void CheckOneOrMore(Act a, Action<Act> changed)
