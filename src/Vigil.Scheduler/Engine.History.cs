@@ -149,8 +149,8 @@ internal sealed partial class Engine
         }
         if (isProbe && rc == 5) { h.Role = Role.Stopped; }
         else if (h.Role < Role.Started) h.Role = Role.Started;
-        if (rc is 5 or 6 && !isProbe) h.Banned = true;
-        if (rc is 5 && isProbe) h.Banned = true;
+        // Hard errors (invalid arguments, unimplemented, insufficient privileges, not installed) ban the node.
+        if (rc is 2 or 4 or 5 || rc == 3 && interval == 0) h.Banned = true;
         if (rc == 6) h.BanEverywhere = true;
         if (onFail == OnFail.Stop) { h.NextRole = Role.Stopped; h.BanEverywhere = true; }
     }

@@ -160,7 +160,16 @@ internal sealed partial class Engine
             foreach (var lrm in ns.Resources) UnpackLrmResource(node, lrm);
         foreach (var rsc in _primitives.ToList())
         {
-            if (rsc.RunningOn.Count > 1) rsc.Role = rsc.RoleOn.Values.Max();
+            if (rsc.RunningOn.Count > 1)
+            {
+                rsc.Role = rsc.RoleOn.Values.Max();
+                // multiple-active: stop_start (default) recovers in place; stop_only stops everywhere; block leaves it alone
+                switch (rsc.MetaValue("multiple-active"))
+                {
+                    case "stop_only": rsc.NextRole = Role.Stopped; break;
+                    case "block": rsc.Managed = false; rsc.Blocked = true; break;
+                }
+            }
             if (rsc.TargetRole is { } t && (rsc.NextRole == Role.Unknown || t < rsc.NextRole)) rsc.NextRole = t;
             _unpackedNextRole[rsc] = rsc.NextRole;
         }
