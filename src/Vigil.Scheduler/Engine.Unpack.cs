@@ -170,7 +170,8 @@ internal sealed partial class Engine
                     case "block": rsc.Managed = false; rsc.Blocked = true; break;
                 }
             }
-            if (rsc.TargetRole is { } t && (rsc.NextRole == Role.Unknown || t < rsc.NextRole)) rsc.NextRole = t;
+            // target-role=Promoted is what promotion does anyway (and an error elsewhere): it sets no role limit.
+            if (rsc.TargetRole is { } t && t != Role.Promoted && (rsc.NextRole == Role.Unknown || t < rsc.NextRole)) rsc.NextRole = t;
             _unpackedNextRole[rsc] = rsc.NextRole;
         }
 
