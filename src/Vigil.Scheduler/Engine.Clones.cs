@@ -9,7 +9,6 @@ internal sealed partial class Engine
     {
         if (!clone.Provisional) return null;
         if (clone.Allocating) return null;
-        if (clone.Promotable) AddPromotionScores(clone);
         clone.Allocating = true;
         foreach (var co in clone.ColocAsDependent.ToList()) AssignAny(co.Primary, null);
         foreach (var co in clone.ColocAsPrimary.ToList())
@@ -255,18 +254,6 @@ internal sealed partial class Engine
     }
 
     // ------------------------------------------------------------ promotion
-
-    private void AddPromotionScores(Rsc clone)
-    {
-        foreach (var inst in clone.Children)
-            for (var i = 0; i < NodeCount; i++)
-            {
-                if (inst.Allowed[i] == Rsc.Absent || !Available(_nodes[i])) continue;
-                var s = PromotionScore(inst, _nodes[i], 0);
-                if (s > 0)
-                    foreach (var x in SelfAndDescendants(inst)) if (x.Allowed[i] != Rsc.Absent) x.Allowed[i] = Add(x.Allowed[i], s);
-            }
-    }
 
     private int PromotionScore(Rsc r, NodeInfo node, int notSet)
     {
