@@ -116,6 +116,13 @@ internal sealed partial class Engine
             var start = Find(r, "start", next);
             var stop = Find(r, "stop", cur);
             if (start is null || stop is null || start.Optional || !start.Runnable || stop.Optional || !stop.Runnable) continue;
+            // A resource ordered after something that really starts (not migrates) restarts instead.
+            if (start.Inputs.Any(i => i.First != stop && !i.First.Optional && i.First.Runnable &&
+                                      (i.Flags & (EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft)) != 0 &&
+                                      i.First.Task is "start" or "running" or "promote" or "promoted" &&
+                                      !(i.First.Rsc is { } fr && IsAncestor(fr, r)) &&
+                                      !(i.First.Task == "start" && i.First.Pseudo && i.First.Rsc?.Kind == RscKind.Primitive)))
+                continue;
             var to = NewAct("migrate_to", r, cur, optional: false);
             var from = NewAct("migrate_from", r, next, optional: false);
             foreach (var (f, flags) in start.Inputs.ToList())
@@ -125,6 +132,12 @@ internal sealed partial class Engine
             Order(from, start, EdgeFlags.None);
             start.Pseudo = true;
         }
+    }
+
+    private static bool IsAncestor(Rsc candidate, Rsc r)
+    {
+        for (var p = r.Parent; p is not null; p = p.Parent) if (p == candidate) return true;
+        return false;
     }
 
     private bool IsFenced(NodeInfo n) => _fencing.ContainsKey(n);

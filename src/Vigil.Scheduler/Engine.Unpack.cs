@@ -160,6 +160,8 @@ internal sealed partial class Engine
             foreach (var lrm in ns.Resources) UnpackLrmResource(node, lrm);
         foreach (var rsc in _primitives.ToList())
         {
+            // Nothing is done to a resource active on a node in maintenance.
+            if (rsc.RunningOn.Any(n => n.Maintenance)) rsc.Managed = false;
             if (rsc.RunningOn.Count > 1)
             {
                 rsc.Role = rsc.RoleOn.Values.Max();
