@@ -189,7 +189,8 @@ internal sealed partial class Engine
             if (!_haveQuorum)
             {
                 // Without quorum: "stop" (and "suicide") start nothing, "freeze" starts only what is already active.
-                if (_noQuorumPolicy == "suicide" || _noQuorumPolicy == "stop" && !r.IsFencing) start.Runnable = false;
+                if (r.MetaValue("requires") == "nothing") { }
+                else if (_noQuorumPolicy is "suicide" or "stop") start.Runnable = false;
                 else if (_noQuorumPolicy == "freeze" && r.RunningOn.Count == 0) start.Runnable = false;
             }
             foreach (var s in stops)
