@@ -88,6 +88,7 @@ internal sealed partial class Engine
         foreach (var r in _rscById.Values.Where(r => r.Kind != RscKind.Primitive).OrderBy(r => r.Id, StringComparer.Ordinal))
             CreateCollectiveActions(r);
         foreach (var o in _orders) ApplyOrder(o);
+        CreateProbesAndMonitors();
         // Shutdown of nodes that asked for it, after everything on them stopped.
         foreach (var node in _nodes)
         {
@@ -131,6 +132,56 @@ internal sealed partial class Engine
             Order(from, stop, EdgeFlags.None);
             Order(from, start, EdgeFlags.None);
             start.Pseudo = true;
+        }
+    }
+
+    /// <summary>
+    /// Probes (monitor_0) wherever a resource's state is unknown, before it may start anywhere, and
+    /// the configured recurring monitors for the role it ends in, after it starts or changes role.
+    /// </summary>
+    private void CreateProbesAndMonitors()
+    {
+        var probedAnonymous = new HashSet<(string, int)>();
+        foreach (var r in _primitives)
+        {
+            if (r.Orphan || !r.Managed) continue;
+            var anonymous = r.CloneParent is { GloballyUnique: false };
+            foreach (var node in _nodes)
+            {
+                if (!node.Online || node.Unclean || node.Maintenance || node.Shutdown || node.Pending) continue;
+                var known = r.KnownOn.Contains(node.Index) || r.RunningOn.Contains(node);
+                if (anonymous)
+                {
+                    var key = (r.Prim!.Id, node.Index);
+                    known |= r.CloneParent!.Primitives().Any(p => p.Prim?.Id == r.Prim.Id && (p.KnownOn.Contains(node.Index) || p.RunningOn.Contains(node)));
+                    if (known || !probedAnonymous.Add(key)) continue;
+                }
+                else if (known) continue;
+                var probe = NewAct("monitor", r, node, optional: false);
+                foreach (var s in ActsOf(r, "start")) if (s.Node is not null) Order(probe, s, EdgeFlags.None);
+            }
+            if (r.AllocatedTo is not { } next || r.Prim is null) continue;
+            var role = r.NextRole;
+            var start = Find(r, "start", next);
+            var promote = Find(r, "promote", next);
+            var demote = Find(r, "demote", null);
+            foreach (var op in r.Prim.Operations)
+            {
+                if (op.Name != "monitor" || !op.Enabled) continue;
+                var interval = (long)op.IntervalValue.TotalMilliseconds;
+                if (interval <= 0) continue;
+                var opRole = Roles.TryParse(op.Role, out var or) ? or : Role.Unknown;
+                if (opRole == Role.Started) opRole = Role.Unknown;
+                var matches = opRole == Role.Unknown ? role != Role.Promoted : opRole == role;
+                if (!matches) continue;
+                // A monitor is (re)scheduled when the resource starts or enters the role on that node.
+                var after = opRole == Role.Promoted ? promote : start;
+                if (opRole == Role.Unpromoted && demote is not null && r.RunningOn.Contains(next) && start is { Optional: true }) after = demote;
+                if (after is null) continue;
+                var mon = NewAct("monitor", r, next, optional: true);
+                mon.IntervalMs = interval;
+                Order(after, mon, EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft);
+            }
         }
     }
 
