@@ -60,7 +60,9 @@ internal sealed partial class Engine
         }
         rsc.Parent = parent;
         rsc.InstanceNo = instance;
-        rsc.Meta = Flatten(r.MetaAttributes);
+        // Old CIBs spell meta attributes with underscores (clone_max); Pacemaker's schema upgrade renames them.
+        rsc.Meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in Flatten(r.MetaAttributes)) rsc.Meta.TryAdd(kv.Key.Replace('_', '-'), kv.Value);
         if (parent is not null)
             foreach (var kv in parent.Meta) rsc.Meta.TryAdd(kv.Key, kv.Value);
         foreach (var kv in _rscDefaults) rsc.Meta.TryAdd(kv.Key, kv.Value);
