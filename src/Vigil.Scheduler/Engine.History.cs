@@ -69,7 +69,9 @@ internal sealed partial class Engine
 
         // Expired failures no longer count (failure-timeout).
         var failed = status != 0 || (target >= 0 && rc != target);
+        // (A recurring monitor blocked by on-fail=block keeps its failure: the monitor reports only changes.)
         if (failed && rsc is not null && rsc.FailureTimeoutS > 0 && op.LastRcChange > 0 &&
+            !(interval > 0 && ConfiguredOnFail(rsc, task, interval) == OnFail.Block) &&
             _now.ToUnixTimeSeconds() > op.LastRcChange + rsc.FailureTimeoutS && !(isProbe && rc is 0 or 7 or 8))
         {
             var fc = FailCount(rsc, node);

@@ -231,7 +231,11 @@ internal sealed partial class Engine
         var id = lrm.Id;
         var colon = id.LastIndexOf(':');
         var baseId = colon > 0 && int.TryParse(id.AsSpan(colon + 1), out _) ? id[..colon] : id;
-        var result = Replay(node, lrm, FindRsc(id) ?? FindRsc(baseId));
+        // The configuration the history is judged by (on-fail, failure-timeout): for an anonymous
+        // clone any instance will do, they share one definition.
+        var template = FindRsc(id) ?? FindRsc(baseId) ??
+                       (_cloneOfTemplate.TryGetValue(baseId, out var tc0) && tc0.Children.Count > 0 ? Member(tc0.Children[0], baseId) : null);
+        var result = Replay(node, lrm, template);
         Rsc? rsc = FindRsc(id);
         if (rsc is not null && rsc.Kind != RscKind.Primitive) rsc = null;
         if (rsc is not null && rsc.IsCloneInstance is false && rsc.Parent?.Parent is not { Kind: RscKind.Clone } && rsc.CloneParent is not null)
