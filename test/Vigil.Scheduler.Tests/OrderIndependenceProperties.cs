@@ -6,9 +6,10 @@ using Vigil.Core.Model;
 namespace Vigil.Scheduler.Tests;
 
 /// <summary>
-/// The scheduler's answer does not depend on the order in which the status section lists nodes,
-/// resource histories and operations (Pacemaker orders history by call id and nodes by the
-/// configuration, so any status order must give the same transition).
+/// The scheduler's answer does not depend on the order in which the status section lists nodes or
+/// a resource's operations (Pacemaker orders history by call id and nodes by the configuration).
+/// Not permuted: histories within one node (they decide which anonymous clone instance is which,
+/// in Pacemaker too) and operations sharing a call id (ties are broken by position).
 /// </summary>
 public sealed class OrderIndependenceProperties
 {
@@ -48,7 +49,11 @@ public sealed class OrderIndependenceProperties
             {
                 Nodes = Shuffle(status.Nodes.Select(n => n with
                 {
-                    Resources = n.Resources.Select(r => r with { Ops = Shuffle(r.Ops, rng) }).ToList(),
+                    // Operations with the same call id keep their order: Pacemaker breaks such ties by position.
+                    Resources = n.Resources.Select(r => r with
+                    {
+                        Ops = Shuffle(r.Ops.GroupBy(o => o.CallId).Select(g => g.ToList()).ToList(), rng).SelectMany(g => g).ToList(),
+                    }).ToList(),
                 }).ToList(), rng),
             },
         };
