@@ -71,6 +71,15 @@ internal sealed partial class Engine
         {
             var s = set.Score?.Value ?? score;
             var role = ParseRole(set.Role);
+            if (s < 0)
+            {
+                // A negative set keeps every member away from every other one.
+                var members = set.Resources.SelectMany(Resolve).ToList();
+                for (var j = 1; j < members.Count; j++)
+                    for (var i = 0; i < j; i++)
+                        AddColoc(c.Id, members[j], members[i], s, role, role, c.NodeAttribute, influence);
+                continue;
+            }
             if (set.Sequential == false) continue;
             Rsc? prev = null;
             foreach (var id in set.Resources)
