@@ -393,7 +393,7 @@ internal sealed partial class Engine
         }
         if (oneOrMore) flags = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
         var cloneMin = first.Kind == RscKind.Clone && firstAction == "start" ? ToInt(first.MetaValue("clone-min"), 0) : 0;
-        if (cloneMin > 0 && !then.Interleave)
+        if (cloneMin > 0)
         {
             // clone-min: the dependent may start once that many instances can be running.
             var f2 = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
@@ -405,8 +405,8 @@ internal sealed partial class Engine
             }
             return;
         }
-        // Interleaved clones order instance by instance on the same node.
-        if (first.Kind == RscKind.Clone && then.Kind == RscKind.Clone && then.Interleave)
+        // Interleaved clones order instance by instance on the same node (unless any instance will do).
+        if (first.Kind == RscKind.Clone && then.Kind == RscKind.Clone && then.Interleave && !oneOrMore)
         {
             foreach (var ti in then.Children)
             {

@@ -131,7 +131,12 @@ internal sealed partial class Engine
             var first = Resolve(o.First).FirstOrDefault();
             var then = Resolve(o.Then).FirstOrDefault();
             if (first is null || then is null) return;
-            _orders.Add(new OrderSpec(o.Id, first, o.FirstAction ?? "start", then, o.ThenAction ?? o.FirstAction ?? "start", kind) { Symmetrical = symmetrical });
+            _orders.Add(new OrderSpec(o.Id, first, o.FirstAction ?? "start", then, o.ThenAction ?? o.FirstAction ?? "start", kind)
+            {
+                Symmetrical = symmetrical,
+                // require-all=false: "then" may start once any instance of a cloned "first" can run
+                OneOrMore = o.RequireAll == false && first.Kind == RscKind.Clone,
+            });
             return;
         }
         var chains = new List<(List<Rsc> All, bool Seq, string Action, bool RequireAll)>();
