@@ -229,7 +229,7 @@ internal sealed partial class Engine
             }
             foreach (var node in _nodes)
             {
-                if (rsc.MigrationThreshold <= 0) continue;
+                if (rsc.MigrationThreshold <= 0 || rsc.FailureIgnored) continue;
                 var fc = FailCount(rsc, node);
                 if (fc <= 0) continue;
                 if (rsc.MigrationThreshold - fc <= 0)

@@ -18,6 +18,8 @@ internal sealed class NodeHistory
     public Role NextRole = Role.Unknown;
     public bool Failed;
     public bool StartPending;
+    /// <summary>A failure was ignored (on-fail=ignore): the migration threshold is ignored too.</summary>
+    public bool FailureIgnored;
     public bool Active => Role is not Role.Unknown and not Role.Stopped;
 }
 
@@ -140,6 +142,7 @@ internal sealed partial class Engine
 
         // A failure.
         var onFail = ConfiguredOnFail(rsc, task, interval);
+        if (onFail == OnFail.Ignore) h.FailureIgnored = true;
         if (onFail > h.OnFail) h.OnFail = onFail;
         h.Failed = true;
         if (task == "stop") { h.StopFailed = true; h.Banned = true; }
@@ -192,6 +195,7 @@ internal sealed partial class Engine
         if (h.Banned) BanFromHistory(rsc, node);
         if (h.StopFailed) rsc.StopFailedOn.Add(node.Index);
         if (h.StartPending) rsc.StartPending = true;
+        if (h.FailureIgnored) rsc.FailureIgnored = true;
         if (h.NextRole != Role.Unknown && (rsc.NextRole == Role.Unknown || h.NextRole < rsc.NextRole)) rsc.NextRole = h.NextRole;
         if (h.BanEverywhere)
         {

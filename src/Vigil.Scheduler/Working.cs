@@ -94,6 +94,7 @@ internal sealed class Rsc(string id, RscKind kind, Resource config)
     public int SortIndex { get; set; }
     public int[] Counts { get; set; } = [];
     public bool StopOnly { get; set; }
+    public bool FailureIgnored { get; set; }
     public bool StartPending { get; set; }
 
     // scheduling
