@@ -30,7 +30,7 @@ internal sealed partial class Engine
     {
         var h = new NodeHistory();
         var ops = lrm.Ops.Select((o, i) => (o, i))
-            .OrderBy(t => t.o.CallId < 0 ? int.MaxValue : t.o.CallId).ThenByDescending(t => t.i).Select(t => t.o).ToList();
+            .OrderBy(t => t.o.CallId < 0 ? int.MaxValue : t.o.CallId).ThenBy(t => t.o.CallId >= 0 ? t.o.LastRcChange : 0).ThenByDescending(t => t.i).Select(t => t.o).ToList();
         foreach (var op in ops) ReplayOp(node, rsc, op, h);
         return h;
     }
