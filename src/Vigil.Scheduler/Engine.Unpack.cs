@@ -313,7 +313,9 @@ internal sealed partial class Engine
         var rsc = new Rsc(lrm.Id, RscKind.Primitive, prim) { Orphan = true };
         foreach (var kv in _rscDefaults) rsc.Meta.TryAdd(kv.Key, kv.Value);
         ApplyMeta(rsc);
-        _rscById[lrm.Id] = rsc;
+        // (A history named like a group or clone belongs to no configured primitive: an orphan
+        // that must not shadow the collective of the same name.)
+        _rscById.TryAdd(lrm.Id, rsc);
         _top.Add(rsc);
         _primitives.Add(rsc);
         rsc.Allowed = new int[NodeCount];
