@@ -65,8 +65,6 @@ internal sealed partial class Engine
         };
     }
 
-    private bool ShutdownRuns(NodeInfo n) => _acts.Any(a => a.Task == "do_shutdown" && a.Node == n && a.Runnable);
-
     private Act? Find(Rsc r, string task, NodeInfo? node) => ActsOf(r, task).FirstOrDefault(a => node is null || a.Node == node);
 
     private static bool Done(Act? a) => a is not null && !a.Optional && a.Runnable;

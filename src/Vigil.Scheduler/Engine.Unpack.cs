@@ -256,10 +256,8 @@ internal sealed partial class Engine
         Apply(rsc, node, result);
     }
 
-    private readonly Dictionary<(Rsc, int), Rsc> _anonGroupInstance = [];
     /// <summary>The clone that holds each primitive or group id written inside a clone's template.</summary>
     private readonly Dictionary<string, Rsc> _cloneOfTemplate = new(StringComparer.Ordinal);
-    private readonly HashSet<(string, int)> _anonKnown = [];
 
     /// <summary>
     /// Which instance of an anonymous clone a history entry belongs to (instance numbers in the
