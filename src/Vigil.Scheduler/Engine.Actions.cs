@@ -207,7 +207,9 @@ internal sealed partial class Engine
             s0.Runnable = cur is not null;
             return;
         }
-        var multiple = r.RunningOn.Count > 1;
+        // Multiply active counts clean nodes only (an unclean node's copy goes away with fencing);
+        // multiple-active=stop_unexpected stops the extra copies without restarting the wanted one.
+        var multiple = r.RunningOn.Count(n => !n.Unclean) > 1 && r.MetaValue("multiple-active") != "stop_unexpected";
         Act? start = null;
         var stops = new List<Act>();
         foreach (var cur in r.RunningOn)
@@ -249,6 +251,8 @@ internal sealed partial class Engine
                 var flags = EdgeFlags.ImpliesThen;
                 if (s.Node == next) flags |= EdgeFlags.Restart;
                 if (s.Node != next || multiple) flags |= EdgeFlags.RunnableLeft;
+                // Stopping an extra copy elsewhere does not restart the copy that stays.
+                if (s.Node != next && running) flags = EdgeFlags.None;
                 Order(s, start, flags);
             }
             if (!r.RunningOn.Contains(next) && r.RunningOn.Count == 0)
