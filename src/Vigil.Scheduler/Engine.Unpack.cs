@@ -276,8 +276,8 @@ internal sealed partial class Engine
                 if (locations[0] != node) continue;
                 var member = Member(inst, baseId);
                 if (member is null) continue;
-                if (member.RunningOn.Count > 0) { skipInactive = true; found = null; }
-                else found = member;
+                if (member.RunningOn.Count > 0) { skipInactive = true; found = null; break; }
+                else { found = member; break; } // the first instance active here wins
             }
             else if (!skipInactive && inactive is null && !inst.Primitives().Any(p => p.Blocked))
             {
