@@ -325,8 +325,18 @@ internal sealed partial class Engine
             return a.i.CompareTo(b.i);
         });
         var promoted = 0;
+        // An unmanaged instance that is promoted stays promoted, and takes its share of promoted-max.
+        var forced = new HashSet<Rsc>();
+        foreach (var inst in clone.Children)
+        {
+            if (inst.Primitives().All(p => p.Managed) || CurrentRole(inst) != Role.Promoted) continue;
+            forced.Add(inst);
+            promoted++;
+            if (PlacedNode(inst) is { } fn) counts[fn.Index]++;
+        }
         foreach (var (inst, _) in sorted)
         {
+            if (forced.Contains(inst)) continue;
             NodeInfo? chosen = null;
             var node = PlacedNode(inst);
             if (inst.SortIndex >= 0 && (promoted < clone.PromotedMax || !inst.Primitives().All(p => p.Managed)))
