@@ -341,7 +341,9 @@ internal sealed partial class Engine
             var node = PlacedNode(inst);
             if (inst.SortIndex >= 0 && (promoted < clone.PromotedMax || !inst.Primitives().All(p => p.Managed)))
             {
+                // A group instance is promoted only when every member is placed (never partially).
                 if (node is not null && inst.PromotionPriority >= 0 && counts[node.Index] < clone.PromotedNodeMax &&
+                    inst.Primitives().All(p => p.AllocatedTo is not null) &&
                     inst.Primitives().All(p => p.Managed || p.Role == Role.Promoted))
                     chosen = node;
             }
