@@ -149,8 +149,10 @@ internal sealed partial class Engine
         else if (task == "promote") h.Role = Role.Promoted;
         else if (task == "demote")
         {
-            h.NextRole = Role.Stopped;
-            h.Role = onFail == OnFail.Block ? Role.Promoted : Role.Unpromoted;
+            // A blocked demote stays promoted (and must stop); otherwise recovery stops and restarts it unpromoted.
+            if (onFail == OnFail.Block) { h.Role = Role.Promoted; h.NextRole = Role.Stopped; }
+            else if (rc == 7) h.Role = Role.Stopped;
+            else h.Role = Role.Unpromoted;
         }
         if (isProbe && rc == 5) { h.Role = Role.Stopped; }
         else if (h.Role < Role.Started) h.Role = Role.Started;
