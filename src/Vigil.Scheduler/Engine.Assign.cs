@@ -209,7 +209,15 @@ internal sealed partial class Engine
             primary = co.Score >= Inf ? primary.Children[^1] : primary.Children[0];
             if (primary.Kind != RscKind.Primitive) return;
         }
-        if (primary.Kind == RscKind.Clone) { ColocationWithClone(dep, primary, co); return; }
+        if (primary.Kind == RscKind.Clone)
+        {
+            // A colocation for the dependent's promoted (or unpromoted) role does not move it;
+            // it only weighs in when roles are chosen.
+            var rolePhase = co.DependentRole >= Role.Unpromoted && dep.CloneParent is { Promotable: true } && !dep.Provisional;
+            if (!rolePhase && dep.Provisional && co.DependentRole != Role.Unknown && co.DependentRole != dep.NextRole) return;
+            ColocationWithClone(dep, primary, co);
+            return;
+        }
         if (!AffectsLocation(dep, primary, co, out var roleOnly))
         {
             if (roleOnly) ApplyColocToPriority(dep, primary, co);
