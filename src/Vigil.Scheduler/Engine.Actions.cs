@@ -265,6 +265,8 @@ internal sealed partial class Engine
             if (nextRole == Role.Promoted && (curRoleNext != Role.Promoted || !running))
             {
                 var promote = NewAct("promote", r, next, optional: false);
+                // Without quorum nothing may raise its role (unless the policy ignores quorum).
+                if (!_haveQuorum && _noQuorumPolicy != "ignore" && r.MetaValue("requires") != "nothing") promote.Runnable = false;
                 Order(start, promote, EdgeFlags.RunnableLeft | EdgeFlags.ImpliesThen);
                 foreach (var d in ActsOf(r, "demote")) Order(d, promote, EdgeFlags.None);
             }

@@ -344,6 +344,7 @@ internal sealed partial class Engine
                 // A group instance is promoted only when every member is placed (never partially).
                 if (node is not null && inst.PromotionPriority >= 0 && counts[node.Index] < clone.PromotedNodeMax &&
                     inst.Primitives().All(p => p.AllocatedTo is not null) &&
+                    (_haveQuorum || _noQuorumPolicy == "ignore" || CurrentRole(inst) == Role.Promoted) &&
                     inst.Primitives().All(p => p.Managed || p.Role == Role.Promoted))
                     chosen = node;
             }

@@ -206,6 +206,8 @@ internal sealed partial class Engine
             _banEverywhere.Add(target);
         }
         if (!h.Active) return;
+        // A managed resource active on a node that is down means the node must be fenced.
+        if (!node.Online && !node.Maintenance && rsc.Managed) node.Unclean = true;
         rsc.RunningOn.Add(node);
         rsc.RoleOn[node.Index] = h.Role;
         if (h.Role > rsc.Role) rsc.Role = h.Role;
