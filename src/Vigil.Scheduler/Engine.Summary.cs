@@ -22,7 +22,7 @@ internal sealed partial class Engine
         }
         var nodes = _nodes.Select(n => new NodeOutcome(n.Uname,
             Online: n.Online && !n.Fenced,
-            Standby: n.Standby && !n.Pending,
+            Standby: n.Standby,
             Maintenance: n.Maintenance,
             Unclean: n.Unclean && !n.Fenced,
             Shutdown: n.Shutdown && !n.Fenced,
