@@ -88,6 +88,7 @@ internal sealed partial class Engine
         foreach (var r in _rscById.Values.Where(r => r.Kind != RscKind.Primitive).OrderBy(r => r.Id, StringComparer.Ordinal))
             CreateCollectiveActions(r);
         foreach (var o in _orders) ApplyOrder(o);
+        CreateProbesAndMonitors();
         // Shutdown of nodes that asked for it, after everything on them stopped.
         foreach (var node in _nodes)
         {
@@ -116,6 +117,13 @@ internal sealed partial class Engine
             var start = Find(r, "start", next);
             var stop = Find(r, "stop", cur);
             if (start is null || stop is null || start.Optional || !start.Runnable || stop.Optional || !stop.Runnable) continue;
+            // A resource ordered after something that really starts (not migrates) restarts instead.
+            if (start.Inputs.Any(i => i.First != stop && !i.First.Optional && i.First.Runnable &&
+                                      (i.Flags & (EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft)) != 0 &&
+                                      i.First.Task is "start" or "running" or "promote" or "promoted" &&
+                                      !(i.First.Rsc is { } fr && IsAncestor(fr, r)) &&
+                                      !(i.First.Task == "start" && i.First.Pseudo && i.First.Rsc?.Kind == RscKind.Primitive)))
+                continue;
             var to = NewAct("migrate_to", r, cur, optional: false);
             var from = NewAct("migrate_from", r, next, optional: false);
             foreach (var (f, flags) in start.Inputs.ToList())
@@ -125,6 +133,62 @@ internal sealed partial class Engine
             Order(from, start, EdgeFlags.None);
             start.Pseudo = true;
         }
+    }
+
+    /// <summary>
+    /// Probes (monitor_0) wherever a resource's state is unknown, before it may start anywhere, and
+    /// the configured recurring monitors for the role it ends in, after it starts or changes role.
+    /// </summary>
+    private void CreateProbesAndMonitors()
+    {
+        var probedAnonymous = new HashSet<(string, int)>();
+        foreach (var r in _primitives)
+        {
+            if (r.Orphan || !r.Managed) continue;
+            var anonymous = r.CloneParent is { GloballyUnique: false };
+            foreach (var node in _nodes)
+            {
+                if (!node.Online || node.Unclean || node.Maintenance || node.Shutdown || node.Pending) continue;
+                var known = r.KnownOn.Contains(node.Index) || r.RunningOn.Contains(node);
+                if (anonymous)
+                {
+                    var key = (r.Prim!.Id, node.Index);
+                    known |= r.CloneParent!.Primitives().Any(p => p.Prim?.Id == r.Prim.Id && (p.KnownOn.Contains(node.Index) || p.RunningOn.Contains(node)));
+                    if (known || !probedAnonymous.Add(key)) continue;
+                }
+                else if (known) continue;
+                var probe = NewAct("monitor", r, node, optional: false);
+                foreach (var s in ActsOf(r, "start")) if (s.Node is not null) Order(probe, s, EdgeFlags.None);
+            }
+            if (r.AllocatedTo is not { } next || r.Prim is null) continue;
+            var role = r.NextRole;
+            var start = Find(r, "start", next);
+            var promote = Find(r, "promote", next);
+            var demote = Find(r, "demote", null);
+            foreach (var op in r.Prim.Operations)
+            {
+                if (op.Name != "monitor" || !op.Enabled) continue;
+                var interval = (long)op.IntervalValue.TotalMilliseconds;
+                if (interval <= 0) continue;
+                var opRole = Roles.TryParse(op.Role, out var or) ? or : Role.Unknown;
+                if (opRole == Role.Started) opRole = Role.Unknown;
+                var matches = opRole == Role.Unknown ? role != Role.Promoted : opRole == role;
+                if (!matches) continue;
+                // A monitor is (re)scheduled when the resource starts or enters the role on that node.
+                var after = opRole == Role.Promoted ? promote : start;
+                if (opRole == Role.Unpromoted && demote is not null && r.RunningOn.Contains(next) && start is { Optional: true }) after = demote;
+                if (after is null) continue;
+                var mon = NewAct("monitor", r, next, optional: true);
+                mon.IntervalMs = interval;
+                Order(after, mon, EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft);
+            }
+        }
+    }
+
+    private static bool IsAncestor(Rsc candidate, Rsc r)
+    {
+        for (var p = r.Parent; p is not null; p = p.Parent) if (p == candidate) return true;
+        return false;
     }
 
     private bool IsFenced(NodeInfo n) => _fencing.ContainsKey(n);
@@ -143,7 +207,9 @@ internal sealed partial class Engine
             s0.Runnable = cur is not null;
             return;
         }
-        var multiple = r.RunningOn.Count > 1;
+        // Multiply active counts clean nodes only (an unclean node's copy goes away with fencing);
+        // multiple-active=stop_unexpected stops the extra copies without restarting the wanted one.
+        var multiple = r.RunningOn.Count(n => !n.Unclean) > 1 && r.MetaValue("multiple-active") != "stop_unexpected";
         Act? start = null;
         var stops = new List<Act>();
         foreach (var cur in r.RunningOn)
@@ -176,7 +242,8 @@ internal sealed partial class Engine
             if (!_haveQuorum)
             {
                 // Without quorum: "stop" (and "suicide") start nothing, "freeze" starts only what is already active.
-                if (_noQuorumPolicy == "suicide" || _noQuorumPolicy == "stop" && !r.IsFencing) start.Runnable = false;
+                if (r.MetaValue("requires") == "nothing") { }
+                else if (_noQuorumPolicy is "suicide" or "stop") start.Runnable = false;
                 else if (_noQuorumPolicy == "freeze" && r.RunningOn.Count == 0) start.Runnable = false;
             }
             foreach (var s in stops)
@@ -184,6 +251,8 @@ internal sealed partial class Engine
                 var flags = EdgeFlags.ImpliesThen;
                 if (s.Node == next) flags |= EdgeFlags.Restart;
                 if (s.Node != next || multiple) flags |= EdgeFlags.RunnableLeft;
+                // Stopping an extra copy elsewhere does not restart the copy that stays.
+                if (s.Node != next && running) flags = EdgeFlags.None;
                 Order(s, start, flags);
             }
             if (!r.RunningOn.Contains(next) && r.RunningOn.Count == 0)
@@ -196,6 +265,8 @@ internal sealed partial class Engine
             if (nextRole == Role.Promoted && (curRoleNext != Role.Promoted || !running))
             {
                 var promote = NewAct("promote", r, next, optional: false);
+                // Without quorum nothing may raise its role (unless the policy ignores quorum).
+                if (!_haveQuorum && _noQuorumPolicy != "ignore" && r.MetaValue("requires") != "nothing") promote.Runnable = false;
                 Order(start, promote, EdgeFlags.RunnableLeft | EdgeFlags.ImpliesThen);
                 foreach (var d in ActsOf(r, "demote")) Order(d, promote, EdgeFlags.None);
             }
@@ -233,7 +304,6 @@ internal sealed partial class Engine
         }
         if (isClone)
         {
-            running.Runnable = r.Children.Any(c => c.Primitives().Any(p => p.RunningOn.Count > 0 && p.AllocatedTo is not null));
             if (r.Promotable)
             {
                 var promote = NewAct("promote", r, null, optional: true, pseudo: true);
@@ -329,7 +399,7 @@ internal sealed partial class Engine
         }
         if (oneOrMore) flags = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
         var cloneMin = first.Kind == RscKind.Clone && firstAction == "start" ? ToInt(first.MetaValue("clone-min"), 0) : 0;
-        if (cloneMin > 0 && !then.Interleave)
+        if (cloneMin > 0)
         {
             // clone-min: the dependent may start once that many instances can be running.
             var f2 = (flags & ~EdgeFlags.RunnableLeft) | EdgeFlags.OneOrMore;
@@ -341,8 +411,8 @@ internal sealed partial class Engine
             }
             return;
         }
-        // Interleaved clones order instance by instance on the same node.
-        if (first.Kind == RscKind.Clone && then.Kind == RscKind.Clone && then.Interleave)
+        // Interleaved clones order instance by instance on the same node (unless any instance will do).
+        if (first.Kind == RscKind.Clone && then.Kind == RscKind.Clone && then.Interleave && !oneOrMore)
         {
             foreach (var ti in then.Children)
             {
@@ -376,6 +446,7 @@ internal sealed partial class Engine
 
     private void Push(Act a, Action<Act> changed)
     {
+        if (!a.Runnable && a.Task is "start" or "promote" && a.Rsc is not null && _blockedFrom.Add(a.Rsc.Top)) BlockColocationDependents(a, changed);
         foreach (var (t, flags) in a.Outputs)
         {
             var was = (t.Optional, t.Runnable);
@@ -394,6 +465,61 @@ internal sealed partial class Engine
                 f.Optional = false;
             if (was != (f.Optional, f.Runnable)) changed(f);
         }
+    }
+
+    private readonly HashSet<Rsc> _blockedFrom = [];
+
+    /// <summary>
+    /// A primary that cannot start anywhere blocks the starts of everything colocated with it at
+    /// INFINITY (for a group or clone: only when no member or instance can start).
+    /// </summary>
+    private void BlockColocationDependents(Act a, Action<Act> changed)
+    {
+        var top = a.Rsc!.Top;
+        foreach (var child in top.Children)
+        {
+            var first = FirstAction(child, a.Task);
+            if (first is null || first.Runnable) { _blockedFrom.Remove(top); return; }
+        }
+        if (top.Kind == RscKind.Primitive && a.Rsc != top) { _blockedFrom.Remove(top); return; }
+        var isStart = a.Task == "start";
+        foreach (var co in ColocsWithPrimary(top))
+        {
+            if (co.Score < Inf) continue;
+            if (!isStart && co.PrimaryRole != Role.Promoted) continue;
+            // A dependent colocated in the promoted role only loses its promotion.
+            var targets = ActsOf(co.Dependent, co.DependentRole == Role.Promoted ? "promote" : "start");
+            foreach (var t in targets)
+            {
+                if (!t.Runnable) continue;
+                t.Runnable = false;
+                changed(t);
+            }
+        }
+    }
+
+    private Dictionary<Rsc, List<Coloc>>? _colocsByPrimary;
+
+    private List<Coloc> ColocsWithPrimary(Rsc primary)
+    {
+        if (_colocsByPrimary is null)
+        {
+            _colocsByPrimary = [];
+            foreach (var co in _colocs)
+            {
+                if (!_colocsByPrimary.TryGetValue(co.Primary, out var list)) _colocsByPrimary[co.Primary] = list = [];
+                list.Add(co);
+            }
+        }
+        return _colocsByPrimary.TryGetValue(primary, out var l) ? l : [];
+    }
+
+    private Act? FirstAction(Rsc r, string task)
+    {
+        if (r.Kind == RscKind.Primitive) return ActsOf(r, task).FirstOrDefault();
+        foreach (var p in r.Primitives())
+            if (ActsOf(p, task).FirstOrDefault() is { } act) return act;
+        return null;
     }
 
     private void CheckOneOrMore(Act a, Action<Act> changed)

@@ -209,7 +209,15 @@ internal sealed partial class Engine
             primary = co.Score >= Inf ? primary.Children[^1] : primary.Children[0];
             if (primary.Kind != RscKind.Primitive) return;
         }
-        if (primary.Kind == RscKind.Clone) { ColocationWithClone(dep, primary, co); return; }
+        if (primary.Kind == RscKind.Clone)
+        {
+            // A colocation for the dependent's promoted (or unpromoted) role does not move it;
+            // it only weighs in when roles are chosen.
+            var rolePhase = co.DependentRole >= Role.Unpromoted && dep.CloneParent is { Promotable: true } && !dep.Provisional;
+            if (!rolePhase && dep.Provisional && co.DependentRole != Role.Unknown && co.DependentRole != dep.NextRole) return;
+            ColocationWithClone(dep, primary, co);
+            return;
+        }
         if (!AffectsLocation(dep, primary, co, out var roleOnly))
         {
             if (roleOnly) ApplyColocToPriority(dep, primary, co);
@@ -329,13 +337,22 @@ internal sealed partial class Engine
         for (var i = 0; i < work.Length; i++)
         {
             if (work[i] == Rsc.Absent) continue;
-            var value = _nodes[i].Attribute(attr);
             var best = -Inf;
-            for (var j = 0; j < rsc.Allowed.Length; j++)
+            if (attr == "#uname")
             {
-                var w = rsc.Allowed[j];
-                if (w == Rsc.Absent || w <= best || !Available(_nodes[j])) continue;
-                if (_nodes[j].Attribute(attr) == value) best = w;
+                // node names are unique: the only matching node is the node itself (O(nodes), not O(nodes²))
+                var w = rsc.Allowed[i];
+                if (w != Rsc.Absent && w > best && Available(_nodes[i])) best = w;
+            }
+            else
+            {
+                var value = _nodes[i].Attribute(attr);
+                for (var j = 0; j < rsc.Allowed.Length; j++)
+                {
+                    var w = rsc.Allowed[j];
+                    if (w == Rsc.Absent || w <= best || !Available(_nodes[j])) continue;
+                    if (_nodes[j].Attribute(attr) == value) best = w;
+                }
             }
             if (factor < 0 && best < 0) continue;
             var weight = (int)(factor * best);
@@ -359,25 +376,65 @@ internal sealed partial class Engine
         return result;
     }
 
+    /// <summary>
+    /// Placement strategies other than "default": ban nodes without the capacity for this resource
+    /// together with the still unplaced resources that must run with it (mandatory colocations),
+    /// when some node has room for all of them; otherwise for this resource alone.
+    /// </summary>
     private void ApplyUtilization(Rsc r)
     {
         if (_placementStrategy == "default") return;
-        var need = Utilization(r);
-        if (need.Count == 0) return;
-        for (var i = 0; i < _nodes.Count; i++)
+        var own = Utilization(r);
+        var set = MandatoryColocated(r);
+        var anyCapable = false;
+        if (set.Count > 1)
         {
-            var n = _nodes[i];
-            foreach (var (k, v) in need)
+            var need = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var x in set)
+                if (x.Provisional)
+                    foreach (var (k, v) in Utilization(x)) need[k] = need.GetValueOrDefault(k) + v;
+            for (var i = 0; i < _nodes.Count; i++)
+                if (r.Allowed[i] != Rsc.Absent && Available(_nodes[i]) && r.Allowed[i] >= 0 && HasCapacity(_nodes[i], need)) anyCapable = true;
+            if (anyCapable)
+                for (var i = 0; i < _nodes.Count; i++)
+                    if (r.Allowed[i] != Rsc.Absent && Available(_nodes[i]) && !HasCapacity(_nodes[i], need)) r.Allowed[i] = -Inf;
+        }
+        if (!anyCapable && own.Count > 0)
+            for (var i = 0; i < _nodes.Count; i++)
+                if (r.Allowed[i] != Rsc.Absent && Available(_nodes[i]) && !HasCapacity(_nodes[i], own)) r.Allowed[i] = -Inf;
+    }
+
+    private static bool HasCapacity(NodeInfo n, Dictionary<string, long> need)
+    {
+        foreach (var (k, v) in need)
+        {
+            var cap = n.Capacity.TryGetValue(k, out var c) ? c : 0;
+            var used = n.Used.TryGetValue(k, out var u) ? u : 0;
+            if (cap - used < v) return false;
+        }
+        return true;
+    }
+
+    /// <summary>This primitive and every primitive tied to it by INFINITY colocations, in either direction.</summary>
+    private List<Rsc> MandatoryColocated(Rsc r)
+    {
+        var seen = new HashSet<Rsc> { r };
+        var queue = new Queue<Rsc>();
+        queue.Enqueue(r);
+        while (queue.Count > 0)
+        {
+            var x = queue.Dequeue();
+            foreach (var co in x.ColocAsDependent.Concat(x.ColocAsPrimary))
             {
-                var cap = n.Capacity.TryGetValue(k, out var c) ? c : 0;
-                var used = n.Used.TryGetValue(k, out var u) ? u : 0;
-                if (cap - used < v)
-                {
-                    if (r.Allowed[i] != Rsc.Absent) r.Allowed[i] = -Inf;
-                    break;
-                }
+                if (co.Score < Inf) continue;
+                foreach (var other in new[] { co.Dependent, co.Primary })
+                    foreach (var p in other.Kind == RscKind.Clone ? [] : other.Primitives())
+                        if (seen.Add(p)) queue.Enqueue(p);
+                foreach (var other in new[] { co.Dependent, co.Primary })
+                    if (other.Kind == RscKind.Group && seen.Add(other)) queue.Enqueue(other);
             }
         }
+        return seen.Where(x => x.Kind == RscKind.Primitive).ToList();
     }
 
     private int CompareCapacity(NodeInfo a, NodeInfo b)

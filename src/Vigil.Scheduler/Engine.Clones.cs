@@ -9,7 +9,6 @@ internal sealed partial class Engine
     {
         if (!clone.Provisional) return null;
         if (clone.Allocating) return null;
-        if (clone.Promotable) AddPromotionScores(clone);
         clone.Allocating = true;
         foreach (var co in clone.ColocAsDependent.ToList()) AssignAny(co.Primary, null);
         foreach (var co in clone.ColocAsPrimary.ToList())
@@ -256,18 +255,6 @@ internal sealed partial class Engine
 
     // ------------------------------------------------------------ promotion
 
-    private void AddPromotionScores(Rsc clone)
-    {
-        foreach (var inst in clone.Children)
-            for (var i = 0; i < NodeCount; i++)
-            {
-                if (inst.Allowed[i] == Rsc.Absent || !Available(_nodes[i])) continue;
-                var s = PromotionScore(inst, _nodes[i], 0);
-                if (s > 0)
-                    foreach (var x in SelfAndDescendants(inst)) if (x.Allowed[i] != Rsc.Absent) x.Allowed[i] = Add(x.Allowed[i], s);
-            }
-    }
-
     private int PromotionScore(Rsc r, NodeInfo node, int notSet)
     {
         if (r.Kind == RscKind.Group)
@@ -316,9 +303,10 @@ internal sealed partial class Engine
                 Role.Unpromoted or Role.Stopped => -Inf,
                 _ => PromotionScore(inst, chosen, -1),
             };
-            foreach (var (rsc, node, score) in _promotedLocations)
-                if ((rsc == clone || rsc == inst || inst.Primitives().Contains(rsc)) && node == chosen.Index)
-                    inst.PromotionPriority = Add(inst.PromotionPriority, score);
+            foreach (var holder in inst.Primitives().Prepend(inst).Prepend(clone).Distinct())
+                if (_promotedLocations.TryGetValue(holder, out var promotedLocs))
+                    foreach (var (node, score) in promotedLocs)
+                        if (node == chosen.Index) inst.PromotionPriority = Add(inst.PromotionPriority, score);
             foreach (var p in PromotionTargets(inst))
                 foreach (var co in p.ColocAsDependent.ToList())
                     ColocationLh(p, co.Primary, co);
@@ -337,13 +325,26 @@ internal sealed partial class Engine
             return a.i.CompareTo(b.i);
         });
         var promoted = 0;
+        // An unmanaged instance that is promoted stays promoted, and takes its share of promoted-max.
+        var forced = new HashSet<Rsc>();
+        foreach (var inst in clone.Children)
+        {
+            if (inst.Primitives().All(p => p.Managed) || CurrentRole(inst) != Role.Promoted) continue;
+            forced.Add(inst);
+            promoted++;
+            if (PlacedNode(inst) is { } fn) counts[fn.Index]++;
+        }
         foreach (var (inst, _) in sorted)
         {
+            if (forced.Contains(inst)) continue;
             NodeInfo? chosen = null;
             var node = PlacedNode(inst);
             if (inst.SortIndex >= 0 && (promoted < clone.PromotedMax || !inst.Primitives().All(p => p.Managed)))
             {
+                // A group instance is promoted only when every member is placed (never partially).
                 if (node is not null && inst.PromotionPriority >= 0 && counts[node.Index] < clone.PromotedNodeMax &&
+                    inst.Primitives().All(p => p.AllocatedTo is not null) &&
+                    (_haveQuorum || _noQuorumPolicy == "ignore" || CurrentRole(inst) == Role.Promoted) &&
                     inst.Primitives().All(p => p.Managed || p.Role == Role.Promoted))
                     chosen = node;
             }

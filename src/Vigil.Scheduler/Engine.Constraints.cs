@@ -9,7 +9,7 @@ internal sealed partial class Engine
 {
     private readonly List<(LocationConstraint Loc, Rsc Rsc)> _locations = [];
     /// <summary>Location scores that apply to the promoted role only (promotion preferences).</summary>
-    private readonly List<(Rsc Rsc, int Node, int Score)> _promotedLocations = [];
+    private readonly Dictionary<Rsc, List<(int Node, int Score)>> _promotedLocations = [];
 
     private void UnpackConstraints()
     {
@@ -71,6 +71,15 @@ internal sealed partial class Engine
         {
             var s = set.Score?.Value ?? score;
             var role = ParseRole(set.Role);
+            if (s < 0)
+            {
+                // A negative set keeps every member away from every other one.
+                var members = set.Resources.SelectMany(Resolve).ToList();
+                for (var j = 1; j < members.Count; j++)
+                    for (var i = 0; i < j; i++)
+                        AddColoc(c.Id, members[j], members[i], s, role, role, c.NodeAttribute, influence);
+                continue;
+            }
             if (set.Sequential == false) continue;
             Rsc? prev = null;
             foreach (var id in set.Resources)
@@ -122,7 +131,12 @@ internal sealed partial class Engine
             var first = Resolve(o.First).FirstOrDefault();
             var then = Resolve(o.Then).FirstOrDefault();
             if (first is null || then is null) return;
-            _orders.Add(new OrderSpec(o.Id, first, o.FirstAction ?? "start", then, o.ThenAction ?? o.FirstAction ?? "start", kind) { Symmetrical = symmetrical });
+            _orders.Add(new OrderSpec(o.Id, first, o.FirstAction ?? "start", then, o.ThenAction ?? o.FirstAction ?? "start", kind)
+            {
+                Symmetrical = symmetrical,
+                // require-all=false: "then" may start once any instance of a cloned "first" can run
+                OneOrMore = o.RequireAll == false && first.Kind == RscKind.Clone,
+            });
             return;
         }
         var chains = new List<(List<Rsc> All, bool Seq, string Action, bool RequireAll)>();
@@ -190,7 +204,8 @@ internal sealed partial class Engine
     {
         if (role == Role.Promoted)
         {
-            _promotedLocations.Add((rsc, node, score));
+            if (!_promotedLocations.TryGetValue(rsc, out var list)) _promotedLocations[rsc] = list = [];
+            list.Add((node, score));
             return;
         }
         foreach (var x in SelfAndDescendants(rsc)) SetLocation(x, node, score);
@@ -214,7 +229,7 @@ internal sealed partial class Engine
             }
             foreach (var node in _nodes)
             {
-                if (rsc.MigrationThreshold <= 0) continue;
+                if (rsc.MigrationThreshold <= 0 || rsc.FailureIgnored) continue;
                 var fc = FailCount(rsc, node);
                 if (fc <= 0) continue;
                 if (rsc.MigrationThreshold - fc <= 0)

@@ -18,6 +18,8 @@ internal sealed class NodeHistory
     public Role NextRole = Role.Unknown;
     public bool Failed;
     public bool StartPending;
+    /// <summary>A failure was ignored (on-fail=ignore): the migration threshold is ignored too.</summary>
+    public bool FailureIgnored;
     public bool Active => Role is not Role.Unknown and not Role.Stopped;
 }
 
@@ -28,7 +30,7 @@ internal sealed partial class Engine
     {
         var h = new NodeHistory();
         var ops = lrm.Ops.Select((o, i) => (o, i))
-            .OrderBy(t => t.o.CallId < 0 ? int.MaxValue : t.o.CallId).ThenBy(t => t.i).Select(t => t.o).ToList();
+            .OrderBy(t => t.o.CallId < 0 ? int.MaxValue : t.o.CallId).ThenBy(t => t.o.CallId >= 0 ? t.o.LastRcChange : 0).ThenByDescending(t => t.i).Select(t => t.o).ToList();
         foreach (var op in ops) ReplayOp(node, rsc, op, h);
         return h;
     }
@@ -69,7 +71,9 @@ internal sealed partial class Engine
 
         // Expired failures no longer count (failure-timeout).
         var failed = status != 0 || (target >= 0 && rc != target);
+        // (A recurring monitor blocked by on-fail=block keeps its failure: the monitor reports only changes.)
         if (failed && rsc is not null && rsc.FailureTimeoutS > 0 && op.LastRcChange > 0 &&
+            !(interval > 0 && ConfiguredOnFail(rsc, task, interval) == OnFail.Block) &&
             _now.ToUnixTimeSeconds() > op.LastRcChange + rsc.FailureTimeoutS && !(isProbe && rc is 0 or 7 or 8))
         {
             var fc = FailCount(rsc, node);
@@ -138,19 +142,22 @@ internal sealed partial class Engine
 
         // A failure.
         var onFail = ConfiguredOnFail(rsc, task, interval);
+        if (onFail == OnFail.Ignore) h.FailureIgnored = true;
         if (onFail > h.OnFail) h.OnFail = onFail;
         h.Failed = true;
         if (task == "stop") { h.StopFailed = true; h.Banned = true; }
         else if (task == "promote") h.Role = Role.Promoted;
         else if (task == "demote")
         {
-            h.NextRole = Role.Stopped;
-            h.Role = onFail == OnFail.Block ? Role.Promoted : Role.Unpromoted;
+            // A blocked demote stays promoted (and must stop); otherwise recovery stops and restarts it unpromoted.
+            if (onFail == OnFail.Block) { h.Role = Role.Promoted; h.NextRole = Role.Stopped; }
+            else if (rc == 7) h.Role = Role.Stopped;
+            else h.Role = Role.Unpromoted;
         }
         if (isProbe && rc == 5) { h.Role = Role.Stopped; }
         else if (h.Role < Role.Started) h.Role = Role.Started;
-        if (rc is 5 or 6 && !isProbe) h.Banned = true;
-        if (rc is 5 && isProbe) h.Banned = true;
+        // Hard errors (invalid arguments, unimplemented, insufficient privileges, not installed) ban the node.
+        if (rc is 2 or 4 or 5 || rc == 3 && interval == 0) h.Banned = true;
         if (rc == 6) h.BanEverywhere = true;
         if (onFail == OnFail.Stop) { h.NextRole = Role.Stopped; h.BanEverywhere = true; }
     }
@@ -190,6 +197,7 @@ internal sealed partial class Engine
         if (h.Banned) BanFromHistory(rsc, node);
         if (h.StopFailed) rsc.StopFailedOn.Add(node.Index);
         if (h.StartPending) rsc.StartPending = true;
+        if (h.FailureIgnored) rsc.FailureIgnored = true;
         if (h.NextRole != Role.Unknown && (rsc.NextRole == Role.Unknown || h.NextRole < rsc.NextRole)) rsc.NextRole = h.NextRole;
         if (h.BanEverywhere)
         {
@@ -198,6 +206,8 @@ internal sealed partial class Engine
             _banEverywhere.Add(target);
         }
         if (!h.Active) return;
+        // A managed resource active on a node that is down means the node must be fenced.
+        if (!node.Online && !node.Maintenance && rsc.Managed) node.Unclean = true;
         rsc.RunningOn.Add(node);
         rsc.RoleOn[node.Index] = h.Role;
         if (h.Role > rsc.Role) rsc.Role = h.Role;
@@ -249,18 +259,34 @@ internal sealed partial class Engine
     private int FailCount(Rsc rsc, NodeInfo node)
     {
         var name = rsc.CloneParent is { GloballyUnique: false } ? rsc.Prim?.Id ?? rsc.Id : rsc.Id;
-        var prefix = "fail-count-" + name;
-        var total = Score.Zero;
-        long lastFailure = 0;
+        if (!FailIndex(node).TryGetValue(name, out var entry)) return 0;
+        var (total, lastFailure) = entry;
+        if (total > 0 && rsc.FailureTimeoutS > 0 && lastFailure > 0 && _now.ToUnixTimeSeconds() >= lastFailure + rsc.FailureTimeoutS)
+            return 0;
+        return total;
+    }
+
+    private readonly Dictionary<NodeInfo, Dictionary<string, (int Total, long LastFailure)>> _failIndex = [];
+
+    /// <summary>fail-count-RSC[#op_interval] and last-failure-RSC[#…] of one node, summed per resource (built once).</summary>
+    private Dictionary<string, (int Total, long LastFailure)> FailIndex(NodeInfo node)
+    {
+        if (_failIndex.TryGetValue(node, out var index)) return index;
+        index = new Dictionary<string, (int, long)>(StringComparer.Ordinal);
         foreach (var kv in node.Attributes)
         {
-            if (kv.Key == prefix || kv.Key.StartsWith(prefix + "#", StringComparison.Ordinal))
-                total += Score.TryParse(kv.Value, out var s) ? s : Score.Zero;
-            else if (kv.Key == "last-failure-" + name || kv.Key.StartsWith("last-failure-" + name + "#", StringComparison.Ordinal))
-                lastFailure = Math.Max(lastFailure, long.TryParse(kv.Value, out var lf) ? lf : 0);
+            bool count = kv.Key.StartsWith("fail-count-", StringComparison.Ordinal);
+            bool last = !count && kv.Key.StartsWith("last-failure-", StringComparison.Ordinal);
+            if (!count && !last) continue;
+            var rest = kv.Key[(count ? "fail-count-".Length : "last-failure-".Length)..];
+            var hash = rest.IndexOf('#');
+            var name = hash >= 0 ? rest[..hash] : rest;
+            index.TryGetValue(name, out var e);
+            if (count) e.Item1 = (new Score(e.Item1) + (Score.TryParse(kv.Value, out var sc) ? sc : Score.Zero)).Value;
+            else e.Item2 = Math.Max(e.Item2, long.TryParse(kv.Value, out var lf) ? lf : 0);
+            index[name] = e;
         }
-        if (total.Value > 0 && rsc.FailureTimeoutS > 0 && lastFailure > 0 && _now.ToUnixTimeSeconds() >= lastFailure + rsc.FailureTimeoutS)
-            return 0;
-        return total.Value;
+        _failIndex[node] = index;
+        return index;
     }
 }

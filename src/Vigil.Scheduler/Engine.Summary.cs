@@ -22,7 +22,7 @@ internal sealed partial class Engine
         }
         var nodes = _nodes.Select(n => new NodeOutcome(n.Uname,
             Online: n.Online && !n.Fenced,
-            Standby: n.Standby && !n.Pending,
+            Standby: n.Standby,
             Maintenance: n.Maintenance,
             Unclean: n.Unclean && !n.Fenced,
             Shutdown: n.Shutdown && !n.Fenced,
@@ -64,8 +64,6 @@ internal sealed partial class Engine
             Explanation = _explanation,
         };
     }
-
-    private bool ShutdownRuns(NodeInfo n) => _acts.Any(a => a.Task == "do_shutdown" && a.Node == n && a.Runnable);
 
     private Act? Find(Rsc r, string task, NodeInfo? node) => ActsOf(r, task).FirstOrDefault(a => node is null || a.Node == node);
 

@@ -60,7 +60,9 @@ internal sealed partial class Engine
         }
         rsc.Parent = parent;
         rsc.InstanceNo = instance;
-        rsc.Meta = Flatten(r.MetaAttributes);
+        // Old CIBs spell meta attributes with underscores (clone_max); Pacemaker's schema upgrade renames them.
+        rsc.Meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in Flatten(r.MetaAttributes)) rsc.Meta.TryAdd(kv.Key.Replace('_', '-'), kv.Value);
         if (parent is not null)
             foreach (var kv in parent.Meta) rsc.Meta.TryAdd(kv.Key, kv.Value);
         foreach (var kv in _rscDefaults) rsc.Meta.TryAdd(kv.Key, kv.Value);
@@ -165,8 +167,20 @@ internal sealed partial class Engine
         }
         foreach (var rsc in _primitives.ToList())
         {
-            if (rsc.RunningOn.Count > 1) rsc.Role = rsc.RoleOn.Values.Max();
-            if (rsc.TargetRole is { } t && (rsc.NextRole == Role.Unknown || t < rsc.NextRole)) rsc.NextRole = t;
+            // Nothing is done to a resource active on a node in maintenance.
+            if (rsc.RunningOn.Any(n => n.Maintenance)) rsc.Managed = false;
+            if (rsc.RunningOn.Count > 1)
+            {
+                rsc.Role = rsc.RoleOn.Values.Max();
+                // multiple-active: stop_start (default) recovers in place; stop_only stops everywhere; block leaves it alone
+                switch (rsc.MetaValue("multiple-active"))
+                {
+                    case "stop_only": rsc.NextRole = Role.Stopped; break;
+                    case "block": rsc.Managed = false; rsc.Blocked = true; break;
+                }
+            }
+            // target-role=Promoted is what promotion does anyway (and an error elsewhere): it sets no role limit.
+            if (rsc.TargetRole is { } t && t != Role.Promoted && (rsc.NextRole == Role.Unknown || t < rsc.NextRole)) rsc.NextRole = t;
             _unpackedNextRole[rsc] = rsc.NextRole;
         }
 
@@ -222,7 +236,11 @@ internal sealed partial class Engine
         var id = lrm.Id;
         var colon = id.LastIndexOf(':');
         var baseId = colon > 0 && int.TryParse(id.AsSpan(colon + 1), out _) ? id[..colon] : id;
-        var result = Replay(node, lrm, FindRsc(id) ?? FindRsc(baseId));
+        // The configuration the history is judged by (on-fail, failure-timeout): for an anonymous
+        // clone any instance will do, they share one definition.
+        var template = FindRsc(id) ?? FindRsc(baseId) ??
+                       (_cloneOfTemplate.TryGetValue(baseId, out var tc0) && tc0.Children.Count > 0 ? Member(tc0.Children[0], baseId) : null);
+        var result = Replay(node, lrm, template);
         Rsc? rsc = FindRsc(id);
         if (rsc is not null && rsc.Kind != RscKind.Primitive) rsc = null;
         if (rsc is not null && rsc.IsCloneInstance is false && rsc.Parent?.Parent is not { Kind: RscKind.Clone } && rsc.CloneParent is not null)
@@ -243,10 +261,8 @@ internal sealed partial class Engine
         Apply(rsc, node, result);
     }
 
-    private readonly Dictionary<(Rsc, int), Rsc> _anonGroupInstance = [];
     /// <summary>The clone that holds each primitive or group id written inside a clone's template.</summary>
     private readonly Dictionary<string, Rsc> _cloneOfTemplate = new(StringComparer.Ordinal);
-    private readonly HashSet<(string, int)> _anonKnown = [];
 
     /// <summary>
     /// Which instance of an anonymous clone a history entry belongs to (instance numbers in the
@@ -265,8 +281,8 @@ internal sealed partial class Engine
                 if (locations[0] != node) continue;
                 var member = Member(inst, baseId);
                 if (member is null) continue;
-                if (member.RunningOn.Count > 0) { skipInactive = true; found = null; }
-                else found = member;
+                if (member.RunningOn.Count > 0) { skipInactive = true; found = null; break; }
+                else { found = member; break; } // the first instance active here wins
             }
             else if (!skipInactive && inactive is null && !inst.Primitives().Any(p => p.Blocked))
             {
@@ -300,7 +316,9 @@ internal sealed partial class Engine
         var rsc = new Rsc(lrm.Id, RscKind.Primitive, prim) { Orphan = true };
         foreach (var kv in _rscDefaults) rsc.Meta.TryAdd(kv.Key, kv.Value);
         ApplyMeta(rsc);
-        _rscById[lrm.Id] = rsc;
+        // (A history named like a group or clone belongs to no configured primitive: an orphan
+        // that must not shadow the collective of the same name.)
+        _rscById.TryAdd(lrm.Id, rsc);
         _top.Add(rsc);
         _primitives.Add(rsc);
         rsc.Allowed = new int[NodeCount];

@@ -21,8 +21,6 @@ internal sealed class NodeInfo(int index, string id, string uname)
     public bool Fenced { get; set; }
     public Dictionary<string, string> Attributes { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, long> Capacity { get; } = new(StringComparer.Ordinal);
-    /// <summary>Instances of the clone being distributed placed here (clone-node-max).</summary>
-    public int Count { get; set; }
     /// <summary>Resources assigned so far: the default placement strategy prefers the less loaded node.</summary>
     public int AssignedCount { get; set; }
     public Dictionary<string, long> Used { get; } = new(StringComparer.Ordinal);
@@ -93,7 +91,7 @@ internal sealed class Rsc(string id, RscKind kind, Resource config)
     public int PromotionPriority { get; set; }
     public int SortIndex { get; set; }
     public int[] Counts { get; set; } = [];
-    public bool StopOnly { get; set; }
+    public bool FailureIgnored { get; set; }
     public bool StartPending { get; set; }
 
     // scheduling

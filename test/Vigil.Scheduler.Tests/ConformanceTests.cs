@@ -13,7 +13,11 @@ public sealed class ConformanceTests(ITestOutputHelper output)
 {
     private static bool Tier(string line, string kinds) => line.Length > 1 && line[1] == '|' && kinds.Contains(line[0]);
 
-    internal sealed record Outcome(string Name, bool Ptf, bool WithA, string Category, IReadOnlyList<string> Diff);
+    internal sealed record Outcome(string Name, bool Ptf, bool WithA, string Category, IReadOnlyList<string> Diff)
+    {
+        /// <summary>Whether the housekeeping actions (probes, monitors: M lines) match too; informational.</summary>
+        public bool MatchesM { get; init; }
+    }
 
     internal static Outcome Compare(string name)
     {
@@ -43,7 +47,8 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         }
         var ptf = category is null;
         var withA = ptf && !diff.Any(d => d.Length > 2 && d[2] == 'A');
-        return new Outcome(name, ptf, withA, category ?? (withA ? "ok" : "A:actions"), diff);
+        var m = expected.Where(l => Tier(l, "M")).Order(StringComparer.Ordinal).SequenceEqual(actual.Where(l => Tier(l, "M")).Order(StringComparer.Ordinal));
+        return new Outcome(name, ptf, withA, category ?? (withA ? "ok" : "A:actions"), diff) { MatchesM = m };
     }
 
     private static List<string> Multiset(List<string> from, List<string> minus)
@@ -88,6 +93,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         summary.AppendLine(CultureInfo.InvariantCulture, $"inputs {total}");
         summary.AppendLine(CultureInfo.InvariantCulture, $"ptf {ptf} ({100.0 * ptf / total:F1}%)");
         summary.AppendLine(CultureInfo.InvariantCulture, $"with-a {withA} ({100.0 * withA / total:F1}%)");
+        summary.AppendLine(CultureInfo.InvariantCulture, $"m-lines-match {outcomes.Count(o => o.MatchesM)} (informational: probes and monitors)");
         foreach (var g in outcomes.Where(o => !o.WithA).GroupBy(o => o.Category).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal))
             summary.AppendLine(CultureInfo.InvariantCulture, $"category {g.Key} {g.Count()}");
         File.WriteAllText(Path.Combine(dir, "summary.txt"), summary.ToString());
