@@ -91,6 +91,18 @@ public static class ConfigEdits
         };
     }
 
+    /// <summary>Sets (or with null, removes) a cluster property in the first unconditional property set.</summary>
+    public static Result SetProperty(Configuration c, string name, string? value)
+    {
+        var sets = c.Properties.ToList();
+        var set = sets.FirstOrDefault(s => s.Rule is null) ?? new AttributeSet(AttributeSetKind.ClusterProperties, "cib-bootstrap-options");
+        var pairs = set.Pairs.Where(p => p.Name != name).ToList();
+        if (value is not null) pairs.Add(new NvPair($"{set.Id}-{name}", name, value));
+        var i = sets.IndexOf(set);
+        if (i >= 0) sets[i] = set with { Pairs = pairs }; else sets.Insert(0, set with { Pairs = pairs });
+        return new Result(c with { Properties = sets }, value is null ? $"property {name} removed (default applies)" : $"property {name}={value}");
+    }
+
     /// <summary>Removes every move and ban of the resource (or of all resources when null).</summary>
     public static Result Clear(Configuration c, string? id)
     {

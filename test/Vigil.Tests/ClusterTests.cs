@@ -107,6 +107,17 @@ public class ClusterTests
         var typo = VigilProcess.Run(null, "resource", "ban", "gg", target, "--settings", c.SettingsFile("n1"));
         Assert.Equal(3, typo.ExitCode);
         Assert.Contains("did you mean 'g'?", typo.Stderr);
+        var explain = VigilProcess.Run(null, "resource", "explain", "a", "--settings", c.SettingsFile("n3"));
+        Assert.True(explain.ExitCode == 0, explain.Stderr);
+        Assert.Contains("a: Started on", explain.Stdout);
+        Assert.Contains("Scores", explain.Stdout);
+        var badProperty = VigilProcess.Run(null, "property", "no-quorum-policy=panic", "--settings", c.SettingsFile("n1"));
+        Assert.Equal(3, badProperty.ExitCode);
+        Assert.Contains("no-quorum-policy='panic'", badProperty.Stderr);
+        Assert.Equal(0, VigilProcess.Run(null, "property", "no-quorum-policy=freeze", "--settings", c.SettingsFile("n1")).ExitCode);
+        var restart = VigilProcess.Run(null, "resource", "restart", "g", "--settings", c.SettingsFile("n1"));
+        Assert.True(restart.ExitCode == 0, restart.Stderr);
+        c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(30), "group running after restart");
         var stop = VigilProcess.Run(null, "resource", "stop", "g", "--settings", c.SettingsFile("n2"));
         Assert.Equal(0, stop.ExitCode);
         c.WaitFor(s => s.Resources.All(r => r.Role == "Stopped"), TimeSpan.FromSeconds(30), "stop");

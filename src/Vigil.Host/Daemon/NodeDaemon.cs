@@ -241,11 +241,16 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             "move" when req.Node is not null => ConfigEdits.Move(config, req.Resource ?? "", req.Node, lifetime, now),
             "ban" when req.Node is not null => ConfigEdits.Ban(config, req.Resource ?? "", req.Node, lifetime, now),
             "clear" => ConfigEdits.Clear(config, req.Resource),
+            "property" when !string.IsNullOrEmpty(req.Resource) => ConfigEdits.SetProperty(config, req.Resource, req.Node),
             _ => null,
         };
         if (edit is not null)
         {
             if (edit.Error is not null) return Results.Json(new OperateResponse(false, "", edit.Error), statusCode: StatusCodes.Status422UnprocessableEntity);
+            // Every edit passes the same checks as a loaded configuration.
+            var problems = Vigil.Config.Validation.ConfigChecker.Check(edit.Configuration!, "<edit>").Where(d => d.Severity == Severity.Error).ToList();
+            if (problems.Count > 0)
+                return Results.Json(new OperateResponse(false, "", string.Join("; ", problems.Select(d => d.Message + (d.Hint is null ? "" : $" ({d.Hint})")))), statusCode: StatusCodes.Status422UnprocessableEntity);
             var xml = Vigil.Config.Xml.CibXmlWriter.Write(state.Cib with { Configuration = edit.Configuration! }, includeStatus: false);
             command = new ConfigureCommand(xml) { RequestId = Guid.NewGuid().ToString("N"), By = req.By };
             message = edit.Message;

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Vigil.Control;
+using Vigil.Core;
 using Vigil.Host.Daemon;
 
 namespace Vigil.Cli;
@@ -94,7 +96,41 @@ public static class ClusterCommands
                 op is "move" or "ban" ? r.GetValue(lifetime) : null));
             resource.Subcommands.Add(c);
         }
+        var explainRsc = new Argument<string>("RSC") { Description = "Resource id" };
+        var explain = new Command("explain", "Why the resource runs where it runs, or why it does not run: the per-node scores the scheduler computed");
+        explain.Arguments.Add(explainRsc);
+        explain.Options.Add(api);
+        explain.Options.Add(settingsOpt);
+        explain.SetAction(r => Explain(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), r.GetValue(explainRsc)!));
+        resource.Subcommands.Add(explain);
+
+        var restartRsc = new Argument<string>("RSC") { Description = "Resource id" };
+        var restart = new Command("restart", "Stop the resource, wait until it is stopped, and start it again");
+        restart.Arguments.Add(restartRsc);
+        restart.Options.Add(api);
+        restart.Options.Add(settingsOpt);
+        restart.SetAction(r => Restart(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), r.GetValue(restartRsc)!));
+        resource.Subcommands.Add(restart);
         yield return resource;
+
+        var property = new Command("property", "Set or remove a cluster property (stonith-enabled, no-quorum-policy, …)");
+        var assignment = new Argument<string>("NAME=VALUE") { Description = "The property; NAME= (empty) removes it" };
+        property.Arguments.Add(assignment);
+        property.Options.Add(api);
+        property.Options.Add(settingsOpt);
+        property.SetAction(r =>
+        {
+            var text = r.GetValue(assignment)!;
+            var eq = text.IndexOf('=');
+            if (eq <= 0)
+            {
+                Console.Error.WriteLine($"vigil: '{text}' is not NAME=VALUE; e.g. vigil property no-quorum-policy=stop");
+                return ExitCodes.Usage;
+            }
+            var value = text[(eq + 1)..];
+            return Operate(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), "property", text[..eq], value.Length == 0 ? null : value, null);
+        });
+        yield return property;
 
         var nodeCmd = new Command("node", "Put nodes into standby or back online");
         foreach (var (op, help) in new[] { ("standby", "Move every resource off NODE and keep it empty"), ("online", "Let NODE run resources again") })
@@ -136,6 +172,52 @@ public static class ClusterCommands
         }
         Console.Error.WriteLine($"vigil: refused: {body?.Error ?? code}");
         return ExitCodes.Refused;
+    }
+
+    private static int Explain(ApiTarget? api, string resource)
+    {
+        if (api is null) { Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS)"); return ExitCodes.Usage; }
+        string xml;
+        using (var http = api.Client(TimeSpan.FromSeconds(10)))
+        {
+            try { xml = http.GetStringAsync(api.Url("/v1/cib")).GetAwaiter().GetResult(); }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
+                return ExitCodes.Unavailable;
+            }
+        }
+        var cib = Vigil.Config.Xml.CibXmlReader.Read(xml, "cluster").Value;
+        if (cib is null) { Console.Error.WriteLine("vigil: the cluster sent a CIB this version cannot read"); return ExitCodes.InternalError; }
+        if (cib.Configuration.FindResource(resource) is null)
+        {
+            Console.Error.WriteLine($"vigil: there is no resource '{resource}'; {Vigil.Config.Crm.CrmParser.Suggest(resource, cib.Configuration.AllResources().Select(r => r.Id)) ?? "'vigil status' lists them"}");
+            return ExitCodes.Refused;
+        }
+        var t = Vigil.Scheduler.Scheduler.Run(cib, DateTimeOffset.UtcNow, resource);
+        var placed = t.Placements.Where(p => p.Resource == resource || p.Resource.StartsWith(resource + ":", StringComparison.Ordinal)).ToList();
+        Console.WriteLine(placed.Count == 0 ? $"{resource}: a container; its members are placed together"
+            : string.Join("\n", placed.Select(p => $"{p.Resource}: {Roles.Name(p.Role)}{(p.Node is null ? " (nowhere it may run)" : $" on {p.Node}")}{(p.Blocked ? ", blocked" : "")}{(p.Failed ? ", failed" : "")}")));
+        Console.WriteLine("Scores (after location, stickiness and colocation; -INFINITY means it may not run there):");
+        foreach (var line in t.Explanation) Console.WriteLine("  " + line);
+        var cli = ConfigEdits.DescribeCli(cib.Configuration).Where(l => l.StartsWith(resource + " ", StringComparison.Ordinal)).ToList();
+        foreach (var c in cli) Console.WriteLine($"Note: {c}");
+        return ExitCodes.Ok;
+    }
+
+    private static int Restart(ApiTarget? api, string resource)
+    {
+        var rc = Operate(api, "stop", resource, null, null);
+        if (rc != ExitCodes.Ok) return rc;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            var s = FetchStatus(api!, TimeSpan.FromSeconds(3));
+            var members = s?.Resources.Where(r => r.Id == resource || r.Group == resource).ToList();
+            if (members is { Count: > 0 } && members.All(r => r.Role == "Stopped")) break;
+            Thread.Sleep(200);
+        }
+        return Operate(api, "start", resource, null, null);
     }
 
     /// <summary>POSTs JSON to a node; on no answer prints why and returns the exit code to use.</summary>
