@@ -28,12 +28,14 @@ public static class DemoCommand
     {
         var nodes = new Option<int>("--nodes") { Description = "Number of nodes (3 to 7)", DefaultValueFactory = _ => 3 };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (logs, state) for inspection" };
+        var soak = new Option<int>("--soak") { Description = "Instead of killing a node, watch the running cluster for SECONDS and count leader changes, node losses and group moves (false positives)", DefaultValueFactory = _ => 0 };
         var rounds = new Option<int>("--rounds") { Description = "Kill and restart the group's node this many times (a benchmark); prints median, p95 and max", DefaultValueFactory = _ => 1 };
         var cmd = new Command("demo", "Start a local 3-node cluster, kill the node running a group and measure the failover; last line: failover_s=…");
         cmd.Options.Add(nodes);
         cmd.Options.Add(keep);
         cmd.Options.Add(rounds);
-        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep), r.GetValue(rounds)));
+        cmd.Options.Add(soak);
+        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep), r.GetValue(rounds), r.GetValue(soak)));
         return cmd;
     }
 
@@ -53,7 +55,7 @@ public static class DemoCommand
 
     private static void Say(string text) => Console.WriteLine(text);
 
-    private static int Run(int count, bool keep, int rounds)
+    private static int Run(int count, bool keep, int rounds, int soakSeconds = 0)
     {
         if (rounds is < 1 or > 1000)
         {
@@ -100,6 +102,7 @@ public static class DemoCommand
             if (running is null) return Fail("the group did not start within 60 s", dir, procs);
             Say("");
             Console.Write(ClusterCommands.Render(running));
+            if (soakSeconds > 0) return Soak(names, targets, running, soakSeconds);
             var failovers = new List<double>();
             var detections = new List<double>();
             for (int round = 1; round <= rounds; round++)
@@ -166,6 +169,33 @@ public static class DemoCommand
             }
             if (!keep) { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } }
         }
+    }
+
+    /// <summary>Watches a healthy cluster: every leader change, node loss or group move is a false positive.</summary>
+    private static int Soak(List<string> names, Dictionary<string, ApiTarget> targets, StatusResponse start, int seconds)
+    {
+        Say($"== Watching the cluster for {seconds} s: nothing fails, so nothing should move");
+        var sw = Stopwatch.StartNew();
+        string? leader = start.Leader, group = GroupNode(start);
+        int leaderChanges = 0, nodeLosses = 0, groupMoves = 0, polls = 0, unanswered = 0;
+        var offline = new HashSet<string>();
+        while (sw.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            var s = names.Select(n => ClusterCommands.FetchStatus(targets[n], TimeSpan.FromSeconds(2))).FirstOrDefault(x => x is not null);
+            polls++;
+            if (s is null) { unanswered++; Thread.Sleep(500); continue; }
+            if (s.Leader is not null && s.Leader != leader) { leaderChanges++; Say($"   {sw.Elapsed.TotalSeconds:0}s: leader {leader} -> {s.Leader}"); leader = s.Leader; }
+            foreach (var n in s.Nodes)
+            {
+                if (!n.Online && offline.Add(n.Name)) { nodeLosses++; Say($"   {sw.Elapsed.TotalSeconds:0}s: {n.Name} marked offline"); }
+                if (n.Online) offline.Remove(n.Name);
+            }
+            var g = GroupNode(s);
+            if (g is not null && g != group) { groupMoves++; Say($"   {sw.Elapsed.TotalSeconds:0}s: group {group} -> {g}"); group = g; }
+            Thread.Sleep(500);
+        }
+        Say($"soak_s={seconds} polls={polls} unanswered={unanswered} leader_changes={leaderChanges} node_losses={nodeLosses} group_moves={groupMoves}");
+        return leaderChanges + nodeLosses + groupMoves == 0 ? ExitCodes.Ok : ExitCodes.Errors;
     }
 
     private static Process StartNode(string exe, string[] prefix, string dir, string n)
