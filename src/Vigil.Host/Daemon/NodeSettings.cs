@@ -32,6 +32,10 @@ public sealed record NodeSettings
         try { s = JsonSerializer.Deserialize<NodeSettings>(File.ReadAllText(path), Json); }
         catch (JsonException e) { throw new SettingsException($"{path}: not valid settings JSON: {e.Message}"); }
         if (s is null) throw new SettingsException($"{path}: empty settings");
+        if (string.IsNullOrWhiteSpace(s.Name) || string.IsNullOrWhiteSpace(s.DataDirectory) || s.Members is null || s.Members.Count == 0)
+            throw new SettingsException($"{path}: 'name', 'dataDirectory' and 'members' must all be given ('vigil init' writes a complete file)");
+        if (s.Members.Values.Any(m => m is null || m.Raft is null || m.Api is null))
+            throw new SettingsException($"{path}: every member needs 'raft' and 'api' addresses (ip:port)");
         if (!s.Members.ContainsKey(s.Name)) throw new SettingsException($"{path}: 'members' has no entry for this node '{s.Name}'");
         foreach (var (name, m) in s.Members)
         {

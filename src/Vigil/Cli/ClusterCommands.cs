@@ -12,12 +12,16 @@ namespace Vigil.Cli;
 /// <summary>Where the CLI talks to: a node's API, with that node's credentials when the cluster uses TLS.</summary>
 public sealed record ApiTarget(string Address, NodeSettings? Settings)
 {
+    /// <summary>Loaded once; <see cref="ClusterCommands.ApiAddress"/> reports unreadable credentials before any request.</summary>
+    private readonly Lazy<Vigil.Host.Security.ClusterCredentials?> _credentials = new(() => Settings?.LoadCredentials());
+
+    public Vigil.Host.Security.ClusterCredentials? Credentials => _credentials.Value;
+
     public string Url(string path) => Settings is null ? $"http://{Address}{path}" : Settings.Url(Settings.Self, path);
 
     public HttpClient Client(TimeSpan timeout)
     {
-        var creds = Settings?.LoadCredentials();
-        var http = creds is null ? new HttpClient() : new HttpClient(creds.HttpHandler(_ => { }), disposeHandler: true);
+        var http = Credentials is null ? new HttpClient() : new HttpClient(Credentials.HttpHandler(_ => { }), disposeHandler: true);
         http.Timeout = timeout;
         return http;
     }
@@ -244,11 +248,15 @@ public static class ClusterCommands
             try
             {
                 var settings = NodeSettings.Load(settingsPath);
-                return new ApiTarget(api ?? settings.Self.Api, settings);
+                var target = new ApiTarget(api ?? settings.Self.Api, settings);
+                _ = target.Credentials;
+                return target;
             }
-            catch (Exception e) when (e is SettingsException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is SettingsException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
             {
-                Console.Error.WriteLine($"vigil: {e.Message}");
+                Console.Error.WriteLine($"vigil: {(e is SettingsException ? "" : $"{settingsPath}: cannot load this node's credentials: ")}{e.Message}");
+                // The precise problem is reported; the callers' generic "which cluster?" would only confuse.
+                Environment.Exit(ExitCodes.NoInput);
                 return null;
             }
         }
@@ -320,9 +328,10 @@ public static class ClusterCommands
             node.StartAsync(stop.Token).GetAwaiter().GetResult();
             stop.Token.WaitHandle.WaitOne();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"vigil: cannot start node {settings.Name}: {e.Message}");
+            Console.Error.WriteLine($"vigil: cannot start node {settings.Name} (raft {settings.Self.Raft}, api {settings.Self.Api}, data {settings.DataDirectory}): {e.Message}");
+            Console.Error.WriteLine("is another vigil daemon using these addresses, or is the data folder not writable?");
             return ExitCodes.Errors;
         }
         finally

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Vigil.Tests;
+
+/// <summary>Broken settings, credentials and busy ports give a clear message and a distinct exit code, never "internal error".</summary>
+public class DaemonCliTests
+{
+    private static string Write(string json)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-settings-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("not json", "not valid settings JSON")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":null}""", "'members' must all be given")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"b":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}}}""", "no entry for this node 'a'")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"here","api":"127.0.0.1:2"}}}""", "is not ip:port")]
+    public void Broken_settings_are_refused_with_the_reason(string json, string message)
+    {
+        var path = Write(json);
+        try
+        {
+            foreach (var args in new[] { new[] { "daemon", "--settings", path }, new[] { "status", "--settings", path } })
+            {
+                var r = VigilProcess.Run(null, args);
+                Assert.Equal(66, r.ExitCode);
+                Assert.Contains(message, r.Stderr);
+                Assert.DoesNotContain("internal error", r.Stderr);
+            }
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Missing_credentials_are_named()
+    {
+        var path = Write("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"tlsDirectory":"/nonexistent-vigil"}""");
+        try
+        {
+            var r = VigilProcess.Run(null, "status", "--settings", path);
+            Assert.Equal(66, r.ExitCode);
+            Assert.Contains("cannot load this node's credentials", r.Stderr);
+            Assert.Contains("/nonexistent-vigil/ca.crt", r.Stderr);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_busy_port_stops_the_daemon_with_the_address_in_the_message()
+    {
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+        var data = Path.Combine(Path.GetTempPath(), $"vigil-busy-{Guid.NewGuid():N}");
+        var members = new Dictionary<string, object>
+        {
+            ["a"] = new { raft = $"127.0.0.1:{port}", api = $"127.0.0.1:{port}" },
+            ["b"] = new { raft = "127.0.0.1:1", api = "127.0.0.1:2" },
+        };
+        var path = Write(System.Text.Json.JsonSerializer.Serialize(new { name = "a", dataDirectory = data, members }));
+        try
+        {
+            var r = VigilProcess.Run(null, "daemon", "--settings", path);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains($"cannot start node a (raft 127.0.0.1:{port}", r.Stderr);
+            Assert.DoesNotContain("internal error", r.Stderr);
+        }
+        finally
+        {
+            File.Delete(path);
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
+    }
+}
