@@ -16,6 +16,7 @@ namespace Vigil.Control;
 [JsonDerivedType(typeof(NodeMembershipCommand), "membership")]
 [JsonDerivedType(typeof(SetNodeAttributeCommand), "node-attr")]
 [JsonDerivedType(typeof(CleanupCommand), "cleanup")]
+[JsonDerivedType(typeof(FenceResultCommand), "fence-result")]
 public abstract record ClusterCommand
 {
     public required string RequestId { get; init; }
@@ -61,6 +62,12 @@ public sealed record NodeMembershipCommand(string Node, bool Online) : ClusterCo
 {
     /// <summary>Expected state: "member" while it should run, "down" after a clean shutdown.</summary>
     public string? Expected { get; init; }
+    /// <summary>
+    /// The joining daemon's boot id (new at every daemon start). The node's operation history is kept
+    /// when it is the same (the node was only cut off, its resources may still run) and forgotten when
+    /// it differs (the daemon restarted: its resources are probed again).
+    /// </summary>
+    public string? Boot { get; init; }
 }
 
 /// <summary>Set (or with a null value, delete) a node attribute; transient ones live in the status and vanish on restart.</summary>

@@ -11,7 +11,7 @@ namespace Vigil.Control;
 /// <see cref="Apply"/> returns the next state. Every node applies the same commands in the same
 /// order and so holds the same state. Its persisted form is CIB XML (see <see cref="ToSnapshot"/>).
 /// </summary>
-public sealed record ClusterState
+public sealed partial record ClusterState
 {
     /// <summary>How many request ids are remembered to make repeated proposals idempotent.</summary>
     public const int RememberedRequests = 4096;
@@ -23,6 +23,9 @@ public sealed record ClusterState
     public ImmutableHashSet<string> RecentRequestSet { get; init; } = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
     public static ClusterState Empty { get; } = new();
+
+    /// <summary>The node_state attribute that holds the boot id of the node's daemon.</summary>
+    public const string BootAttribute = "vigil-boot";
 
     public Configuration Configuration => Cib.Configuration;
     public IReadOnlyList<NodeState> Nodes => Cib.Status?.Nodes ?? [];
@@ -38,6 +41,7 @@ public sealed record ClusterState
             NodeMembershipCommand m => Membership(m),
             SetNodeAttributeCommand a => SetAttribute(a),
             CleanupCommand c => Cleanup(c),
+            FenceResultCommand f => Fenced(f),
             _ => this,
         };
         var queue = next.RecentRequests.Enqueue(command.RequestId);
@@ -84,9 +88,12 @@ public sealed record ClusterState
     private ClusterState Membership(NodeMembershipCommand m)
     {
         var n = NodeOrNew(m.Node);
-        // A node that (re)joins starts with a fresh executor: its old history is forgotten and its
-        // resources are probed again, as Pacemaker does on join.
-        if (m.Online && n.Crmd != "online") n = n with { Resources = [] };
+        // A node whose daemon restarted starts with a fresh executor: its old history is forgotten and
+        // its resources are probed again, as Pacemaker does on join. A node that was only cut off (same
+        // boot id) keeps its history: what it ran may still run, and forgetting it could start it twice.
+        var boot = n.Extra.FirstOrDefault(kv => kv.Key == BootAttribute).Value;
+        if (m.Online && n.Crmd != "online" && (m.Boot is null || m.Boot != boot)) n = n with { Resources = [] };
+        if (m.Boot is not null) n = n with { Extra = [.. n.Extra.Where(kv => kv.Key != BootAttribute), new(BootAttribute, m.Boot)] };
         n = n with
         {
             InCcm = m.Online ? "true" : "false",
@@ -218,7 +225,8 @@ public sealed record ClusterState
     /// <summary>The snapshot format: the CIB as XML, with the version in a comment-free header attribute.</summary>
     public string ToSnapshot()
     {
-        var header = Cib.Header.Where(kv => kv.Key != "vigil-version").Append(new("vigil-version", Version.ToString(CultureInfo.InvariantCulture))).ToList();
+        var header = Cib.Header.Where(kv => kv.Key is not ("vigil-version" or FencingHeader)).Append(new("vigil-version", Version.ToString(CultureInfo.InvariantCulture))).ToList();
+        if (!FencingHistory.IsEmpty) header.Add(new(FencingHeader, FencingHistoryJson()));
         return CibXmlWriter.Write(Cib with { Header = header });
     }
 
@@ -228,7 +236,7 @@ public sealed record ClusterState
         if (parsed.Value is null)
             throw new InvalidDataException("the cluster state snapshot is not readable: " + string.Join("; ", parsed.Diagnostics.Where(d => d.Severity == Severity.Error)));
         var version = long.TryParse(parsed.Value.HeaderValue("vigil-version"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
-        var cib = parsed.Value with { Header = parsed.Value.Header.Where(kv => kv.Key != "vigil-version").ToList(), Status = parsed.Value.Status ?? new ClusterStatus() };
-        return new ClusterState { Cib = cib, Version = version };
+        var cib = parsed.Value with { Header = parsed.Value.Header.Where(kv => kv.Key is not ("vigil-version" or FencingHeader)).ToList(), Status = parsed.Value.Status ?? new ClusterStatus() };
+        return new ClusterState { Cib = cib, Version = version, FencingHistory = ReadFencingHistory(parsed.Value.HeaderValue(FencingHeader)) };
     }
 }

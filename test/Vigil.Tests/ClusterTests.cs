@@ -13,7 +13,8 @@ public class ClusterTests
         group g a b
         """;
 
-    private static string? GroupNode(StatusResponse s)
+    /// <summary>The node running both members of group g, or null while it is not started in one place.</summary>
+    internal static string? GroupNode(StatusResponse s)
     {
         var members = s.Resources.Where(r => r.Group == "g").ToList();
         if (members.Count != 2 || members.Any(r => r.Role != "Started" || r.Nodes.Count != 1)) return null;

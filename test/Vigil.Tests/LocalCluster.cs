@@ -14,14 +14,34 @@ internal sealed class LocalCluster : IDisposable
     public Dictionary<string, MemberAddress> Members { get; } = new();
     public Dictionary<string, Process> Processes { get; } = new();
 
-    public LocalCluster(int nodes)
+    /// <param name="fenceAgent">Install the test fence agent (agents/fence_vigiltest) in a private folder the nodes use for stonith agents.</param>
+    public LocalCluster(int nodes, bool fenceAgent = false)
     {
         Directory.CreateDirectory(Dir);
         for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
         Vigil.Host.Security.ClusterCredentials.CreateCluster(TlsDir, Members.Keys, "test");
+        if (fenceAgent)
+        {
+            Directory.CreateDirectory(FenceAgentDir);
+            Directory.CreateDirectory(PidDir);
+            var agent = Path.Combine(FenceAgentDir, "fence_vigiltest");
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "agents", "fence_vigiltest"), agent);
+            File.SetUnixFileMode(agent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        }
         foreach (var n in Members.Keys)
-            new NodeSettings { Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir }.Save(SettingsFile(n));
+        {
+            new NodeSettings
+            {
+                Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir,
+                FenceAgentDirectory = fenceAgent ? FenceAgentDir : null,
+            }.Save(SettingsFile(n));
+        }
     }
+
+    /// <summary>Where the test fence agent lives; it kills the daemon whose pid is in <see cref="PidDir"/>/NODE.pid and logs to <see cref="FenceLog"/>.</summary>
+    public string FenceAgentDir => Path.Combine(Dir, "fence-agents");
+    public string PidDir => Path.Combine(Dir, "pids");
+    public string FenceLog => Path.Combine(Dir, "fence.log");
 
     public string SettingsFile(string node) => Path.Combine(Dir, $"{node}.json");
     public string TlsDir => Path.Combine(Dir, "tls");
@@ -49,6 +69,7 @@ internal sealed class LocalCluster : IDisposable
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         Processes[node] = p;
+        if (Directory.Exists(PidDir)) File.WriteAllText(Path.Combine(PidDir, $"{node}.pid"), p.Id.ToString(CultureInfo.InvariantCulture));
     }
 
     public void StartAll()

@@ -184,6 +184,34 @@ public sealed class Executor : IAsyncDisposable
         _lastFailure.TryRemove(resourceId, out _);
     }
 
+    private readonly ConcurrentDictionary<string, byte> _fenceDevices = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Fence devices run as Pacemaker's executor runs stonith resources: start registers the device
+    /// after its monitor succeeds, stop unregisters it, a probe reports whether it is registered here,
+    /// and a recurring monitor asks the device only while it is registered.
+    /// </summary>
+    private async Task<AgentResult> RunAgentAsync(AgentAction action, CancellationToken ct)
+    {
+        if (action.Agent.Class != AgentClass.Stonith) return await _runner.RunAsync(action, ct).ConfigureAwait(false);
+        switch (action.Action)
+        {
+            case "start":
+                var r = await _runner.RunAsync(action with { Action = "monitor" }, ct).ConfigureAwait(false);
+                if (r.Status == ExecStatus.Done && r.Rc == OcfCode.Success) _fenceDevices[action.ResourceId] = 0;
+                return r;
+            case "stop":
+                _fenceDevices.TryRemove(action.ResourceId, out _);
+                return new AgentResult(OcfCode.Success, ExecStatus.Done);
+            case "monitor" when !_fenceDevices.ContainsKey(action.ResourceId):
+                return new AgentResult(OcfCode.NotRunning, ExecStatus.Done);
+            case "monitor" when action.IntervalMs == 0:
+                return new AgentResult(OcfCode.Success, ExecStatus.Done);
+            default:
+                return await _runner.RunAsync(action, ct).ConfigureAwait(false);
+        }
+    }
+
     private async Task<OperationRecord> RunOnceAsync(AgentAction action, CancellationToken ct)
     {
         var queued = _time.GetTimestamp();
@@ -195,7 +223,7 @@ public sealed class Executor : IAsyncDisposable
         int callId = Interlocked.Increment(ref _callId);
         try
         {
-            result = await _runner.RunAsync(action, ct).ConfigureAwait(false);
+            result = await RunAgentAsync(action, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -73,14 +73,37 @@ public sealed partial class NodeDaemon
         {
             bool reachable = name == _settings.Name || (views.TryGetValue(name, out var v) && v.Reachable);
             if (reachable) _lastSeen[name] = now;
-            bool online = reachable || now - _lastSeen.GetValueOrDefault(name, now) < TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs);
             var recorded = state.Nodes.FirstOrDefault(n => n.Uname == name);
             bool recordedOnline = recorded?.Crmd == "online";
+            // The grace period only delays judging a member lost; a member recorded as lost comes back
+            // only when it is really reachable (a new leader must not revive a lost node that waits for fencing).
+            bool online = reachable || (recordedOnline && now - _lastSeen.GetValueOrDefault(name, now) < TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs));
             if (online == recordedOnline) continue;
             if (!online && recorded is null) continue;
+            string? boot = null;
+            if (online)
+            {
+                // Joined only once the node itself answers (not just the consensus layer's view), with its boot id.
+                boot = name == _settings.Name ? _boot : await HelloAsync(name).ConfigureAwait(false);
+                if (boot is null) continue;
+            }
             Log(online ? $"node {name} joined" : $"node {name} is lost (unreachable for {_settings.MemberDownAfterMs} ms)");
-            await ProposeAsync(new NodeMembershipCommand(name, online) { RequestId = $"membership:{name}:{online}:{_consensus.Term}:{state.Version}" }).ConfigureAwait(false);
+            await ProposeAsync(new NodeMembershipCommand(name, online) { RequestId = $"membership:{name}:{online}:{_consensus.Term}:{state.Version}", Boot = boot }).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The boot id of a member's daemon, or null when it does not answer within a second.</summary>
+    private async Task<string?> HelloAsync(string name)
+    {
+        if (!_settings.Members.TryGetValue(name, out var addr)) return null;
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            cts.CancelAfter(TimeSpan.FromSeconds(1));
+            var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, "/v1/node/hello"), cts.Token).ConfigureAwait(false);
+            return hello?.Name == name ? hello.Boot : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException) { return null; }
     }
 
     private void Plan()
@@ -91,6 +114,8 @@ public sealed partial class NodeDaemon
         var actions = transition.Actions.Select(a =>
         {
             bool executable = a.Kind == ActionKind.Resource && a.Resource is not null && a.Node is not null && a.Task is not ("notify" or "cancel");
+            // A fence is done only when recorded: until then it holds back everything ordered after it.
+            if (a.Kind == ActionKind.Fence) return (a.Id, true, (PlannedAction?)null);
             PlannedAction? p = executable ? new PlannedAction(a.Id, a.Task, a.Resource!, a.Node!, a.IntervalMs) : null;
             return (a.Id, executable, p);
         }).ToList();
@@ -103,6 +128,7 @@ public sealed partial class NodeDaemon
             ready = Dispatch.Ready(actions, transition.Orderings.Select(o => (o.Before, o.After)).ToList(), _inFlight.Keys.ToHashSet()).ToList();
             if (actions.Count == 0 || ready.Count == 0) ready.AddRange(MissingMonitors(state));
         }
+        DispatchFencing(transition);
         var term = _consensus.Term;
         var token = _consensus.LeadershipToken;
         foreach (var a in ready)

@@ -26,6 +26,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private readonly NodeSettings _settings;
     private readonly RaftConsensus _consensus;
     private readonly Executor _executor;
+    private readonly ProcessAgentRunner _agentRunner;
     private readonly HttpClient _http;
     private readonly Security.ClusterCredentials? _credentials;
     private readonly SemaphoreSlim _signal = new(0);
@@ -35,6 +36,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private readonly TextWriter _log;
     private WebApplication? _api;
     private long _highestTerm;
+    /// <summary>New at every start: tells the leader whether a rejoining node restarted or was only cut off.</summary>
+    private readonly string _boot = Guid.NewGuid().ToString("N");
     private Task? _loops;
 
     public NodeDaemon(NodeSettings settings, TextWriter? log = null)
@@ -59,8 +62,10 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         {
             NativeStateDir = Path.Combine(settings.DataDirectory, "agents"),
             ResourceTmpDir = Path.Combine(settings.DataDirectory, "rsctmp"),
+            FenceAgentDir = settings.FenceAgentDirectory ?? "/usr/sbin",
         };
-        _executor = new Executor(new ProcessAgentRunner(paths));
+        _agentRunner = new ProcessAgentRunner(paths);
+        _executor = new Executor(_agentRunner);
         _executor.Completed += OnOperationCompleted;
         _consensus.Changed += Signal;
     }
@@ -132,11 +137,14 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         var app = builder.Build();
         app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
         app.MapGet("/v1/ping", () => Results.Text(_settings.Name));
+        app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, _boot)));
         app.MapGet("/v1/cib", () => Results.Text(_consensus.State.ToSnapshot(), "application/xml"));
         app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);
         app.MapPost("/v1/leader/report", (Func<HttpContext, Task<IResult>>)ReportAsync);
         app.MapPost("/v1/configure", (Func<HttpContext, Task<IResult>>)ConfigureAsync);
         app.MapPost("/v1/operate", (Func<HttpContext, Task<IResult>>)OperateAsync);
+        app.MapPost("/v1/node/fence", (Func<HttpContext, Task<IResult>>)NodeFenceEndpointAsync);
+        app.MapGet("/v1/fence/history", () => Results.Json(_consensus.State.FencingHistory));
         return app;
     }
 
@@ -269,6 +277,23 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             command = new SetNodeAttributeCommand(req.Node, "standby", req.Op == "standby" ? "on" : null, Transient: false) { RequestId = Guid.NewGuid().ToString("N") };
             message = req.Op == "standby" ? $"{req.Node} is in standby: its resources move away" : $"{req.Node} may run resources again";
         }
+        else if (req.Op is "fence" or "fence-ack" && req.Node is not null)
+        {
+            if (!_settings.Members.ContainsKey(req.Node))
+                return Results.Json(new OperateResponse(false, "", $"there is no node '{req.Node}'"), statusCode: StatusCodes.Status422UnprocessableEntity);
+            if (req.Op == "fence")
+            {
+                var fenced = await FenceAsync(req.Node, req.Action is "off" or "on" ? req.Action : "reboot", "manual", req.By ?? "operator", _stop.Token).ConfigureAwait(false);
+                return fenced.Succeeded
+                    ? Results.Json(new OperateResponse(true, $"{req.Node} fenced with {fenced.Devices} in {fenced.ElapsedMs} ms", null))
+                    : Results.Json(new OperateResponse(false, "", $"fencing {req.Node} failed: {fenced.Reason}"), statusCode: StatusCodes.Status422UnprocessableEntity);
+            }
+            command = new FenceResultCommand(req.Node, "ack", true, req.By ?? "operator", "manual")
+            {
+                RequestId = Guid.NewGuid().ToString("N"), Reason = "an operator confirmed the node is down",
+            };
+            message = $"{req.Node} is recorded as down (confirmed by {req.By ?? "operator"}); its resources are recovered elsewhere";
+        }
         else return Results.BadRequest(new OperateResponse(false, "", $"unknown operation '{req.Op}' (or a node is missing)"));
         var outcome = await ProposeAsync(command).ConfigureAwait(false);
         return outcome == ProposeOutcome.Committed
@@ -326,6 +351,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             Constraints = ConfigEdits.DescribeCli(state.Configuration).ToList(),
             LocalActive = _localActive.Keys.Order(StringComparer.Ordinal).ToList(),
             LocalQuorum = _hasQuorum,
+            Fencing = FencingStatus.Pending(state, _fencing.Keys.ToHashSet(StringComparer.Ordinal)).ToList(),
+            FencingHistory = FencingStatus.Recent(state, 5).ToList(),
         };
     }
 }

@@ -21,6 +21,8 @@ public sealed record NodeSettings
     public string? TlsDirectory { get; init; }
     /// <summary>How long this node may see less than a majority before no-quorum-policy applies.</summary>
     public int QuorumLossGraceMs { get; init; } = 1000;
+    /// <summary>Where stonith-class agents (fence_*) are found; /usr/sbin when not set.</summary>
+    public string? FenceAgentDirectory { get; init; }
 
     [JsonIgnore] public MemberAddress Self => Members[Name];
 

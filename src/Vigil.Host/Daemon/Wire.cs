@@ -39,6 +39,10 @@ public sealed record StatusResponse
     public bool LocalQuorum { get; init; } = true;
     /// <summary>Move and ban constraints still in force.</summary>
     public List<string> Constraints { get; init; } = [];
+    /// <summary>Lost nodes waiting to be fenced, failed fencing and what to do about it.</summary>
+    public List<string> Fencing { get; init; } = [];
+    /// <summary>The newest fencing events, newest first.</summary>
+    public List<string> FencingHistory { get; init; } = [];
 }
 
 public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool Standby);
@@ -50,6 +54,11 @@ public sealed record OperateRequest(string Op, string? Resource, string? Node)
 {
     public long? LifetimeSeconds { get; init; }
     public string? By { get; init; }
+    /// <summary>For fence: reboot (default), off or on.</summary>
+    public string? Action { get; init; }
 }
 
 public sealed record OperateResponse(bool Applied, string Message, string? Error);
+
+/// <summary>A node's answer to the leader before it is recorded as joined: its name and the boot id of its daemon.</summary>
+public sealed record HelloResponse(string Name, string Boot);

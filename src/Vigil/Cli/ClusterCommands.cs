@@ -136,7 +136,7 @@ public static class ClusterCommands
         });
         yield return property;
 
-        var nodeCmd = new Command("node", "Put nodes into standby or back online");
+        var nodeCmd = new Command("node", "Put nodes into standby or back online, or fence them");
         foreach (var (op, help) in new[] { ("standby", "Move every resource off NODE and keep it empty"), ("online", "Let NODE run resources again") })
         {
             var name = new Argument<string>("NODE") { Description = "Node name" };
@@ -147,10 +147,12 @@ public static class ClusterCommands
             c.SetAction(r => Operate(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), op, null, r.GetValue(name), null));
             nodeCmd.Subcommands.Add(c);
         }
+        nodeCmd.Subcommands.Add(FenceCommands.NodeFence(api, settingsOpt));
         yield return nodeCmd;
+        yield return FenceCommands.Build(api, settingsOpt);
     }
 
-    private static int Operate(ApiTarget? api, string op, string? resource, string? node, string? lifetime)
+    internal static int Operate(ApiTarget? api, string op, string? resource, string? node, string? lifetime, string? action = null, TimeSpan? timeout = null)
     {
         if (api is null)
         {
@@ -167,7 +169,8 @@ public static class ClusterCommands
             }
             seconds = (long)span.TotalSeconds;
         }
-        var (body, code, failure) = Post<OperateRequest, OperateResponse>(api, "/v1/operate", new OperateRequest(op, resource, node) { LifetimeSeconds = seconds, By = Environment.UserName });
+        var request = new OperateRequest(op, resource, node) { LifetimeSeconds = seconds, By = Environment.UserName, Action = action };
+        var (body, code, failure) = Post<OperateRequest, OperateResponse>(api, "/v1/operate", request, timeout ?? TimeSpan.FromSeconds(30));
         if (failure is not null) return failure.Value;
         if (body is { Applied: true })
         {
@@ -181,18 +184,8 @@ public static class ClusterCommands
     private static int Explain(ApiTarget? api, string resource)
     {
         if (api is null) { Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS)"); return ExitCodes.Usage; }
-        string xml;
-        using (var http = api.Client(TimeSpan.FromSeconds(10)))
-        {
-            try { xml = http.GetStringAsync(api.Url("/v1/cib")).GetAwaiter().GetResult(); }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
-                return ExitCodes.Unavailable;
-            }
-        }
-        var cib = Vigil.Config.Xml.CibXmlReader.Read(xml, "cluster").Value;
-        if (cib is null) { Console.Error.WriteLine("vigil: the cluster sent a CIB this version cannot read"); return ExitCodes.InternalError; }
+        var cib = FetchCib(api, out var failure);
+        if (cib is null) return failure;
         if (cib.Configuration.FindResource(resource) is null)
         {
             Console.Error.WriteLine($"vigil: there is no resource '{resource}'; {Vigil.Config.Crm.CrmParser.Suggest(resource, cib.Configuration.AllResources().Select(r => r.Id)) ?? "'vigil status' lists them"}");
@@ -207,6 +200,26 @@ public static class ClusterCommands
         var cli = ConfigEdits.DescribeCli(cib.Configuration).Where(l => l.StartsWith(resource + " ", StringComparison.Ordinal)).ToList();
         foreach (var c in cli) Console.WriteLine($"Note: {c}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The cluster's CIB from any node; null with the exit code to use (the reason is printed).</summary>
+    internal static Vigil.Core.Model.Cib? FetchCib(ApiTarget api, out int failure)
+    {
+        failure = ExitCodes.Ok;
+        string xml;
+        using (var http = api.Client(TimeSpan.FromSeconds(10)))
+        {
+            try { xml = http.GetStringAsync(api.Url("/v1/cib")).GetAwaiter().GetResult(); }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
+                failure = ExitCodes.Unavailable;
+                return null;
+            }
+        }
+        var cib = Vigil.Config.Xml.CibXmlReader.Read(xml, "cluster").Value;
+        if (cib is null) { Console.Error.WriteLine("vigil: the cluster sent a CIB this version cannot read"); failure = ExitCodes.InternalError; }
+        return cib;
     }
 
     private static int Restart(ApiTarget? api, string resource)
@@ -225,9 +238,9 @@ public static class ClusterCommands
     }
 
     /// <summary>POSTs JSON to a node; on no answer prints why and returns the exit code to use.</summary>
-    private static (TResp? Body, string Status, int? Failure) Post<TReq, TResp>(ApiTarget api, string path, TReq request) where TResp : class
+    private static (TResp? Body, string Status, int? Failure) Post<TReq, TResp>(ApiTarget api, string path, TReq request, TimeSpan? timeout = null) where TResp : class
     {
-        using var http = api.Client(TimeSpan.FromSeconds(30));
+        using var http = api.Client(timeout ?? TimeSpan.FromSeconds(30));
         try
         {
             using var resp = http.PostAsJsonAsync(api.Url(path), request, Json).GetAwaiter().GetResult();
@@ -400,22 +413,19 @@ public static class ClusterCommands
             foreach (var r in group)
                 sb.Append($"{indent}* {r.Id}\t({r.Agent}):\t {r.Role}{(r.Nodes.Count > 0 ? " " + string.Join(' ', r.Nodes) : "")}\n");
         }
-        if (s.Constraints.Count > 0)
-        {
-            sb.Append("\nMove and ban constraints in force:\n");
-            foreach (var c in s.Constraints) sb.Append($"  * {c}\n");
-        }
-        if (s.FailedActions.Count > 0)
-        {
-            sb.Append("\nFailed Resource Actions:\n");
-            foreach (var f in s.FailedActions) sb.Append($"  * {f}\n");
-        }
-        if (s.Warnings.Count > 0)
-        {
-            sb.Append("\nWarnings:\n");
-            foreach (var w in s.Warnings) sb.Append($"  * {w}\n");
-        }
+        Section(sb, "Move and ban constraints in force", s.Constraints);
+        Section(sb, "Fencing", s.Fencing);
+        Section(sb, "Fencing History", s.FencingHistory);
+        Section(sb, "Failed Resource Actions", s.FailedActions);
+        Section(sb, "Warnings", s.Warnings);
         return sb.ToString();
+    }
+
+    private static void Section(StringBuilder sb, string title, IReadOnlyList<string> lines)
+    {
+        if (lines.Count == 0) return;
+        sb.Append($"\n{title}:\n");
+        foreach (var line in lines) sb.Append($"  * {line}\n");
     }
 
     private static int Load(ApiTarget? api, string path, string? from)

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Http;
+using Vigil.Control;
+using Vigil.Core.Model;
+using Vigil.Host.Agents;
+using Vigil.Scheduler;
+
+namespace Vigil.Host.Daemon;
+
+/// <summary>Node → node: run fencing against a target with this node's fence agents (the leader never fences itself).</summary>
+public sealed record NodeFenceRequest(long Term, string Target, string Action);
+
+/// <summary>The outcome of fencing: which devices were used or tried, and why it failed.</summary>
+public sealed record NodeFenceResponse(bool Succeeded, string Devices, string? Reason, long ElapsedMs);
+
+public sealed partial class NodeDaemon
+{
+    /// <summary>After a failed attempt, fencing of the same node is retried after this pause.</summary>
+    private static readonly TimeSpan FenceRetryPause = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, byte> _fencing = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceFailedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (IReadOnlySet<string> Hosts, DateTimeOffset At)> _deviceLists = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Starts fencing for every node the transition wants fenced. Actions ordered after a fence
+    /// (the lost node's pseudo stops, and so every recovery) stay blocked until the fence is
+    /// recorded, because the scheduler only stops asking for it once the node is known down.
+    /// </summary>
+    private void DispatchFencing(Transition transition)
+    {
+        foreach (var a in transition.Actions)
+        {
+            if (a.Kind != ActionKind.Fence || a.Node is null) continue;
+            var target = a.Node;
+            if (_fenceFailedAt.TryGetValue(target, out var failed) && DateTimeOffset.UtcNow - failed < FenceRetryPause) continue;
+            if (!_fencing.TryAdd(target, 0)) continue;
+            var action = a.Detail ?? "reboot";
+            _ = Task.Run(async () =>
+            {
+                try { await FenceAsync(target, action, "controller", _settings.Name, _consensus.LeadershipToken).ConfigureAwait(false); }
+                finally { _fencing.TryRemove(target, out _); RequestReplan(); }
+            });
+        }
+    }
+
+    /// <summary>
+    /// Leader only: fences <paramref name="target"/> from a node that is not the target (this one when it
+    /// can), records the result in the replicated state, and returns it.
+    /// </summary>
+    private async Task<NodeFenceResponse> FenceAsync(string target, string action, string origin, string by, CancellationToken ct)
+    {
+        var term = _consensus.Term;
+        Log($"fencing {target} ({action}, asked by {by})");
+        NodeFenceResponse result;
+        if (target != _settings.Name)
+            result = await FenceLocallyAsync(_consensus.State.Configuration, target, action, ct).ConfigureAwait(false);
+        else
+            result = await FenceThroughPeerAsync(target, action, term, ct).ConfigureAwait(false);
+        if (result.Succeeded) _fenceFailedAt.TryRemove(target, out _);
+        else _fenceFailedAt[target] = DateTimeOffset.UtcNow;
+        Log(result.Succeeded
+            ? $"fenced {target} with {result.Devices} ({action}) in {result.ElapsedMs} ms"
+            : $"fencing {target} failed after {result.ElapsedMs} ms: {result.Reason}; its resources stay where they were until fencing succeeds or 'vigil fence ack {target}'");
+        if (!ct.IsCancellationRequested)
+        {
+            await ProposeAsync(new FenceResultCommand(target, action, result.Succeeded, by, origin)
+            {
+                RequestId = $"fence:{target}:{Guid.NewGuid():N}", Devices = result.Devices, Reason = result.Reason,
+            }).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    private async Task<NodeFenceResponse> FenceThroughPeerAsync(string target, string action, long term, CancellationToken ct)
+    {
+        var reachable = _consensus.Members.Where(m => m.Reachable && m.Name != target).Select(m => m.Name).Order(StringComparer.Ordinal);
+        foreach (var peer in reachable)
+        {
+            if (!_settings.Members.TryGetValue(peer, out var addr)) continue;
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(FencePlanner.Timeout(_consensus.State.Configuration) * 4);
+                using var http = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/node/fence"), new NodeFenceRequest(term, target, action), cts.Token).ConfigureAwait(false);
+                var body = await http.Content.ReadFromJsonAsync<NodeFenceResponse>(cts.Token).ConfigureAwait(false);
+                if (body is not null) return body;
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+            {
+                Log($"asking {peer} to fence {target}: no answer ({e.GetType().Name})");
+            }
+        }
+        return new NodeFenceResponse(false, "", $"no other node could be asked to fence {target}", 0);
+    }
+
+    private Task<IResult> NodeFenceEndpointAsync(HttpContext ctx) => ReadJson<NodeFenceRequest>(ctx, async req =>
+    {
+        var floor = Math.Max(Interlocked.Read(ref _highestTerm), _consensus.Term);
+        if (req.Term < floor)
+            return Results.Json(new ErrorResponse($"term {req.Term} is older than term {floor} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        if (string.IsNullOrEmpty(req.Target) || req.Target == _settings.Name)
+            return Results.BadRequest(new ErrorResponse("a fence request needs a target other than this node"));
+        var result = await FenceLocallyAsync(_consensus.State.Configuration, req.Target, req.Action is "off" or "on" ? req.Action : "reboot", _stop.Token).ConfigureAwait(false);
+        return Results.Json(result);
+    });
+
+    /// <summary>
+    /// Runs the fence devices for <paramref name="target"/> on this node: topology levels in order (every
+    /// device of a level must succeed), each device after its pcmk_delay, retried pcmk_reboot_retries times.
+    /// </summary>
+    private async Task<NodeFenceResponse> FenceLocallyAsync(Configuration config, string target, string action, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var levels = FencePlanner.Levels(config, target, out var missing);
+        var timeout = FencePlanner.Timeout(config);
+        var runner = new FenceRunner(_agentRunner);
+        var reasons = new List<string>();
+        if (missing.Count > 0) reasons.Add($"fencing_topology names devices that are not configured: {string.Join(", ", missing)}");
+        var tried = new List<string>();
+        foreach (var level in levels)
+        {
+            bool levelOk = true;
+            foreach (var device in level)
+            {
+                var capable = await CanFenceAsync(runner, device, target, timeout, ct).ConfigureAwait(false);
+                if (!capable)
+                {
+                    if (levels.Count == 1 || level.Count > 1) reasons.Add($"{device.Id} cannot fence {target} (not in its host list)");
+                    levelOk = false;
+                    break;
+                }
+                tried.Add(device.Id);
+                var delay = FencePlanner.Delay(device, target, Random.Shared.NextDouble());
+                if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
+                var ok = false;
+                for (int attempt = 0; attempt <= FencePlanner.Retries(device, action) && !ok && !ct.IsCancellationRequested; attempt++)
+                {
+                    var r = await runner.RunAsync(ToDevice(device), action, target, timeout, ct).ConfigureAwait(false);
+                    ok = r.Succeeded;
+                    if (!ok) reasons.Add($"{device.Id} {action} {target}: {r.Outcome}{(r.Agent.ExitReason is { Length: > 0 } why ? $" ({why})" : "")}");
+                }
+                if (!ok) { levelOk = false; break; }
+            }
+            if (levelOk) return new NodeFenceResponse(true, string.Join(",", level.Select(d => d.Id)), null, clock.ElapsedMilliseconds);
+        }
+        if (levels.Count == 0) reasons.Add("no fence device is configured (add one: primitive NAME stonith:fence_… params pcmk_host_list=\"…\")");
+        return new NodeFenceResponse(false, string.Join(",", tried), string.Join("; ", reasons.Distinct()), clock.ElapsedMilliseconds);
+    }
+
+    private async Task<bool> CanFenceAsync(FenceRunner runner, FenceDeviceConfig device, string target, TimeSpan timeout, CancellationToken ct)
+    {
+        var known = FencePlanner.CanFence(device, target);
+        if (known is { } k) return k;
+        if (device.Check == HostCheck.Status)
+        {
+            var s = await runner.RunAsync(ToDevice(device), "status", target, timeout, ct).ConfigureAwait(false);
+            return s.Outcome is FenceOutcome.Success or FenceOutcome.Off;
+        }
+        // dynamic-list: the agent's list, cached for a minute; a device whose list fails is assumed able (as a last resort it is tried).
+        if (!_deviceLists.TryGetValue(device.Id, out var cached) || DateTimeOffset.UtcNow - cached.At > TimeSpan.FromMinutes(1))
+        {
+            var list = await runner.RunAsync(ToDevice(device), "list", null, timeout, ct).ConfigureAwait(false);
+            if (!list.Succeeded) return true;
+            cached = (FencePlanner.ParseList(list.Agent.Stdout), DateTimeOffset.UtcNow);
+            _deviceLists[device.Id] = cached;
+        }
+        return cached.Hosts.Contains(target);
+    }
+
+    private static FenceDevice ToDevice(FenceDeviceConfig d) => new(d.Id, d.Agent) { Parameters = d.Parameters };
+}
