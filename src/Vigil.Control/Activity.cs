@@ -6,13 +6,16 @@ namespace Vigil.Control;
 /// <summary>Where resources are active right now, read from the recorded operation history (pure).</summary>
 public static class Activity
 {
-    /// <summary>resource id → (node, role) for every node whose last recorded operation left it active.</summary>
-    public static Dictionary<string, List<(string Node, Role Role)>> Active(ClusterState state)
+    /// <summary>
+    /// resource id → (node, role) for every online node whose last recorded operation left it active;
+    /// with <paramref name="includeUnclean"/>, also lost nodes not yet fenced (what they ran may still run).
+    /// </summary>
+    public static Dictionary<string, List<(string Node, Role Role)>> Active(ClusterState state, bool includeUnclean = false)
     {
         var result = new Dictionary<string, List<(string, Role)>>(StringComparer.Ordinal);
         foreach (var n in state.Nodes)
         {
-            if (n.Crmd != "online") continue;
+            if (n.Crmd != "online" && !(includeUnclean && IsUnclean(n))) continue;
             foreach (var r in n.Resources)
             {
                 var last = r.Ops.Where(o => o.Id.EndsWith("_last_0", StringComparison.Ordinal)).OrderByDescending(o => o.CallId).FirstOrDefault();
@@ -31,6 +34,9 @@ public static class Activity
         }
         return result;
     }
+
+    /// <summary>Lost without a clean shutdown and not fenced yet (Pacemaker's UNCLEAN).</summary>
+    public static bool IsUnclean(NodeState n) => n.Crmd != "online" && n.InCcm == "false" && n.Expected == "member";
 
     private static Role RoleAfter(LrmOp op)
     {

@@ -171,6 +171,36 @@ public static class FencePlanner
     public static TimeSpan Timeout(Configuration config) =>
         Duration.TryParse(config.Property("stonith-timeout"), out var t) && t > TimeSpan.Zero ? t : TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// stonith-watchdog-timeout when positive: a lost node that no device can fence counts as fenced this
+    /// long after it was last seen, because by then it has stopped its resources or reset itself
+    /// (lease self-fencing). Null when not set, 0 or not a positive duration.
+    /// </summary>
+    public static TimeSpan? WatchdogTimeout(Configuration config) =>
+        Duration.TryParse(config.Property("stonith-watchdog-timeout"), out var t) && t > TimeSpan.Zero ? t : null;
+
+    /// <summary>
+    /// Why lease self-fencing cannot make recovery safe in this configuration, or null when it can:
+    /// it needs fencing enabled, a watchdog timeout, and a no-quorum-policy that stops resources.
+    /// </summary>
+    public static string? LeaseProblem(Configuration config)
+    {
+        if (Truth.IsFalse(config.Property("stonith-enabled"))) return "fencing is disabled (stonith-enabled=false)";
+        if (WatchdogTimeout(config) is null) return "no fence device can fence it and stonith-watchdog-timeout is not set (lease self-fencing is off)";
+        var policy = config.Property("no-quorum-policy") ?? "stop";
+        if (policy is "ignore" or "freeze")
+            return $"no-quorum-policy={policy} keeps a node without quorum running its resources, so waiting for its lease proves nothing";
+        return null;
+    }
+
+    /// <summary>
+    /// How long after its last contact with a majority a node without quorum must have stopped its
+    /// resources (else it resets itself): the watchdog timeout minus <paramref name="skew"/>, the most
+    /// by which the node may notice the loss later than the majority.
+    /// </summary>
+    public static TimeSpan? SelfFenceDeadline(Configuration config, TimeSpan skew) =>
+        LeaseProblem(config) is null && WatchdogTimeout(config) is { } t ? (t - skew > TimeSpan.Zero ? t - skew : TimeSpan.Zero) : null;
+
     /// <summary>The first lines of an agent's <c>list</c> output name the nodes it can fence (name[,alias] per line).</summary>
     public static IReadOnlySet<string> ParseList(string output)
     {
@@ -203,8 +233,10 @@ public static class FencingStatus
             if (!lost || n.Resources.Count == 0) continue;
             var last = state.LastFence(name);
             if (inProgress.Contains(name)) lines.Add($"{name} is lost and being fenced; its resources wait for the result");
+            else if (FencePlanner.Devices(config).Count == 0 && FencePlanner.LeaseProblem(config) is { } why)
+                lines.Add($"{name} is lost and must be fenced, but {why}: its resources stay blocked. Configure a fence device (primitive NAME stonith:fence_… params pcmk_host_list=\"{name}\") or stonith-watchdog-timeout, or after making sure {name} is powered off: vigil fence ack {name}");
             else if (FencePlanner.Devices(config).Count == 0)
-                lines.Add($"{name} is lost and must be fenced, but no fence device is configured: its resources stay blocked. Configure one (primitive NAME stonith:fence_… params pcmk_host_list=\"{name}\"), or after making sure {name} is powered off: vigil fence ack {name}");
+                lines.Add($"{name} is lost; it counts as fenced {FencePlanner.WatchdogTimeout(config)!.Value.TotalSeconds:0.#} s after it was last seen (lease self-fencing)");
             else if (last is { Succeeded: false })
                 lines.Add($"fencing {name} failed ({DateTimeOffset.FromUnixTimeSeconds(last.AtUnixSeconds):HH:mm:ss} UTC): {last.Reason}. Its resources stay blocked; it is retried. After making sure {name} is powered off: vigil fence ack {name}");
             else lines.Add($"{name} is lost and waits to be fenced");

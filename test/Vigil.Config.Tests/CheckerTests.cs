@@ -24,6 +24,15 @@ public class CheckerTests
     }
 
     [Fact]
+    public void Lease_self_fencing_replaces_a_device_unless_nodes_without_quorum_keep_running()
+    {
+        var lease = Check("property stonith-watchdog-timeout=5s\nprimitive a ocf:heartbeat:Dummy");
+        Assert.DoesNotContain(lease, d => d.Code == "VV060" || d.Code == "VV067");
+        AssertHas(Check("property stonith-watchdog-timeout=5s no-quorum-policy=freeze\nprimitive a ocf:heartbeat:Dummy"), "VV067", Severity.Warning);
+        AssertHas(Check("property stonith-watchdog-timeout=0\nprimitive a ocf:heartbeat:Dummy"), "VV060", Severity.Error);
+    }
+
+    [Fact]
     public void Disabled_fencing_and_ignored_quorum_are_warned_about()
     {
         var ds = Check(NoFencing + "property no-quorum-policy=ignore\nprimitive a ocf:heartbeat:Dummy");

@@ -153,4 +153,29 @@ public class FencingTests
         var fromDisk = ClusterState.FromSnapshot(s.ToSnapshot()).Apply(new NodeMembershipCommand("n2", true) { RequestId = "j4", Boot = "boot-a" });
         Assert.Single(fromDisk.Nodes.Single().Resources);
     }
+
+    private static Configuration Props(string props) => Crm($"property {props}\nprimitive d ocf:heartbeat:Dummy");
+
+    [Fact]
+    public void Lease_self_fencing_needs_a_watchdog_timeout_fencing_and_a_stopping_quorum_policy()
+    {
+        Assert.Null(FencePlanner.LeaseProblem(Props("stonith-watchdog-timeout=5s")));
+        Assert.Contains("not set", FencePlanner.LeaseProblem(Props("stonith-enabled=true")));
+        Assert.Contains("not set", FencePlanner.LeaseProblem(Props("stonith-watchdog-timeout=0")));
+        Assert.Contains("stonith-enabled=false", FencePlanner.LeaseProblem(Props("stonith-enabled=false stonith-watchdog-timeout=5s")));
+        Assert.Contains("no-quorum-policy=ignore", FencePlanner.LeaseProblem(Props("stonith-watchdog-timeout=5s no-quorum-policy=ignore")));
+        // The node's own deadline leaves room for noticing the loss later than the majority.
+        Assert.Equal(TimeSpan.FromSeconds(3.9), FencePlanner.SelfFenceDeadline(Props("stonith-watchdog-timeout=5s"), TimeSpan.FromSeconds(1.1)));
+        Assert.Null(FencePlanner.SelfFenceDeadline(Props("stonith-watchdog-timeout=5s no-quorum-policy=freeze"), TimeSpan.FromSeconds(1.1)));
+    }
+
+    [Fact]
+    public void Resources_of_a_lost_unfenced_node_count_as_possibly_active_only_when_asked()
+    {
+        var s = LostNodeWithResource();
+        Assert.False(Activity.Active(s).ContainsKey("d"));
+        Assert.Equal([("n2", Vigil.Core.Role.Started)], Activity.Active(s, includeUnclean: true)["d"]);
+        var fenced = s.Apply(new FenceResultCommand("n2", "reboot", true, "n1", "controller") { RequestId = "f", AtUnixSeconds = 9 });
+        Assert.False(Activity.Active(fenced, includeUnclean: true).ContainsKey("d"));
+    }
 }

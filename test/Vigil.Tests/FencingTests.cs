@@ -99,4 +99,59 @@ public class FencingTests
         Assert.Equal(3, unknown.ExitCode);
         Assert.Contains("configured: fence", unknown.Stderr);
     }
+
+    private const string LeaseConfig = """
+        property stonith-enabled=true stonith-watchdog-timeout=3s
+        primitive a vigil:Dummy op monitor interval=2s
+        primitive b vigil:Dummy op monitor interval=2s
+        group g a b
+        """;
+
+    [Fact]
+    public void Without_a_fence_device_a_lost_node_counts_as_fenced_only_after_the_watchdog_timeout()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        var r = VigilProcess.Run(LeaseConfig, "configure", "load", "--settings", c.SettingsFile("n1"), "-");
+        Assert.True(r.ExitCode is 0 or 1, r.Stderr);
+        var victim = ClusterTests.GroupNode(c.WaitFor(s => ClusterTests.GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        c.Kill(victim);
+        var waiting = c.WaitFor(s => s.Fencing.Any(f => f.Contains("lease self-fencing", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), "lease wait in status");
+        Assert.Contains(waiting.Resources, x => x.Id == "a" && x.Nodes.SequenceEqual([victim]));
+        var after = c.WaitFor(s => ClusterTests.GroupNode(s) is { } n && n != victim, TimeSpan.FromSeconds(30), "recovery after the lease");
+        // The majority last saw the node at most one membership check (100 ms) before the kill.
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.8), $"recovered {clock.Elapsed.TotalSeconds:F2} s after the kill, before the 3 s lease ran out");
+        Assert.Contains(after.FencingHistory, h => h.Contains($"{victim}  reboot  done", StringComparison.Ordinal) && h.Contains("watchdog-lease", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_node_without_quorum_whose_stop_hangs_resets_itself_and_says_why_after_restart()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        const string config = """
+            property stonith-enabled=true stonith-watchdog-timeout=3s
+            primitive slow vigil:Dummy params stop_delay=60000 op stop timeout=90s op monitor interval=2s
+            """;
+        var r = VigilProcess.Run(config, "configure", "load", "--settings", c.SettingsFile("n1"), "-");
+        Assert.True(r.ExitCode is 0 or 1, r.Stderr);
+        var running = c.WaitFor(s => s.Resources.Any(x => x.Id == "slow" && x.Role == "Started" && x.Nodes.Count == 1), TimeSpan.FromSeconds(60), "start");
+        var victim = running.Resources.Single(x => x.Id == "slow").Nodes[0];
+        var process = c.Processes[victim];
+        foreach (var other in c.Members.Keys.Where(n => n != victim).ToList()) c.Kill(other);
+
+        // Quorum lost → the stop hangs → at the lease deadline the daemon kills its agents and exits 75.
+        Assert.True(process.WaitForExit(20_000), $"the node did not reset itself:\n{c.Logs()}");
+        Assert.Equal(75, process.ExitCode);
+        var record = File.ReadAllText(Path.Combine(c.Dir, victim, "self-fence.json"));
+        Assert.Contains("slow not stopped within the lease", record);
+
+        c.Processes.Remove(victim);
+        c.Start(victim);
+        var status = c.WaitFor(s => s.Node == victim, TimeSpan.FromSeconds(30), "the restarted node answers");
+        Assert.Contains(status.Warnings, w => w.StartsWith("this node self-fenced at", StringComparison.Ordinal) && w.Contains("slow", StringComparison.Ordinal));
+    }
 }

@@ -424,12 +424,16 @@ public sealed class ConfigChecker
         var devices = _config.AllResources().OfType<Primitive>().Where(p => p.IsFencingDevice).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var anchor = _config.Properties.FirstOrDefault()?.Id ?? "";
         var hasResources = _config.AllResources().OfType<Primitive>().Any(p => !p.IsFencingDevice);
-        if (enabled && devices.Count == 0 && hasResources)
+        var lease = Duration.TryParse(_config.Property("stonith-watchdog-timeout"), out var watchdog) && watchdog > TimeSpan.Zero;
+        if (enabled && devices.Count == 0 && hasResources && !lease)
             Add(Severity.Error, "VV060", "fencing is enabled (stonith-enabled defaults to true) but no fencing device is configured, so no resource would start", anchor,
-                "add a device: primitive fence1 stonith:fence_ipmilan params … — or, knowing that a hung node may then keep running its resources: property stonith-enabled=false");
+                "add a device: primitive fence1 stonith:fence_ipmilan params … — or use lease self-fencing: property stonith-watchdog-timeout=5s — or, knowing that a hung node may then keep running its resources: property stonith-enabled=false");
+        if (enabled && lease && (_config.Property("no-quorum-policy") ?? "stop") is "ignore" or "freeze")
+            Add(Severity.Warning, "VV067", $"stonith-watchdog-timeout is set but no-quorum-policy={_config.Property("no-quorum-policy")} keeps nodes without quorum running their resources, so lease self-fencing cannot be used", anchor,
+                "use no-quorum-policy=stop (the default) with lease self-fencing, or configure a fence device");
         if (!enabled)
             Add(Severity.Warning, "VV061", "fencing is disabled (stonith-enabled=false): a node that stops answering may still run its resources while they start elsewhere (split brain)", anchor,
-                "configure a fence device, or use Vigil's lease self-fencing; 'vigil status' will show this risk");
+                "configure a fence device, or use lease self-fencing (property stonith-enabled=true stonith-watchdog-timeout=5s); 'vigil status' will show this risk");
         var nqp = _config.Property("no-quorum-policy");
         if (nqp == "ignore")
             Add(Severity.Warning, "VV062", "no-quorum-policy=ignore: each side of a split keeps running resources on its own", anchor,

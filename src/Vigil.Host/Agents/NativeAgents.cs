@@ -37,6 +37,11 @@ public sealed class NativeAgents
       <shortdesc lang="en">Action delay (ms)</shortdesc>
       <content type="integer" default="0"/>
     </parameter>
+    <parameter name="stop_delay">
+      <longdesc lang="en">Milliseconds the stop action waits (in addition to delay), to try hung stops.</longdesc>
+      <shortdesc lang="en">Stop delay (ms)</shortdesc>
+      <content type="integer" default="0"/>
+    </parameter>
   </parameters>
   <actions>
     <action name="start" timeout="20s"/>
@@ -84,9 +89,10 @@ public sealed class NativeAgents
     private async Task<(int Rc, string? Reason, string Stdout)> DummyAsync(AgentAction a, CancellationToken ct)
     {
         if (a.Action == "meta-data") return (OcfCode.Success, null, DummyMetadata);
-        if (a.Parameters.TryGetValue("delay", out var d))
+        foreach (var name in a.Action == "stop" ? new[] { "delay", "stop_delay" } : ["delay"])
         {
-            if (!int.TryParse(d, out var ms) || ms < 0) return (OcfCode.ErrConfigured, $"delay '{d}' is not a number of milliseconds", "");
+            if (!a.Parameters.TryGetValue(name, out var d)) continue;
+            if (!int.TryParse(d, out var ms) || ms < 0) return (OcfCode.ErrConfigured, $"{name} '{d}' is not a number of milliseconds", "");
             await Task.Delay(ms, ct).ConfigureAwait(false);
         }
         var state = a.Parameters.GetValueOrDefault("state") is { Length: > 0 } s ? s

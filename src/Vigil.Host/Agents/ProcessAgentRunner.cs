@@ -27,6 +27,12 @@ public sealed class ProcessAgentRunner : IAgentRunner, IAgentCatalog
 
     private ProcessRunner Processes => _processRunner.Value;
 
+    /// <summary>Kills every agent process this runner started that still runs.</summary>
+    public void KillAll()
+    {
+        if (_processRunner.IsValueCreated) Processes.KillAll();
+    }
+
     /// <summary>Run every process of this runner inside a network namespace (tests; per-namespace nodes).</summary>
     public string? NetworkNamespace { get; init; }
 

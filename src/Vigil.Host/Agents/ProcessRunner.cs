@@ -110,37 +110,12 @@ public sealed partial class ProcessRunner
             using (process)
             {
                 int pid = process.Id;
-                bool timedOut = false, cancelled = false;
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimerSafe(spec.Timeout));
+                _running.TryAdd(pid, 0);
                 try
                 {
-                    await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+                    return await WaitAsync(process, pid, spec, sw, outFile, errFile, cancellationToken).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
-                {
-                    cancelled = cancellationToken.IsCancellationRequested;
-                    timedOut = !cancelled;
-                    KillGroup(pid);
-                    // SIGKILL cannot be ignored; reaping takes milliseconds. Bounded anyway.
-                    using var reap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    try { await process.WaitForExitAsync(reap.Token).ConfigureAwait(false); }
-                    catch (OperationCanceledException) { }
-                }
-                var duration = sw.Elapsed;
-                var (stdout, t1) = ReadHead(outFile, spec.MaxStdoutBytes);
-                var (stderr, t2) = ReadTail(errFile, spec.MaxStderrBytes);
-                return new ProcessOutcome
-                {
-                    ExitCode = timedOut || cancelled || !process.HasExited ? null : process.ExitCode,
-                    TimedOut = timedOut,
-                    Cancelled = cancelled,
-                    Stdout = stdout,
-                    Stderr = stderr,
-                    Truncated = t1 || t2,
-                    Duration = duration,
-                    Pid = pid,
-                };
+                finally { _running.TryRemove(pid, out _); }
             }
         }
         finally
@@ -150,6 +125,50 @@ public sealed partial class ProcessRunner
             TryDelete(errFile);
             if (spec.Stdin is not null) TryDelete(inFile);
         }
+    }
+
+    /// <summary>Waits for the agent's exit (killing its group on timeout or cancellation) and collects its output.</summary>
+    private static async Task<ProcessOutcome> WaitAsync(Process process, int pid, ProcessSpec spec, Stopwatch sw, string outFile, string errFile, CancellationToken cancellationToken)
+    {
+        bool timedOut = false, cancelled = false;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimerSafe(spec.Timeout));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            cancelled = cancellationToken.IsCancellationRequested;
+            timedOut = !cancelled;
+            KillGroup(pid);
+            // SIGKILL cannot be ignored; reaping takes milliseconds. Bounded anyway.
+            using var reap = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try { await process.WaitForExitAsync(reap.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        var duration = sw.Elapsed;
+        var (stdout, t1) = ReadHead(outFile, spec.MaxStdoutBytes);
+        var (stderr, t2) = ReadTail(errFile, spec.MaxStderrBytes);
+        return new ProcessOutcome
+        {
+            ExitCode = timedOut || cancelled || !process.HasExited ? null : process.ExitCode,
+            TimedOut = timedOut,
+            Cancelled = cancelled,
+            Stdout = stdout,
+            Stderr = stderr,
+            Truncated = t1 || t2,
+            Duration = duration,
+            Pid = pid,
+        };
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> _running = new();
+
+    /// <summary>SIGKILL to the process group of every agent running now (self-fencing: nothing may keep acting).</summary>
+    public void KillAll()
+    {
+        foreach (var pid in _running.Keys) KillGroup(pid);
     }
 
     /// <summary>Timers take at most int.MaxValue ms (~24.8 days); anything longer means "no timeout".</summary>

@@ -41,6 +41,7 @@ public sealed partial class NodeDaemon
             _ = Task.Run(async () =>
             {
                 try { await FenceAsync(target, action, "controller", _settings.Name, _consensus.LeadershipToken).ConfigureAwait(false); }
+                catch (OperationCanceledException) { Log($"fencing {target} abandoned: leadership or the daemon ended"); }
                 finally { _fencing.TryRemove(target, out _); RequestReplan(); }
             });
         }
@@ -55,7 +56,10 @@ public sealed partial class NodeDaemon
         var term = _consensus.Term;
         Log($"fencing {target} ({action}, asked by {by})");
         NodeFenceResponse result;
-        if (target != _settings.Name)
+        var config = _consensus.State.Configuration;
+        if (FencePlanner.Levels(config, target, out _).Count == 0 && FencePlanner.LeaseProblem(config) is null && origin == "controller")
+            result = await LeaseFenceAsync(target, FencePlanner.WatchdogTimeout(config)!.Value, ct).ConfigureAwait(false);
+        else if (target != _settings.Name)
             result = await FenceLocallyAsync(_consensus.State.Configuration, target, action, ct).ConfigureAwait(false);
         else
             result = await FenceThroughPeerAsync(target, action, term, ct).ConfigureAwait(false);
@@ -72,6 +76,24 @@ public sealed partial class NodeDaemon
             }).ConfigureAwait(false);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Lease self-fencing: the lost node stops its resources or resets itself within the watchdog
+    /// timeout of its last contact, so once that much time has passed since this leader last saw it,
+    /// it counts as fenced. A new leader only knows the node since its own election: it waits longer.
+    /// </summary>
+    private async Task<NodeFenceResponse> LeaseFenceAsync(string target, TimeSpan lease, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var lastSeen = _lastSeen.GetValueOrDefault(target, DateTimeOffset.UtcNow);
+        var wait = lastSeen + lease - DateTimeOffset.UtcNow;
+        Log($"{target} has no fence device: waiting {Math.Max(0, wait.TotalMilliseconds):F0} ms for its lease to expire (stonith-watchdog-timeout {lease.TotalMilliseconds:F0} ms since last seen)");
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
+        // Back in the meantime: it may never have lost quorum, so it may still run its resources.
+        if (_consensus.State.Nodes.FirstOrDefault(n => n.Uname == target) is { Crmd: "online" })
+            return new NodeFenceResponse(false, "watchdog-lease", $"{target} came back before its lease expired; not counted as fenced", clock.ElapsedMilliseconds);
+        return new NodeFenceResponse(true, "watchdog-lease", null, clock.ElapsedMilliseconds);
     }
 
     private async Task<NodeFenceResponse> FenceThroughPeerAsync(string target, string action, long term, CancellationToken ct)

@@ -13,6 +13,8 @@ public sealed partial class NodeDaemon
     private readonly List<ReportRequest> _unreported = [];
     private long _seq;
     private volatile bool _hasQuorum = true;
+    /// <summary>When this node last reached a majority (Environment.TickCount64).</summary>
+    private long _lastQuorumContactMs = Environment.TickCount64;
 
     private void TrackLocal(ExecuteRequest req, int rc, int opStatus)
     {
@@ -49,6 +51,7 @@ public sealed partial class NodeDaemon
             {
                 if (!_hasQuorum) Log("quorum regained (a leader is in contact)");
                 _hasQuorum = true;
+                Interlocked.Exchange(ref _lastQuorumContactMs, Environment.TickCount64);
                 lostAt = null;
                 if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
                 continue;
@@ -65,6 +68,7 @@ public sealed partial class NodeDaemon
             {
                 if (!_hasQuorum) Log($"quorum regained ({reachable} of {_settings.Members.Count} members reachable)");
                 _hasQuorum = true;
+                Interlocked.Exchange(ref _lastQuorumContactMs, Environment.TickCount64);
                 lostAt = null;
                 if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
                 continue;
@@ -82,7 +86,7 @@ public sealed partial class NodeDaemon
                 continue;
             }
             if (policy is "suicide" or "fence")
-                Log("self-fencing is not available yet; stopping resources instead");
+                Log("no-quorum-policy asks for self-fencing: stopping resources first; the lease deadline resets this node if that does not finish in time");
             await StopLocalResourcesAsync("no quorum").ConfigureAwait(false);
         }
     }

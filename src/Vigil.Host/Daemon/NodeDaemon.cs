@@ -96,7 +96,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _consensus.StartAsync(cancellationToken).ConfigureAwait(false);
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
-        _loops = Task.WhenAll(Task.Run(() => ControllerLoopAsync(_stop.Token)), Task.Run(() => QuorumLoopAsync(_stop.Token)));
+        _loops = Task.WhenAll(Task.Run(() => ControllerLoopAsync(_stop.Token)), Task.Run(() => QuorumLoopAsync(_stop.Token)), Task.Run(() => LeaseLoopAsync(_stop.Token)));
+        if (ReadSelfFence() is { } fenced) Log($"this node self-fenced at {fenced.At:u}: {fenced.Reason}");
         Log($"started: raft {_settings.Self.Raft}, api {_settings.Url(_settings.Self, "")}{(_credentials is null ? " (no TLS: node traffic is not authenticated)" : " (mutual TLS)")}");
     }
 
@@ -327,7 +328,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             var standby = Truth.IsTrue(state.Configuration.Nodes.FirstOrDefault(x => x.Uname == n)?.InstanceAttributes.Get("standby"));
             return new NodeStatus(n, ns?.Crmd == "online", n == _settings.Name || (members.TryGetValue(n, out var m) && m.Reachable), standby);
         }).ToList();
-        var active = Activity.Active(state);
+        var fencing = !Truth.IsFalse(state.Configuration.Property("stonith-enabled"));
+        var active = Activity.Active(state, includeUnclean: fencing);
+        var unclean = state.Nodes.Where(Activity.IsUnclean).Select(n => n.Uname ?? n.Id).ToHashSet(StringComparer.Ordinal);
         var resources = new List<ResourceStatus>();
         foreach (var top in state.Configuration.Resources)
             foreach (var r in top.SelfAndDescendants().OfType<Primitive>())
@@ -335,13 +338,18 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 var group = top is Group g ? g.Id : top is Clone c ? c.Id : null;
                 var on = active.TryGetValue(r.Id, out var list) ? list : [];
                 var role = on.Count == 0 ? "Stopped" : Roles.Name(on[0].Role);
-                resources.Add(new ResourceStatus(r.Id, r.Agent, group, role, on.Select(x => x.Node).ToList()));
+                resources.Add(new ResourceStatus(r.Id, r.Agent, group, role, on.Select(x => x.Node).ToList())
+                {
+                    Unclean = on.Select(x => x.Node).Where(unclean.Contains).ToList(),
+                });
             }
         var failed = state.Nodes.SelectMany(n => n.Resources.SelectMany(r => r.Ops.Where(o => o.Id.EndsWith("_last_failure_0", StringComparison.Ordinal))
             .Select(o => $"{r.Id} {o.Operation} on {n.Uname}: rc {o.Rc}{(string.IsNullOrEmpty(o.Attribute("exit-reason")) ? "" : $" ({o.Attribute("exit-reason")})")}"))).ToList();
         var warnings = new List<string>();
         if (Truth.IsFalse(state.Configuration.Property("stonith-enabled")))
             warnings.Add("fencing is disabled: a node that stops answering may keep running its resources while they start elsewhere (split brain)");
+        if (ReadSelfFence() is { } selfFenced)
+            warnings.Add($"this node self-fenced at {selfFenced.At:yyyy-MM-dd HH:mm:ss} UTC: {selfFenced.Reason}");
         if (state.Configuration.Property("no-quorum-policy") == "ignore")
             warnings.Add("no-quorum-policy=ignore: each side of a network split may run the same resources");
         return new StatusResponse

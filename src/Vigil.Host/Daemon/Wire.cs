@@ -47,7 +47,11 @@ public sealed record StatusResponse
 
 public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool Standby);
 
-public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes);
+public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes)
+{
+    /// <summary>Nodes among <see cref="Nodes"/> that are lost and not yet fenced: it may or may not still run there.</summary>
+    public List<string> Unclean { get; init; } = [];
+}
 
 /// <summary>CLI → any node: an everyday operation (resource start/stop/move/ban/clear/cleanup, node standby/online).</summary>
 public sealed record OperateRequest(string Op, string? Resource, string? Node)

@@ -411,7 +411,7 @@ public static class ClusterCommands
             var indent = "  ";
             if (group.Key is not null) { sb.Append($"  * Resource Group: {group.Key}:\n"); indent = "    "; }
             foreach (var r in group)
-                sb.Append($"{indent}* {r.Id}\t({r.Agent}):\t {r.Role}{(r.Nodes.Count > 0 ? " " + string.Join(' ', r.Nodes) : "")}\n");
+                sb.Append($"{indent}* {r.Id}\t({r.Agent}):\t {r.Role}{(r.Nodes.Count > 0 ? " " + string.Join(' ', r.Nodes.Select(n => r.Unclean.Contains(n) ? $"{n} (UNCLEAN)" : n)) : "")}\n");
         }
         Section(sb, "Move and ban constraints in force", s.Constraints);
         Section(sb, "Fencing", s.Fencing);

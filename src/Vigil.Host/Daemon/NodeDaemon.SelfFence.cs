@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Vigil.Control;
+
+namespace Vigil.Host.Daemon;
+
+/// <summary>Why this node fenced itself: written before the reset, shown by status after the restart.</summary>
+public sealed record SelfFenceRecord(DateTimeOffset At, string Reason, List<string> Resources);
+
+public sealed partial class NodeDaemon
+{
+    private const string SelfFenceFile = "self-fence.json";
+
+    /// <summary>
+    /// The node half of lease self-fencing: with stonith-watchdog-timeout set, a node cut off from the
+    /// majority must have stopped its resources by its deadline (see <see cref="FencePlanner.SelfFenceDeadline"/>),
+    /// because the majority then counts it as fenced and recovers them. If it has not (a stop hangs,
+    /// or the no-quorum stop never ran), it resets itself.
+    /// </summary>
+    private async Task LeaseLoopAsync(CancellationToken ct)
+    {
+        // The node may notice a lost majority later than the majority notices it: by up to an election
+        // timeout (followers wait that long for a leader) plus one quorum check and its ping timeout.
+        var skew = TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 500);
+        while (!ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(100, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            if (_localActive.IsEmpty) continue;
+            if (FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew) is not { } deadline) continue;
+            var sinceContact = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastQuorumContactMs));
+            if (sinceContact < deadline) continue;
+            var still = _localActive.Keys.Order(StringComparer.Ordinal).ToList();
+            SelfFence($"no quorum for {sinceContact.TotalMilliseconds:F0} ms and {string.Join(", ", still)} not stopped within the lease ({deadline.TotalMilliseconds:F0} ms)", still);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Records why, then resets this node. Without a hardware watchdog the reset is the daemon's own:
+    /// it kills the agent processes it started and exits at once (exit code 75), so a supervisor restarts it.
+    /// </summary>
+    private void SelfFence(string reason, List<string> resources)
+    {
+        var record = new SelfFenceRecord(DateTimeOffset.UtcNow, reason, resources);
+        try
+        {
+            var path = Path.Combine(_settings.DataDirectory, SelfFenceFile);
+            File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(record));
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log($"cannot record the self-fence reason: {e.Message}"); }
+        Log($"SELF-FENCING: {reason}");
+        _log.Flush();
+        _agentRunner.KillAll();
+        Environment.Exit(75);
+    }
+
+    /// <summary>The last self-fence of this node, if its record exists (shown by status until the next one).</summary>
+    private SelfFenceRecord? ReadSelfFence()
+    {
+        try
+        {
+            var path = Path.Combine(_settings.DataDirectory, SelfFenceFile);
+            return File.Exists(path) ? JsonSerializer.Deserialize<SelfFenceRecord>(File.ReadAllText(path)) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+}
