@@ -9,22 +9,37 @@ namespace Vigil.Tests;
 [Collection("cluster")]
 public class FencingTests
 {
-    private static string Config(LocalCluster c, bool fail) => $"""
+    private static string Config(LocalCluster c, bool fail) =>
+        Config($"""primitive fence stonith:fence_vigiltest params pcmk_host_list="n1 n2 n3" piddir="{c.PidDir}" log="{c.FenceLog}" fail={(fail ? 1 : 0)} op monitor interval=10s""");
+
+    private static string Config(string device) => $"""
         property stonith-enabled=true
-        primitive fence stonith:fence_vigiltest params pcmk_host_list="n1 n2 n3" piddir="{c.PidDir}" log="{c.FenceLog}" fail={(fail ? 1 : 0)} op monitor interval=10s
+        {device}
         primitive a vigil:Dummy op monitor interval=2s
         primitive b vigil:Dummy op monitor interval=2s
         group g a b
         """;
 
-    private static string StartGroup(LocalCluster c, bool fail)
+    private static string StartGroup(LocalCluster c, bool fail) => StartGroup(c, Config(c, fail), "fence");
+
+    private static string StartGroup(LocalCluster c, string config, string device)
     {
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
-        var r = VigilProcess.Run(Config(c, fail), "configure", "load", "--settings", c.SettingsFile("n1"), "-");
+        var r = VigilProcess.Run(config, "configure", "load", "--settings", c.SettingsFile("n1"), "-");
         Assert.True(r.ExitCode is 0 or 1, $"configure exit {r.ExitCode}:\n{r.Stdout}\n{r.Stderr}");
-        var running = c.WaitFor(s => ClusterTests.GroupNode(s) is not null && s.Resources.Any(x => x.Id == "fence" && x.Role == "Started"), TimeSpan.FromSeconds(60), "group and fence device start");
+        var running = c.WaitFor(s => ClusterTests.GroupNode(s) is not null && s.Resources.Any(x => x.Id == device && x.Role == "Started"), TimeSpan.FromSeconds(60), "group and fence device start");
         return ClusterTests.GroupNode(running)!;
+    }
+
+    [Fact]
+    public void Debians_fence_dummy_works_as_a_configured_device()
+    {
+        using var c = new LocalCluster(3);
+        var victim = StartGroup(c, Config("""primitive fd stonith:fence_dummy params pcmk_host_list="n1 n2 n3" op monitor interval=10s"""), "fd");
+        c.Signal(victim, "STOP");
+        var after = c.WaitFor(s => ClusterTests.GroupNode(s) is { } n && n != victim, TimeSpan.FromSeconds(30), "failover after fencing with fence_dummy");
+        Assert.Contains(after.FencingHistory, h => h.Contains($"{victim}  reboot  done", StringComparison.Ordinal) && h.EndsWith("with fd", StringComparison.Ordinal));
     }
 
     [Fact]
