@@ -3,9 +3,12 @@
 # the node running a two-resource group is killed with SIGKILL ROUNDS times (default 20) and
 # restarted after each round. Prints per-round times, median/p95/max of node death → group started
 # on a survivor, the detection time, and the nodes' idle RSS and CPU. Last line: failover_s=<median>.
+# Usage: bench/failover-local.sh [ROUNDS] [--fencing off|agent|lease]   (agent: a demo fence agent that
+# kills the node's daemon; lease: self-fencing with stonith-watchdog-timeout=2s; both report the fence time too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
+shift || true
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build src/Vigil -c Release -nologo -v:q >/dev/null
-exec dotnet src/Vigil/bin/Release/net10.0/vigil.dll demo --rounds "$rounds" < /dev/null
+exec dotnet src/Vigil/bin/Release/net10.0/vigil.dll demo --rounds "$rounds" "$@" < /dev/null

@@ -15,13 +15,45 @@ namespace Vigil.Cli;
 /// </summary>
 public static class DemoCommand
 {
-    private const string Configuration = """
-        # The demo's configuration: two native test resources in a group, no fencing hardware here.
-        property stonith-enabled=false
+    private const string Resources = """
         rsc_defaults resource-stickiness=100
         primitive web-ip vigil:Dummy op monitor interval=2s timeout=10s
         primitive web-server vigil:Dummy op monitor interval=2s timeout=10s
         group web web-ip web-server
+        """;
+
+    /// <summary>The demo's configuration: two native test resources in a group, and fencing as asked.</summary>
+    private static string Configuration(string fencing, string dir, IEnumerable<string> names) => fencing switch
+    {
+        "agent" => $"""
+            # Fencing through a fence agent (a demo one: it "powers off" a node by killing its daemon).
+            property stonith-enabled=true
+            primitive fence stonith:fence_vigildemo params pcmk_host_list="{string.Join(' ', names)}" piddir="{Path.Combine(dir, "pids")}" op monitor interval=30s
+            {Resources}
+            """,
+        "lease" => $"""
+            # No fencing hardware: lease self-fencing. A lost node counts as fenced 2 s after it was last seen.
+            property stonith-enabled=true stonith-watchdog-timeout=2s
+            {Resources}
+            """,
+        _ => $"""
+            # No fencing hardware here, and fencing off (as the seed how-tos do).
+            property stonith-enabled=false
+            {Resources}
+            """,
+    };
+
+    /// <summary>The demo's fence agent: fence-agent stdin protocol; off/reboot kill the pid in PIDDIR/NODE.pid.</summary>
+    private const string DemoFenceAgent = """
+        #!/bin/sh
+        while IFS='=' read -r k v; do
+            case "$k" in action) action=$v ;; nodename) node=$v ;; piddir) piddir=$v ;; esac
+        done
+        case "$action" in
+            off|reboot) [ -f "$piddir/$node.pid" ] && kill -9 "$(cat "$piddir/$node.pid")" 2>/dev/null; exit 0 ;;
+            monitor|status|on) exit 0 ;;
+            *) echo "Failed: unsupported action $action" >&2; exit 1 ;;
+        esac
         """;
 
     public static Command Build()
@@ -30,12 +62,15 @@ public static class DemoCommand
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (logs, state) for inspection" };
         var soak = new Option<int>("--soak") { Description = "Instead of killing a node, watch the running cluster for SECONDS and count leader changes, node losses and group moves (false positives)", DefaultValueFactory = _ => 0 };
         var rounds = new Option<int>("--rounds") { Description = "Kill and restart the group's node this many times (a benchmark); prints median, p95 and max", DefaultValueFactory = _ => 1 };
+        var fencing = new Option<string>("--fencing") { Description = "off (default, like the seeds), agent (a demo fence agent), or lease (self-fencing, stonith-watchdog-timeout=2s)", DefaultValueFactory = _ => "off" };
+        fencing.AcceptOnlyFromAmong("off", "agent", "lease");
         var cmd = new Command("demo", "Start a local 3-node cluster, kill the node running a group and measure the failover; last line: failover_s=…");
         cmd.Options.Add(nodes);
         cmd.Options.Add(keep);
         cmd.Options.Add(rounds);
         cmd.Options.Add(soak);
-        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep), r.GetValue(rounds), r.GetValue(soak)));
+        cmd.Options.Add(fencing);
+        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep), r.GetValue(rounds), r.GetValue(soak), r.GetValue(fencing)!));
         return cmd;
     }
 
@@ -55,7 +90,7 @@ public static class DemoCommand
 
     private static void Say(string text) => Console.WriteLine(text);
 
-    private static int Run(int count, bool keep, int rounds, int soakSeconds = 0)
+    private static int Run(int count, bool keep, int rounds, int soakSeconds = 0, string fencing = "off")
     {
         if (rounds is < 1 or > 1000)
         {
@@ -78,10 +113,23 @@ public static class DemoCommand
             Say($"== Starting {count} nodes on 127.0.0.1 (state and logs in {dir}); node traffic is mutual TLS with a fresh cluster CA");
             Vigil.Host.Security.ClusterCredentials.CreateCluster(Path.Combine(dir, "tls"), names, "demo");
             var targets = new Dictionary<string, ApiTarget>();
+            var agents = Path.Combine(dir, "fence-agents");
+            if (fencing == "agent")
+            {
+                Directory.CreateDirectory(agents);
+                Directory.CreateDirectory(Path.Combine(dir, "pids"));
+                var agent = Path.Combine(agents, "fence_vigildemo");
+                File.WriteAllText(agent, DemoFenceAgent + "\n");
+                File.SetUnixFileMode(agent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
             foreach (var n in names)
             {
                 var settingsFile = Path.Combine(dir, $"{n}.json");
-                new NodeSettings { Name = n, DataDirectory = Path.Combine(dir, n), Members = members, TlsDirectory = Path.Combine(dir, "tls") }.Save(settingsFile);
+                new NodeSettings
+                {
+                    Name = n, DataDirectory = Path.Combine(dir, n), Members = members, TlsDirectory = Path.Combine(dir, "tls"),
+                    FenceAgentDirectory = fencing == "agent" ? agents : null,
+                }.Save(settingsFile);
                 targets[n] = new ApiTarget(members[n].Api, NodeSettings.Load(settingsFile));
                 var proc = StartNode(exe, prefix, dir, n);
                 procs[n] = proc;
@@ -93,9 +141,10 @@ public static class DemoCommand
             Say($"== Cluster formed: leader {leader.Leader}, term {leader.Term}");
 
             var crm = Path.Combine(dir, "demo.crm");
-            File.WriteAllText(crm, Configuration);
+            var configuration = Configuration(fencing, dir, names);
+            File.WriteAllText(crm, configuration);
             Say("== Configuring (crm syntax):");
-            foreach (var line in Configuration.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#'))) Say("   " + line);
+            foreach (var line in configuration.Split('\n').Where(l => l.Trim().Length > 0 && !l.StartsWith('#'))) Say("   " + line.Trim());
             if (!Configure(targets[leader.Leader!], crm)) return Fail("the configuration was not accepted", dir, procs);
 
             var running = WaitFor(names, targets, TimeSpan.FromSeconds(60), s => GroupNode(s) is not null ? s : null);
@@ -105,9 +154,11 @@ public static class DemoCommand
             if (soakSeconds > 0) return Soak(names, targets, running, soakSeconds);
             var failovers = new List<double>();
             var detections = new List<double>();
+            var fencings = new List<double>();
             for (int round = 1; round <= rounds; round++)
             {
                 var victim = GroupNode(running)!;
+                var fencedBefore = running.FencingHistory.Count;
                 Say("");
                 Say($"== {(rounds > 1 ? $"Round {round}/{rounds}: k" : "K")}illing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{(victim == running.Leader ? " and is the leader" : "")}");
                 var sw = Stopwatch.StartNew();
@@ -116,7 +167,7 @@ public static class DemoCommand
                 var survivors = names.Where(n => n != victim).ToList();
                 StatusResponse? after = null;
                 string? newNode = null;
-                double? detected = null;
+                double? detected = null, fenced = null;
                 while (sw.Elapsed < TimeSpan.FromSeconds(60))
                 {
                     foreach (var n in survivors)
@@ -124,6 +175,7 @@ public static class DemoCommand
                         var s = ClusterCommands.FetchStatus(targets[n], TimeSpan.FromMilliseconds(500));
                         if (s is null) continue;
                         if (detected is null && s.Nodes.Any(x => x.Name == victim && !x.Online)) detected = sw.Elapsed.TotalSeconds;
+                        if (fenced is null && fencing != "off" && s.FencingHistory.Count > fencedBefore) fenced = sw.Elapsed.TotalSeconds;
                         var node = GroupNode(s);
                         if (node is not null && node != victim) { after = s; newNode = node; break; }
                     }
@@ -134,7 +186,9 @@ public static class DemoCommand
                 if (after is null) return Fail("the group did not come back on a survivor within 60 s", dir, procs);
                 failovers.Add(failover);
                 if (detected is { } d) detections.Add(d);
-                Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died (marked offline after {detected ?? failover:0.000} s)");
+                if (fenced is { } f) fencings.Add(f);
+                Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died (marked offline after {detected ?? failover:0.000} s" +
+                    (fencing == "off" ? ")" : $", fenced after {fenced ?? failover:0.000} s)"));
                 if (rounds == 1)
                 {
                     Say("");
@@ -150,7 +204,7 @@ public static class DemoCommand
             if (rounds > 1)
             {
                 Say($"rounds={failovers.Count} failover median={Percentile(failovers, 50):0.000}s p95={Percentile(failovers, 95):0.000}s max={failovers.Max():0.000}s; " +
-                    $"detection median={Percentile(detections, 50):0.000}s");
+                    $"detection median={Percentile(detections, 50):0.000}s" + (fencing == "off" ? "" : $" fenced median={Percentile(fencings, 50):0.000}s ({fencing})"));
                 Say(Footprint(procs));
             }
             Say($"failover_s={Percentile(failovers, 50).ToString("0.000", CultureInfo.InvariantCulture)}");
@@ -207,6 +261,7 @@ public static class DemoCommand
         psi.ArgumentList.Add(Path.Combine(dir, $"{n}.json"));
         var proc = Process.Start(psi)!;
         proc.StandardInput.Close();
+        if (Directory.Exists(Path.Combine(dir, "pids"))) File.WriteAllText(Path.Combine(dir, "pids", $"{n}.pid"), proc.Id.ToString(CultureInfo.InvariantCulture));
         var log = new StreamWriter(Path.Combine(dir, $"{n}.log"), append: true) { AutoFlush = true };
         proc.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         proc.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
