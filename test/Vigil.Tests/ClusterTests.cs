@@ -73,6 +73,27 @@ public class ClusterTests
     }
 
     [Fact]
+    public void A_two_node_cluster_with_a_witness_fails_over_and_stops_when_it_also_loses_the_witness()
+    {
+        using var c = new LocalCluster(2, witness: true);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count == 2 && s.Nodes.All(n => n.Online) && s.Witnesses.SingleOrDefault() is { Reachable: true },
+            TimeSpan.FromSeconds(60), "two nodes and a witness");
+        Configure(c, "n1", Group, 0);
+        var victim = GroupNode(c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        var survivor = victim == "n1" ? "n2" : "n1";
+        c.Kill(victim);
+        var after = c.WaitFor(s => GroupNode(s) == survivor, TimeSpan.FromSeconds(30), "failover to the other node (2 of 3 votes)");
+        Assert.DoesNotContain(after.Nodes, n => n.Name == "w");   // the witness is never a place for resources
+        var text = VigilProcess.Run(null, "status", "--settings", c.SettingsFile(survivor));
+        Assert.Contains("Witness w: reachable", text.Stdout);
+
+        // Alone (1 of 3 votes), the survivor has no quorum: no-quorum-policy=stop stops the group there.
+        c.Kill("w");
+        c.WaitFor(s => s.Node == survivor && !s.LocalQuorum && s.LocalActive.Count == 0, TimeSpan.FromSeconds(30), "stop without quorum");
+    }
+
+    [Fact]
     public void Status_without_a_running_node_says_so_with_exit_69()
     {
         var r = VigilProcess.Run(null, "status", "--api", "127.0.0.1:1");

@@ -18,6 +18,7 @@ public class DaemonCliTests
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":null}""", "'members' must all be given")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"b":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}}}""", "no entry for this node 'a'")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"here","api":"127.0.0.1:2"}}}""", "is not ip:port")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2","witness":true}}}""", "every member is a witness")]
     public void Broken_settings_are_refused_with_the_reason(string json, string message)
     {
         var path = Write(json);
@@ -73,5 +74,18 @@ public class DaemonCliTests
             File.Delete(path);
             try { Directory.Delete(data, recursive: true); } catch (IOException) { }
         }
+    }
+
+    [Fact]
+    public void Vigil_witness_refuses_settings_of_a_resource_node()
+    {
+        var path = Write("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"},"w":{"raft":"127.0.0.1:3","api":"127.0.0.1:4","witness":true}}}""");
+        try
+        {
+            var r = VigilProcess.Run(null, "witness", "--settings", path);
+            Assert.Equal(64, r.ExitCode);
+            Assert.Contains("'a' is not a witness", r.Stderr);
+        }
+        finally { File.Delete(path); }
     }
 }

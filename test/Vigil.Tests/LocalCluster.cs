@@ -15,10 +15,12 @@ internal sealed class LocalCluster : IDisposable
     public Dictionary<string, Process> Processes { get; } = new();
 
     /// <param name="fenceAgent">Install the test fence agent (agents/fence_vigiltest) in a private folder the nodes use for stonith agents.</param>
-    public LocalCluster(int nodes, bool fenceAgent = false)
+    /// <param name="witness">Add a witness member "w" (votes, runs no resources).</param>
+    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false)
     {
         Directory.CreateDirectory(Dir);
         for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
+        if (witness) Members["w"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}") { Witness = true };
         Vigil.Host.Security.ClusterCredentials.CreateCluster(TlsDir, Members.Keys, "test");
         if (fenceAgent)
         {

@@ -69,7 +69,7 @@ public sealed partial class NodeDaemon
         var state = _consensus.State;
         var views = _consensus.Members.ToDictionary(m => m.Name);
         var now = DateTimeOffset.UtcNow;
-        foreach (var name in _settings.Members.Keys)
+        foreach (var name in _settings.ResourceNodes)
         {
             bool reachable = name == _settings.Name || (views.TryGetValue(name, out var v) && v.Reachable);
             if (reachable) _lastSeen[name] = now;

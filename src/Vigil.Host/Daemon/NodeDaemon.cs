@@ -168,6 +168,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         var floor = Math.Max(Interlocked.Read(ref _highestTerm), _consensus.Term);
         if (req.Term < floor)
             return Results.Json(new ErrorResponse($"term {req.Term} is older than term {floor} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        if (_settings.Self.Witness)
+            return Results.Json(new ErrorResponse($"{_settings.Name} is a witness: it runs no resources"), statusCode: StatusCodes.Status409Conflict);
         if (string.IsNullOrEmpty(req.Resource) || string.IsNullOrEmpty(req.Operation) || req.IntervalMs < 0)
             return Results.BadRequest(new ErrorResponse("an execute request needs resource and operation"));
         var agentText = req.Provider is null ? $"{req.Class}:{req.Type}" : $"{req.Class}:{req.Provider}:{req.Type}";
@@ -322,11 +324,13 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     {
         var state = _consensus.State;
         var members = _consensus.Members.ToDictionary(m => m.Name);
-        var nodes = _settings.Members.Keys.OrderBy(n => n, StringComparer.Ordinal).Select(n =>
+        bool Reachable(string n) => n == _settings.Name || (members.TryGetValue(n, out var m) && m.Reachable);
+        var witnesses = _settings.Members.Where(m => m.Value.Witness).Select(m => new NodeStatus(m.Key, Reachable(m.Key), Reachable(m.Key), false)).ToList();
+        var nodes = _settings.ResourceNodes.OrderBy(n => n, StringComparer.Ordinal).Select(n =>
         {
             var ns = state.Nodes.FirstOrDefault(x => x.Uname == n);
             var standby = Truth.IsTrue(state.Configuration.Nodes.FirstOrDefault(x => x.Uname == n)?.InstanceAttributes.Get("standby"));
-            return new NodeStatus(n, ns?.Crmd == "online", n == _settings.Name || (members.TryGetValue(n, out var m) && m.Reachable), standby);
+            return new NodeStatus(n, ns?.Crmd == "online", Reachable(n), standby);
         }).ToList();
         var fencing = !Truth.IsFalse(state.Configuration.Property("stonith-enabled"));
         var active = Activity.Active(state, includeUnclean: fencing);
@@ -359,6 +363,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             Constraints = ConfigEdits.DescribeCli(state.Configuration).ToList(),
             LocalActive = _localActive.Keys.Order(StringComparer.Ordinal).ToList(),
             LocalQuorum = _hasQuorum,
+            Witnesses = witnesses,
             Fencing = FencingStatus.Pending(state, _fencing.Keys.ToHashSet(StringComparer.Ordinal)).ToList(),
             FencingHistory = FencingStatus.Recent(state, 5).ToList(),
         };

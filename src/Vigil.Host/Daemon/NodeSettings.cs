@@ -5,7 +5,11 @@ using System.Text.Json.Serialization;
 namespace Vigil.Host.Daemon;
 
 /// <summary>Addresses of one cluster member: its Raft port and its HTTP API.</summary>
-public sealed record MemberAddress(string Raft, string Api);
+public sealed record MemberAddress(string Raft, string Api)
+{
+    /// <summary>A witness votes in consensus (the third vote of a two-node cluster) but runs no resources.</summary>
+    public bool Witness { get; init; }
+}
 
 /// <summary>The settings of one node (a JSON file written by 'vigil init'/'vigil demo').</summary>
 public sealed record NodeSettings
@@ -26,6 +30,9 @@ public sealed record NodeSettings
 
     [JsonIgnore] public MemberAddress Self => Members[Name];
 
+    /// <summary>The members that run resources (every member except witnesses).</summary>
+    [JsonIgnore] public IEnumerable<string> ResourceNodes => Members.Where(m => !m.Value.Witness).Select(m => m.Key);
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public static NodeSettings Load(string path)
@@ -39,6 +46,7 @@ public sealed record NodeSettings
         if (s.Members.Values.Any(m => m is null || m.Raft is null || m.Api is null))
             throw new SettingsException($"{path}: every member needs 'raft' and 'api' addresses (ip:port)");
         if (!s.Members.ContainsKey(s.Name)) throw new SettingsException($"{path}: 'members' has no entry for this node '{s.Name}'");
+        if (!s.Members.Values.Any(m => !m.Witness)) throw new SettingsException($"{path}: every member is a witness; at least one must run resources");
         foreach (var (name, m) in s.Members)
         {
             if (!IPEndPoint.TryParse(m.Raft, out _)) throw new SettingsException($"{path}: member '{name}' raft address '{m.Raft}' is not ip:port");

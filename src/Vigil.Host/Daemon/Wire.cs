@@ -39,6 +39,8 @@ public sealed record StatusResponse
     public bool LocalQuorum { get; init; } = true;
     /// <summary>Move and ban constraints still in force.</summary>
     public List<string> Constraints { get; init; } = [];
+    /// <summary>Members that only vote (no resources), with whether they are reachable from this node.</summary>
+    public List<NodeStatus> Witnesses { get; init; } = [];
     /// <summary>Lost nodes waiting to be fenced, failed fencing and what to do about it.</summary>
     public List<string> Fencing { get; init; } = [];
     /// <summary>The newest fencing events, newest first.</summary>

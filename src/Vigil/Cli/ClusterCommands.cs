@@ -39,11 +39,13 @@ public static class ClusterCommands
         var dirOpt = new Option<string>("--dir") { Description = "Folder for the settings files and credentials", Required = true };
         var nodeOpt = new Option<string[]>("--node") { Description = "NAME=RAFT_IP:PORT,API_IP:PORT (once per node)", Required = true, AllowMultipleArgumentsPerToken = false };
         var nameOpt = new Option<string>("--cluster-name") { Description = "Name written into the cluster CA", DefaultValueFactory = _ => "vigil" };
+        var witnessOpt = new Option<string?>("--witness") { Description = "NAME=RAFT_IP:PORT,API_IP:PORT of a witness: a member that votes but runs no resources (the third vote of a two-node cluster)" };
         var init = new Command("init", "Create a cluster: a CA, one certificate and one settings file per node. Copy DIR/NAME.json, DIR/tls/ca.crt and DIR/tls/NAME.pfx to each node");
         init.Options.Add(dirOpt);
         init.Options.Add(nodeOpt);
         init.Options.Add(nameOpt);
-        init.SetAction(r => Init(r.GetValue(dirOpt)!, r.GetValue(nodeOpt)!, r.GetValue(nameOpt)!));
+        init.Options.Add(witnessOpt);
+        init.SetAction(r => Init(r.GetValue(dirOpt)!, r.GetValue(nodeOpt)!, r.GetValue(nameOpt)!, r.GetValue(witnessOpt)));
         yield return init;
 
         var settings = new Option<string>("--settings") { Description = "This node's settings file (JSON)", Required = true };
@@ -51,6 +53,12 @@ public static class ClusterCommands
         daemon.Options.Add(settings);
         daemon.SetAction(r => RunDaemon(r.GetValue(settings)!));
         yield return daemon;
+
+        var witnessSettings = new Option<string>("--settings") { Description = "The witness's settings file (JSON)", Required = true };
+        var witnessCmd = new Command("witness", "Run a witness: a member that votes in consensus (the third vote of a two-node cluster) and runs no resources");
+        witnessCmd.Options.Add(witnessSettings);
+        witnessCmd.SetAction(r => RunDaemon(r.GetValue(witnessSettings)!, witness: true));
+        yield return witnessCmd;
 
         var api = new Option<string?>("--api") { Description = "API address of any node (ip:port); default: from --settings or VIGIL_API" };
         var settingsOpt = new Option<string?>("--settings") { Description = "A node settings file: its API address is used" };
@@ -277,26 +285,26 @@ public static class ClusterCommands
         return api is null ? null : new ApiTarget(api, null);
     }
 
-    private static int Init(string dir, string[] nodes, string clusterName)
+    private static int Init(string dir, string[] nodes, string clusterName, string? witness)
     {
         var members = new Dictionary<string, MemberAddress>(StringComparer.Ordinal);
-        foreach (var spec in nodes)
+        foreach (var (spec, isWitness) in nodes.Select(n => (n, false)).Concat(witness is null ? [] : [(witness, true)]))
         {
             var eq = spec.IndexOf('=');
             var parts = eq > 0 ? spec[(eq + 1)..].Split(',') : [];
             if (eq <= 0 || parts.Length != 2 || !System.Net.IPEndPoint.TryParse(parts[0], out _) || !System.Net.IPEndPoint.TryParse(parts[1], out _))
             {
-                Console.Error.WriteLine($"vigil: --node '{spec}' is not NAME=RAFT_IP:PORT,API_IP:PORT (e.g. node1=10.0.0.1:7000,10.0.0.1:7001)");
+                Console.Error.WriteLine($"vigil: --{(isWitness ? "witness" : "node")} '{spec}' is not NAME=RAFT_IP:PORT,API_IP:PORT (e.g. node1=10.0.0.1:7000,10.0.0.1:7001)");
                 return ExitCodes.Usage;
             }
             var name = spec[..eq];
-            if (!Vigil.Config.Crm.CrmParser.IsValidId(name) || !members.TryAdd(name, new MemberAddress(parts[0], parts[1])))
+            if (!Vigil.Config.Crm.CrmParser.IsValidId(name) || !members.TryAdd(name, new MemberAddress(parts[0], parts[1]) { Witness = isWitness }))
             {
                 Console.Error.WriteLine($"vigil: node name '{name}' is invalid or given twice");
                 return ExitCodes.Usage;
             }
         }
-        if (members.Count < 2)
+        if (members.Count(m => !m.Value.Witness) < 2)
         {
             Console.Error.WriteLine("vigil: a cluster needs at least two --node entries (three for quorum without a witness)");
             return ExitCodes.Usage;
@@ -313,11 +321,12 @@ public static class ClusterCommands
         Console.WriteLine($"created the cluster CA and credentials for {string.Join(", ", members.Keys)} in {tls}");
         Console.WriteLine($"on each node: copy {dir}/NAME.json to /etc/vigil/node.json, and {tls}/ca.crt and {tls}/NAME.pfx to /etc/vigil/tls/ (mode 0600), then run 'vigil daemon --settings /etc/vigil/node.json'");
         Console.WriteLine($"keep {tls}/ca.key offline: it signs new nodes");
-        if (members.Count == 2) Console.WriteLine("note: with two nodes, a node alone has no majority; add a third node or a witness to survive the loss of one");
+        if (members.Count == 2) Console.WriteLine("note: with two nodes, a node alone has no majority; add a third node or a witness (--witness) to survive the loss of one");
+        if (witness is not null) Console.WriteLine("the witness runs 'vigil daemon' (or 'vigil witness') with its settings file like any node; it votes and runs no resources");
         return ExitCodes.Ok;
     }
 
-    private static int RunDaemon(string settingsPath)
+    private static int RunDaemon(string settingsPath, bool witness = false)
     {
         NodeSettings settings;
         try { settings = NodeSettings.Load(settingsPath); }
@@ -325,6 +334,11 @@ public static class ClusterCommands
         {
             Console.Error.WriteLine($"vigil: {e.Message}");
             return ExitCodes.NoInput;
+        }
+        if (witness && !settings.Self.Witness)
+        {
+            Console.Error.WriteLine($"vigil: {settingsPath}: '{settings.Name}' is not a witness in these settings; run it with 'vigil daemon', or create the cluster with 'vigil init --witness'");
+            return ExitCodes.Usage;
         }
         try { settings.LoadCredentials()?.Dispose(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
@@ -404,6 +418,7 @@ public static class ClusterCommands
         if (online.Count > 0) sb.Append($"  * Online: [ {string.Join(' ', online)} ]\n");
         foreach (var n in standby) sb.Append($"  * Node {n}: standby\n");
         if (offline.Count > 0) sb.Append($"  * OFFLINE: [ {string.Join(' ', offline)} ]\n");
+        foreach (var w in s.Witnesses) sb.Append($"  * Witness {w.Name}: {(w.Reachable ? "reachable" : "UNREACHABLE")} (votes, runs no resources)\n");
         sb.Append("\nFull List of Resources:\n");
         if (s.Resources.Count == 0) sb.Append("  * No resources\n");
         foreach (var group in s.Resources.GroupBy(r => r.Group))
