@@ -87,6 +87,11 @@ public class ClusterTests
         Assert.DoesNotContain(after.Nodes, n => n.Name == "w");   // the witness is never a place for resources
         var text = VigilProcess.Run(null, "status", "--settings", c.SettingsFile(survivor));
         Assert.Contains("Witness w: reachable", text.Stdout);
+        var list = VigilProcess.Run(null, "node", "list", "--settings", c.SettingsFile(survivor));
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains($"{survivor}\tonline\treachable", list.Stdout);
+        Assert.Contains($"{victim}\tOFFLINE\tunreachable", list.Stdout);   // fencing is off here: lost means offline
+        Assert.Contains("w\twitness\treachable", list.Stdout);
 
         // Alone (1 of 3 votes), the survivor has no quorum: no-quorum-policy=stop stops the group there.
         c.Kill("w");

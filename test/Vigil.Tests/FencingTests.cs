@@ -89,6 +89,9 @@ public class FencingTests
         var text = VigilProcess.Run(null, "status", "--settings", c.SettingsFile(other));
         Assert.True(text.Stdout.Contains("Fencing:", StringComparison.Ordinal), text.Stdout + text.Stderr);
         Assert.Contains($"fencing {victim} failed", text.Stdout);
+        Assert.Contains($"Node {victim}: UNCLEAN (offline)", text.Stdout);
+        Assert.Contains($"{victim} (UNCLEAN)", text.Stdout);   // its resources may still run there
+        Assert.Contains($"{victim}\tUNCLEAN", VigilProcess.Run(null, "node", "list", "--settings", c.SettingsFile(other)).Stdout);
 
         // Without a terminal, the acknowledgement needs --yes; with it, the group is recovered.
         var unconfirmed = VigilProcess.Run(null, "fence", "ack", victim, "--settings", c.SettingsFile(other));

@@ -324,15 +324,15 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     {
         var state = _consensus.State;
         var members = _consensus.Members.ToDictionary(m => m.Name);
+        var fencing = !Truth.IsFalse(state.Configuration.Property("stonith-enabled"));
         bool Reachable(string n) => n == _settings.Name || (members.TryGetValue(n, out var m) && m.Reachable);
         var witnesses = _settings.Members.Where(m => m.Value.Witness).Select(m => new NodeStatus(m.Key, Reachable(m.Key), Reachable(m.Key), false)).ToList();
         var nodes = _settings.ResourceNodes.OrderBy(n => n, StringComparer.Ordinal).Select(n =>
         {
             var ns = state.Nodes.FirstOrDefault(x => x.Uname == n);
             var standby = Truth.IsTrue(state.Configuration.Nodes.FirstOrDefault(x => x.Uname == n)?.InstanceAttributes.Get("standby"));
-            return new NodeStatus(n, ns?.Crmd == "online", Reachable(n), standby);
+            return new NodeStatus(n, ns?.Crmd == "online", Reachable(n), standby) { Unclean = ns is not null && Activity.IsUnclean(ns) && fencing };
         }).ToList();
-        var fencing = !Truth.IsFalse(state.Configuration.Property("stonith-enabled"));
         var active = Activity.Active(state, includeUnclean: fencing);
         var unclean = state.Nodes.Where(Activity.IsUnclean).Select(n => n.Uname ?? n.Id).ToHashSet(StringComparer.Ordinal);
         var resources = new List<ResourceStatus>();

@@ -47,7 +47,11 @@ public sealed record StatusResponse
     public List<string> FencingHistory { get; init; } = [];
 }
 
-public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool Standby);
+public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool Standby)
+{
+    /// <summary>Lost without a clean shutdown and not fenced yet.</summary>
+    public bool Unclean { get; init; }
+}
 
 public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes)
 {

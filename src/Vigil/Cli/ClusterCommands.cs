@@ -155,6 +155,11 @@ public static class ClusterCommands
             c.SetAction(r => Operate(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt)), op, null, r.GetValue(name), null));
             nodeCmd.Subcommands.Add(c);
         }
+        var list = new Command("list", "List the nodes: online, standby, OFFLINE or UNCLEAN (lost, not fenced yet), reachable from here; and witnesses");
+        list.Options.Add(api);
+        list.Options.Add(settingsOpt);
+        list.SetAction(r => ListNodes(ApiAddress(r.GetValue(api), r.GetValue(settingsOpt))));
+        nodeCmd.Subcommands.Add(list);
         nodeCmd.Subcommands.Add(FenceCommands.NodeFence(api, settingsOpt));
         yield return nodeCmd;
         yield return FenceCommands.Build(api, settingsOpt);
@@ -400,6 +405,21 @@ public static class ClusterCommands
         }
     }
 
+    private static int ListNodes(ApiTarget? api)
+    {
+        if (api is null) { Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS)"); return ExitCodes.Usage; }
+        var s = FetchStatus(api, TimeSpan.FromSeconds(3));
+        if (s is null) { Console.Error.WriteLine($"vigil: no answer from {api}; is 'vigil daemon' running there?"); return ExitCodes.Unavailable; }
+        foreach (var n in s.Nodes)
+        {
+            var state = n.Online ? (n.Standby ? "standby" : "online") : n.Unclean ? "UNCLEAN" : "OFFLINE";
+            Console.WriteLine($"{n.Name}\t{state}\t{(n.Reachable ? "reachable" : "unreachable")} from {s.Node}{(n.Name == s.Leader ? "\tDC" : "")}");
+        }
+        foreach (var w in s.Witnesses)
+            Console.WriteLine($"{w.Name}\twitness\t{(w.Reachable ? "reachable" : "unreachable")} from {s.Node}{(w.Name == s.Leader ? "\tDC" : "")}");
+        return ExitCodes.Ok;
+    }
+
     /// <summary>crm_mon -1 style text (tabs as crm_mon prints them).</summary>
     public static string Render(StatusResponse s)
     {
@@ -414,7 +434,8 @@ public static class ClusterCommands
         sb.Append("Node List:\n");
         var online = s.Nodes.Where(n => n.Online && !n.Standby).Select(n => n.Name).ToList();
         var standby = s.Nodes.Where(n => n.Online && n.Standby).Select(n => n.Name).ToList();
-        var offline = s.Nodes.Where(n => !n.Online).Select(n => n.Name).ToList();
+        var offline = s.Nodes.Where(n => !n.Online && !n.Unclean).Select(n => n.Name).ToList();
+        foreach (var n in s.Nodes.Where(n => n.Unclean)) sb.Append($"  * Node {n.Name}: UNCLEAN (offline)\n");
         if (online.Count > 0) sb.Append($"  * Online: [ {string.Join(' ', online)} ]\n");
         foreach (var n in standby) sb.Append($"  * Node {n}: standby\n");
         if (offline.Count > 0) sb.Append($"  * OFFLINE: [ {string.Join(' ', offline)} ]\n");
