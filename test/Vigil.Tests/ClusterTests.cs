@@ -85,9 +85,10 @@ public class ClusterTests
         c.Kill(victim);
         var after = c.WaitFor(s => GroupNode(s) == survivor, TimeSpan.FromSeconds(30), "failover to the other node (2 of 3 votes)");
         Assert.DoesNotContain(after.Nodes, n => n.Name == "w");   // the witness is never a place for resources
-        var text = VigilProcess.Run(null, "status", "--settings", c.SettingsFile(survivor));
+        // Reachability is the leader's view (followers do not talk to each other).
+        var text = VigilProcess.Run(null, "status", "--settings", c.SettingsFile(after.Leader!));
         Assert.Contains("Witness w: reachable", text.Stdout);
-        var list = VigilProcess.Run(null, "node", "list", "--settings", c.SettingsFile(survivor));
+        var list = VigilProcess.Run(null, "node", "list", "--settings", c.SettingsFile(after.Leader!));
         Assert.Equal(0, list.ExitCode);
         Assert.Contains($"{survivor}\tonline\treachable", list.Stdout);
         Assert.Contains($"{victim}\tOFFLINE\tunreachable", list.Stdout);   // fencing is off here: lost means offline

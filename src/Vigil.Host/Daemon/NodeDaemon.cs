@@ -213,15 +213,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (loaded.Value is null)
             return Results.Json(new ConfigureResponse(false, notes, "the configuration has errors; nothing was changed"), statusCode: StatusCodes.Status422UnprocessableEntity);
         if (!_consensus.IsLeader)
-        {
-            // Forward to the leader; without one there is no quorum and nothing may change.
-            var leader = _consensus.Leader;
-            if (leader is null || !_settings.Members.TryGetValue(leader, out var addr))
-                return Results.Json(new ConfigureResponse(false, notes, "no leader: this partition has no quorum, so the configuration cannot change now"), statusCode: StatusCodes.Status503ServiceUnavailable);
-            using var fwd = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/configure"), req, ctx.RequestAborted).ConfigureAwait(false);
-            var body = await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false);
-            return Results.Content(body, "application/json", statusCode: (int)fwd.StatusCode);
-        }
+            return await ForwardToLeaderAsync(ctx, "/v1/configure", req,
+                new ConfigureResponse(false, notes, "no leader: this partition has no quorum, so the configuration cannot change now")).ConfigureAwait(false);
         var xml = Vigil.Config.Xml.CibXmlWriter.Write(loaded.Value, includeStatus: false);
         var outcome = await ProposeAsync(new ConfigureCommand(xml) { RequestId = Guid.NewGuid().ToString("N"), By = req.By }).ConfigureAwait(false);
         return outcome == ProposeOutcome.Committed
@@ -232,13 +225,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private Task<IResult> OperateAsync(HttpContext ctx) => ReadJson<OperateRequest>(ctx, async req =>
     {
         if (!_consensus.IsLeader)
-        {
-            var leader = _consensus.Leader;
-            if (leader is null || !_settings.Members.TryGetValue(leader, out var addr))
-                return Results.Json(new OperateResponse(false, "", "no leader: this partition has no quorum, so nothing can change now"), statusCode: StatusCodes.Status503ServiceUnavailable);
-            using var fwd = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/operate"), req, ctx.RequestAborted).ConfigureAwait(false);
-            return Results.Content(await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false), "application/json", statusCode: (int)fwd.StatusCode);
-        }
+            return await ForwardToLeaderAsync(ctx, "/v1/operate", req,
+                new OperateResponse(false, "", "no leader: this partition has no quorum, so nothing can change now")).ConfigureAwait(false);
         var state = _consensus.State;
         var config = state.Configuration;
         var now = DateTimeOffset.UtcNow;
@@ -303,6 +291,24 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             ? Results.Json(new OperateResponse(true, message, null))
             : Results.Json(new OperateResponse(false, "", "leadership changed while committing; check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
     });
+
+    /// <summary>Changes go through the leader: a follower passes the request on, or answers 503 with <paramref name="noLeader"/> without one.</summary>
+    private async Task<IResult> ForwardToLeaderAsync<TReq, TResp>(HttpContext ctx, string path, TReq request, TResp noLeader)
+    {
+        var leader = _consensus.Leader;
+        if (leader is null || !_settings.Members.TryGetValue(leader, out var addr))
+            return Results.Json(noLeader, statusCode: StatusCodes.Status503ServiceUnavailable);
+        try
+        {
+            using var fwd = await _http.PostAsJsonAsync(_settings.Url(addr, path), request, ctx.RequestAborted).ConfigureAwait(false);
+            var body = await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false);
+            return Results.Content(body, "application/json", statusCode: (int)fwd.StatusCode);
+        }
+        catch (HttpRequestException e)
+        {
+            return Results.Json(new ErrorResponse($"the leader {leader} did not answer ({e.Message}); try again in a moment"), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
 
     /// <summary>Proposes with a stable request id, retrying an ambiguous outcome (safe: commands are idempotent).</summary>
     private async Task<ProposeOutcome> ProposeAsync(ClusterCommand command)
