@@ -41,6 +41,8 @@ public static class Scenario
         using var probe = new VipProbe(bed, Testbed.Vip);
         if (probe.FirstReplyAfter(Testbed.PreciseNow() - 0.1, TimeSpan.FromSeconds(10)) is null)
             throw new InvalidOperationException($"the floating IP {Testbed.Vip} does not answer the client before the fault\n{bed.Diagnostics()}");
+        if (bed.ClientArp(Testbed.Vip) != bed.NodeMac(holder))
+            throw new InvalidOperationException($"before the fault the floating IP answers from {bed.ClientArp(Testbed.Vip)}, not from the holder {holder} ({bed.NodeMac(holder)})\n{bed.Diagnostics()}");
         var t0 = bed.PowerOff(holder);
         var survivors = bed.Names.Where(n => n != holder).ToList();
         var sw = Stopwatch.StartNew();

@@ -219,13 +219,15 @@ public sealed class Testbed : IDisposable
         lock (_sideLock) File.AppendAllText(SideChannel, line);
     }
 
-    /// <summary>Power loss: the bridge port goes down and every process of the node is killed with SIGKILL. Returns T0.</summary>
+    /// <summary>Power loss: the bridge port goes down and every process of the node is killed with SIGKILL. Returns T0 (after both).</summary>
     public double PowerOff(string node)
     {
         var pids = PidsIn(NodeNs(node));
-        var t0 = PreciseNow();
         Sh.Must("ip", "-n", BridgeNs, "link", "set", Port(node), "down");
         foreach (var p in pids) Native.Signal(p, Native.SigKill);
+        // T0 as the Pacemaker anchor takes it: once the cable is out and the processes are killed, so no
+        // reply of the victim still in flight counts as the new holder's.
+        var t0 = PreciseNow();
         KillAllIn(NodeNs(node));
         AppendSide(node, UniquenessChecker.PowerOff, "*");
         if (_daemons.Remove(node, out var d)) { d.WaitForExit(5000); d.Dispose(); }
