@@ -3,7 +3,8 @@ using Vigil.SystemTests.Testbed;
 
 // vigil-testbed failover [--reps N] [--nodes N]
 //   The Vigil half of bench/failover.sh: builds the testbed, forms the cluster, measures N power-loss failovers
-//   of the Dummy + IPaddr2 group as the client sees them, checks the side channel for double activity, tears
+//   of the Dummy + IPaddr2 group as the client sees them (odd reps kill the leader, even reps another node, as the
+//   Pacemaker anchor alternates DC and non-DC victims), checks the side channel for double activity, tears
 //   everything down. Last line: vigil_median_s=… vigil_reps=… double_active=…
 // vigil-testbed campaign [--schedules N] [--seed S] [--holder-faults]
 //   A longer fault campaign than the system test's (bench/campaign.sh). --holder-faults adds SIGSTOP, partition
@@ -55,7 +56,7 @@ int Failover(Testbed bed)
     var samples = new List<FailoverSample>();
     for (int rep = 1; rep <= reps; rep++)
     {
-        var s = Scenario.PowerLoss(bed, TimeSpan.FromSeconds(60));
+        var s = Scenario.PowerLoss(bed, TimeSpan.FromSeconds(60), victimIsLeader: rep % 2 == 1);
         samples.Add(s);
         Console.WriteLine(string.Format(inv, "vigil rep {0,2}: victim {1}{2} -> {3}: ip answers after {4:0.000} s, group reported started after {5:0.000} s{6}",
             rep, s.Victim, s.VictimWasLeader ? " (leader)" : "", s.NewHolder, s.VipAnswersS, s.GroupStartedS, s.AnsweredFromNewHolder ? "" : " (answer NOT from the new holder)"));
@@ -65,6 +66,13 @@ int Failover(Testbed bed)
     var v = samples.Select(s => s.VipAnswersS).Order().ToList();
     Console.WriteLine(string.Format(inv, "vigil: ip answers median={0:0.000} min={1:0.000} max={2:0.000} (n={3}); group started median={4:0.000}; victim was leader in {5}/{3}",
         Scenario.Median(v), v[0], v[^1], v.Count, Scenario.Median(samples.Select(s => s.GroupStartedS)), samples.Count(s => s.VictimWasLeader)));
+    foreach (var leader in new[] { true, false })
+    {
+        var part = samples.Where(s => s.VictimWasLeader == leader).Select(s => s.VipAnswersS).ToList();
+        if (part.Count > 0)
+            Console.WriteLine(string.Format(inv, "vigil: victim {0}: ip answers median={1:0.000} min={2:0.000} max={3:0.000} (n={4})",
+                leader ? "was the leader    " : "was not the leader", Scenario.Median(part), part.Min(), part.Max(), part.Count));
+    }
     Console.WriteLine(string.Format(inv, "vigil_median_s={0:0.000} vigil_reps={1} double_active={2}", Scenario.Median(v), v.Count, doubles.Count));
     return samples.All(s => s.AnsweredFromNewHolder) ? 0 : 1;
 }

@@ -13,7 +13,7 @@ public sealed class PowerLossFailoverTests(ITestOutputHelper output)
         var samples = new List<FailoverSample>();
         for (int rep = 1; rep <= 3; rep++)
         {
-            var s = Scenario.PowerLoss(bed, TimeSpan.FromSeconds(30));
+            var s = Scenario.PowerLoss(bed, TimeSpan.FromSeconds(30), victimIsLeader: rep % 2 == 1);
             output.WriteLine($"rep {rep}: {s}");
             samples.Add(s);
             Assert.True(s.AnsweredFromNewHolder, $"rep {rep}: the floating IP answered, but not from the new holder {s.NewHolder}\n{bed.Diagnostics()}");

@@ -35,8 +35,9 @@ public static class Scenario
     /// until the floating IP answers the client again (the outage a user sees) and until a survivor reports
     /// the group started. The victim is powered on again and the cluster settles before this returns.
     /// </summary>
-    public static FailoverSample PowerLoss(Testbed bed, TimeSpan within)
+    public static FailoverSample PowerLoss(Testbed bed, TimeSpan within, bool? victimIsLeader = null)
     {
+        if (victimIsLeader is { } leader) PlaceGroup(bed, leader, within);
         var (before, holder) = bed.WaitStable(Group, within);
         using var probe = new VipProbe(bed, Testbed.Vip);
         if (probe.FirstReplyAfter(Testbed.PreciseNow() - 0.1, TimeSpan.FromSeconds(10)) is null)
@@ -61,6 +62,23 @@ public static class Scenario
         bed.PowerOn(holder);
         bed.WaitStable(Group, within);
         return new FailoverSample(holder, before.Leader == holder, newHolder, answered.Value - t0, started.Value - t0, fromNew);
+    }
+
+    /// <summary>
+    /// Puts the group on the leader or on another node, as the Pacemaker anchor alternates DC and non-DC victims
+    /// (move, wait, then clear the move constraint: stickiness keeps the group there).
+    /// </summary>
+    public static void PlaceGroup(Testbed bed, bool onLeader, TimeSpan within)
+    {
+        var (status, holder) = bed.WaitStable(Group, within);
+        var leader = status.Leader!;
+        if ((holder == leader) == onLeader) return;
+        var target = onLeader ? leader : bed.Names.First(n => n != leader);
+        var (moved, answer) = bed.Operate(leader, "move", Group, target);
+        if (!moved) throw new InvalidOperationException($"moving {Group} to {target} was refused: {answer}\n{bed.Diagnostics()}");
+        bed.WaitFor(s => Testbed.GroupNode(s, Group) == target, within, $"{Group} moving to {target}");
+        var (cleared, answer2) = bed.Operate(leader, "clear", Group);
+        if (!cleared) throw new InvalidOperationException($"clearing the move of {Group} was refused: {answer2}\n{bed.Diagnostics()}");
     }
 
     public static double Median(IEnumerable<double> values)

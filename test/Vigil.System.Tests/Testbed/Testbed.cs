@@ -359,13 +359,24 @@ public sealed class Testbed : IDisposable
     /// <summary>Loads a configuration (crm syntax) through a node; returns whether the cluster acknowledged it, and its answer.</summary>
     public (bool Applied, string Answer) Configure(string node, string crm)
     {
+        var (ok, body) = Post(node, "/v1/configure", new ConfigureRequest(crm, "crm", "vigil system tests"));
+        return (ok && JsonSerializer.Deserialize<ConfigureResponse>(body, Json)?.Applied == true, body);
+    }
+
+    /// <summary>An everyday operation (move, clear, …) through a node, as 'vigil resource' sends it.</summary>
+    public (bool Applied, string Answer) Operate(string node, string op, string resource, string? target = null)
+    {
+        var (ok, body) = Post(node, "/v1/operate", new OperateRequest(op, resource, target) { By = "vigil system tests" });
+        return (ok && JsonSerializer.Deserialize<OperateResponse>(body, Json)?.Applied == true, body);
+    }
+
+    private (bool Success, string Body) Post<T>(string node, string path, T request)
+    {
         using var http = Client(node, TimeSpan.FromSeconds(15));
         try
         {
-            using var resp = http.PostAsJsonAsync(Url(node, "/v1/configure"), new ConfigureRequest(crm, "crm", "vigil system tests"), Json).GetAwaiter().GetResult();
-            var body = resp.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            var parsed = resp.IsSuccessStatusCode ? JsonSerializer.Deserialize<ConfigureResponse>(body, Json) : null;
-            return (parsed?.Applied == true, body);
+            using var resp = http.PostAsJsonAsync(Url(node, path), request, Json).GetAwaiter().GetResult();
+            return (resp.IsSuccessStatusCode, resp.Content.ReadAsStringAsync().GetAwaiter().GetResult());
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or IOException or SocketException) { return (false, e.Message); }
     }
