@@ -3,7 +3,7 @@
 # IPaddr2 through the witness agents): SCHEDULES faults in turn (SIGSTOP/SIGCONT, packet loss, partition,
 # asymmetric partition, power loss of a node; netem delay where the kernel has sch_netem), each healed and
 # followed by the recovery checks, then the side channel is checked for double activity.
-# --holder-faults also pauses or partitions the node holding the group: without fencing or a lease this
+# --holder-faults also pauses, partitions or degrades (loss) the node holding the group: without fencing or a lease this
 # can run the group twice, which the campaign then reports.
 # Needs root. Usage: bench/campaign.sh [--schedules N] [--seed S] [--holder-faults]
 # Last line: schedules=… seed=… double_active=… recovered_max_s=…

@@ -7,8 +7,8 @@ using Vigil.SystemTests.Testbed;
 //   Pacemaker anchor alternates DC and non-DC victims), checks the side channel for double activity, tears
 //   everything down. Last line: vigil_median_s=… vigil_reps=… double_active=…
 // vigil-testbed campaign [--schedules N] [--seed S] [--holder-faults]
-//   A longer fault campaign than the system test's (bench/campaign.sh). --holder-faults adds SIGSTOP, partition
-//   and asymmetric partition of the node holding the group, which without fencing or a lease can run it twice.
+//   A longer fault campaign than the system test's (bench/campaign.sh). --holder-faults adds SIGSTOP, partition,
+//   asymmetric partition, packet loss (and delay) on the node holding the group, which without fencing or a lease can run it twice.
 //   Last line: schedules=… double_active=… recovered_max_s=…
 var inv = CultureInfo.InvariantCulture;
 int reps = 10, nodes = 3, schedules = 50, seed = 1;
@@ -79,9 +79,9 @@ int Failover(Testbed bed)
 
 int Campaign(Testbed bed)
 {
-    var kinds = new List<FaultKind> { FaultKind.PauseOther, FaultKind.LossAny, FaultKind.PartitionOther, FaultKind.DeafOther, FaultKind.PowerLossOther };
-    if (holderFaults) kinds.AddRange([FaultKind.PauseHolder, FaultKind.PartitionHolder, FaultKind.DeafHolder]);
-    if (bed.HasNetem()) kinds.Add(FaultKind.DelayAny);
+    var kinds = new List<FaultKind> { FaultKind.PauseOther, FaultKind.LossOther, FaultKind.PartitionOther, FaultKind.DeafOther, FaultKind.PowerLossOther };
+    if (holderFaults) kinds.AddRange([FaultKind.PauseHolder, FaultKind.PartitionHolder, FaultKind.DeafHolder, FaultKind.LossHolder]);
+    if (bed.HasNetem()) kinds.AddRange(holderFaults ? [FaultKind.DelayOther, FaultKind.DelayHolder] : [FaultKind.DelayOther]);
     else Console.WriteLine("this kernel has no sch_netem: no delay faults in this run");
     var results = FaultCampaign.Run(bed, schedules, seed, kinds, Console.WriteLine);
     var doubles = bed.DoubleActivity();

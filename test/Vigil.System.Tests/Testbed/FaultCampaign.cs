@@ -8,8 +8,10 @@ public enum FaultKind
 {
     PauseOther,      // SIGSTOP of every process of the node, then SIGCONT
     PauseHolder,
-    LossAny,         // 30 % packet loss both ways on one node
-    DelayAny,        // 150 ms delay on one node (tc netem; only where the kernel has it)
+    LossOther,       // 30 % packet loss both ways on one node
+    LossHolder,
+    DelayOther,      // 150 ms delay on one node (tc netem; only where the kernel has it)
+    DelayHolder,
     PartitionOther,  // the node's link down, then up
     PartitionHolder,
     DeafOther,       // asymmetric: the node hears no other node but they hear it
@@ -49,8 +51,7 @@ public static class FaultCampaign
             var others = bed.Names.Where(n => n != holder).ToList();
             var target = kind switch
             {
-                FaultKind.PauseHolder or FaultKind.PartitionHolder or FaultKind.DeafHolder => holder,
-                FaultKind.LossAny or FaultKind.DelayAny => bed.Names[rng.Next(bed.Names.Count)],
+                FaultKind.PauseHolder or FaultKind.PartitionHolder or FaultKind.DeafHolder or FaultKind.LossHolder or FaultKind.DelayHolder => holder,
                 _ => others[rng.Next(others.Count)],
             };
             var hold = TimeSpan.FromMilliseconds(2000 + rng.Next(2001));
@@ -93,8 +94,8 @@ public static class FaultCampaign
             case FaultKind.PartitionOther or FaultKind.PartitionHolder: bed.Link(node, up: !on); break;
             case FaultKind.PowerLossOther when on: bed.PowerOff(node); break;
             case FaultKind.PowerLossOther: bed.PowerOn(node); break;
-            case FaultKind.LossAny when on: bed.Loss(node, 30); break;
-            case FaultKind.DelayAny when on: bed.Delay(node, 150); break;
+            case FaultKind.LossOther or FaultKind.LossHolder when on: bed.Loss(node, 30); break;
+            case FaultKind.DelayOther or FaultKind.DelayHolder when on: bed.Delay(node, 150); break;
             case FaultKind.DeafOther or FaultKind.DeafHolder when on: bed.DeafTo(node); break;
             default: bed.Heal(node); break;
         }
