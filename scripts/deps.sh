@@ -3,8 +3,9 @@
 # Sourced by test.sh and demo.sh; safe to run again.
 
 # Packages the test suite uses: Pacemaker's tools as the conformance oracle (crm_verify, crm_simulate),
-# real resource and fence agents for the executor, and the tools for network namespaces and loop devices.
-VIGIL_TEST_PACKAGES=(pacemaker-cli-utils pacemaker resource-agents fence-agents iproute2 iputils-ping e2fsprogs kmod util-linux procps python3)
+# real resource and fence agents for the executor, and the tools for network namespaces and loop devices
+# (nftables: the system tests' packet loss and asymmetric partitions).
+VIGIL_TEST_PACKAGES=(pacemaker-cli-utils pacemaker resource-agents fence-agents iproute2 iputils-ping nftables e2fsprogs kmod util-linux procps python3)
 
 vigil_missing_packages() {
     local p missing=()
