@@ -34,7 +34,7 @@ internal sealed class LocalCluster : IDisposable
         {
             new NodeSettings
             {
-                Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir,
+                Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir, RuntimeDirectory = Path.Combine(Dir, n, "run"),
                 FenceAgentDirectory = fenceAgent ? FenceAgentDir : null,
             }.Save(SettingsFile(n));
         }

@@ -58,10 +58,13 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 ClientOptions = _credentials.ClientOptions(Refused),
             },
         });
+        // What agents keep about running resources must vanish with a reboot (as /run does) and survive a
+        // restart of the daemon alone (the resources still run then): so it lives under the runtime directory.
+        var runtime = settings.RuntimeDirectoryOrDefault;
         var paths = new ExecutorPaths
         {
-            NativeStateDir = Path.Combine(settings.DataDirectory, "agents"),
-            ResourceTmpDir = Path.Combine(settings.DataDirectory, "rsctmp"),
+            NativeStateDir = Path.Combine(runtime, "agents"),
+            ResourceTmpDir = Path.Combine(runtime, "rsctmp"),
             FenceAgentDir = settings.FenceAgentDirectory ?? "/usr/sbin",
         };
         _agentRunner = new ProcessAgentRunner(paths);

@@ -25,6 +25,16 @@ public sealed record NodeSettings
     public string? TlsDirectory { get; init; }
     /// <summary>How long this node may see less than a majority before no-quorum-policy applies.</summary>
     public int QuorumLossGraceMs { get; init; } = 1000;
+    /// <summary>
+    /// Where agents keep the state of running resources (HA_RSCTMP, vigil: agents): it must be emptied by
+    /// a reboot. Default /run/vigil/NAME as root, else DATA/run (the unprivileged demo).
+    /// </summary>
+    public string? RuntimeDirectory { get; init; }
+
+    [JsonIgnore]
+    public string RuntimeDirectoryOrDefault => RuntimeDirectory
+        ?? (Environment.IsPrivilegedProcess ? Path.Combine("/run/vigil", Name) : Path.Combine(DataDirectory, "run"));
+
     /// <summary>Where stonith-class agents (fence_*) are found; /usr/sbin when not set.</summary>
     public string? FenceAgentDirectory { get; init; }
 

@@ -128,6 +128,7 @@ public static class DemoCommand
                 new NodeSettings
                 {
                     Name = n, DataDirectory = Path.Combine(dir, n), Members = members, TlsDirectory = Path.Combine(dir, "tls"),
+                    RuntimeDirectory = Path.Combine(dir, n, "run"),
                     FenceAgentDirectory = fencing == "agent" ? agents : null,
                 }.Save(settingsFile);
                 targets[n] = new ApiTarget(members[n].Api, NodeSettings.Load(settingsFile));

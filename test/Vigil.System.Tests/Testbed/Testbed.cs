@@ -239,16 +239,7 @@ public sealed class Testbed : IDisposable
     public void PowerOn(string node)
     {
         var ns = NodeNs(node);
-        // Known Vigil bug, worked around here so the failover numbers mean what they should: the daemon points
-        // HA_RSCTMP (and its native agents' state) into its data directory (NodeDaemon.cs), which survives a
-        // reboot, whereas agents expect it under /run, empty after boot. Left alone, ocf:heartbeat:Dummy's probe
-        // on the returning node says "running", the cluster sees the group active twice and restarts it there.
-        // A reboot clears /run; so clear these two as well until the daemon keeps them in /run.
-        foreach (var volatileDir in new[] { "rsctmp", "agents" })
-        {
-            var path = Path.Combine(Dir, node, "data", volatileDir);
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        }
+        // The daemon keeps agents' state under /run (here a fresh tmpfs per boot), so a reboot forgets it.
         Sh.Must("ip", "-n", ns, "addr", "flush", "dev", "eth0");
         Sh.Must("ip", "-n", ns, "addr", "add", $"{NodeIp(Index(node))}/24", "dev", "eth0");
         Sh.Must("ip", "-n", BridgeNs, "link", "set", Port(node), "up");
