@@ -99,6 +99,10 @@ internal sealed partial class Engine
                     if (s.Node == node) Order(s, sd, EdgeFlags.RunnableLeft);
         }
         Settle();
+        // A required stop or demote makes the reload pointless (the start applies the parameters).
+        foreach (var r in _definitionReload.Keys)
+            foreach (var reload in ActsOf(r, "reload-agent"))
+                if (Done(Find(r, "stop", reload.Node)) || Done(Find(r, "demote", reload.Node))) reload.Optional = true;
         CreateMigrations();
     }
 
@@ -214,7 +218,8 @@ internal sealed partial class Engine
         var stops = new List<Act>();
         foreach (var cur in r.RunningOn)
         {
-            var needStop = next is null || cur != next || multiple || r.RecoverOn.Contains(cur.Index) || r.StopFailedOn.Contains(cur.Index);
+            var needStop = next is null || cur != next || multiple || r.RecoverOn.Contains(cur.Index) || r.StopFailedOn.Contains(cur.Index) ||
+                           _definitionRestart.Contains(r);
             var curRole = r.RoleOn.TryGetValue(cur.Index, out var cr) ? cr : r.Role;
             if (curRole == Role.Promoted && (needStop || nextRole != Role.Promoted))
             {
@@ -237,7 +242,9 @@ internal sealed partial class Engine
         if (next is not null)
         {
             var running = r.RunningOn.Contains(next) && !multiple && !r.RecoverOn.Contains(next.Index);
-            start = NewAct("start", r, next, optional: running);
+            start = NewAct("start", r, next, optional: running && !_definitionRestart.Contains(r));
+            if (running && _definitionReload.TryGetValue(r, out var reloadOn) && reloadOn == next)
+                NewAct("reload-agent", r, next, optional: false);
             if (!Available(next)) start.Runnable = false;
             if (!_haveQuorum)
             {

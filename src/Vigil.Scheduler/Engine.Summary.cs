@@ -111,6 +111,8 @@ internal sealed partial class Engine
         {
             if (Find(r, "migrate_from", next) is { Runnable: true } && current is not null)
                 Item("migrate", current, next, start);
+            else if (Find(r, "reload-agent", next) is { } reload && Done(reload))
+                Item("reload", current, next, reload);
             else if (start is null || start.Optional)
             {
                 if (demote is not null && promote is not null && !demote.Optional && !promote.Optional)

@@ -259,6 +259,7 @@ internal sealed partial class Engine
         if (rsc is null) return;
         rsc.KnownOn.Add(node.Index);
         Apply(rsc, node, result);
+        if (result.Active) _activeHistories.Add((rsc, node, lrm));
     }
 
     /// <summary>The clone that holds each primitive or group id written inside a clone's template.</summary>
