@@ -20,6 +20,7 @@ internal sealed partial class Engine
                 Place(p, placements);
             }
         }
+        PlaceFinalOrphans(placements);
         var nodes = _nodes.Select(n => new NodeOutcome(n.Uname,
             Online: n.Online && !n.Fenced,
             Standby: n.Standby,
@@ -173,8 +174,11 @@ internal sealed partial class Engine
                 if (i >= 0) final[i] = (next, Role.Promoted);
             }
         }
+        _finalNodes[r] = final.Select(f => f.Node).ToList();
         if (final.Count == 0)
         {
+            // Stopped orphans of anonymous clones come from the history as it will be (PlaceFinalOrphans).
+            if (r.Orphan && anonymous) return;
             // Orphaned primitives are not shown once stopped; orphaned clone instances are.
             if (r.Orphan && r.CloneParent is null) return;
             placements.Add(new Placement(r.Id, Role.Stopped, null) { Anonymous = anonymous, Orphaned = r.Orphan, Unmanaged = flagsUnmanaged && !r.Orphan });

@@ -139,7 +139,7 @@ internal sealed partial class Engine
     {
         var states = _cib.Status?.Nodes ?? [];
         var stateByNode = new Dictionary<NodeInfo, NodeState>();
-        var statusOrder = new Dictionary<NodeInfo, int>();
+        var statusOrder = _statusOrder;
         foreach (var ns in states)
         {
             var node = (ns.Uname is not null && _nodeByName.TryGetValue(ns.Uname, out var n1) ? n1 : null)
@@ -260,6 +260,7 @@ internal sealed partial class Engine
         rsc.KnownOn.Add(node.Index);
         Apply(rsc, node, result);
         if (result.Active) _activeHistories.Add((rsc, node, lrm));
+        if (clone is { GloballyUnique: false }) _anonymousHistory.Add((node, clone, baseId, rsc));
     }
 
     /// <summary>The clone that holds each primitive or group id written inside a clone's template.</summary>
