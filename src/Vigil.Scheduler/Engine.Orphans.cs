@@ -12,7 +12,7 @@ namespace Vigil.Scheduler;
 internal sealed partial class Engine
 {
     /// <summary>One history entry of an anonymous clone's primitive on a node, in unpacking order, and the instance it went to.</summary>
-    private readonly List<(NodeInfo Node, Rsc Clone, string BaseId, Rsc Mapped)> _anonymousHistory = [];
+    private readonly List<(NodeInfo Node, Rsc Clone, string LrmId, string BaseId, Rsc Mapped, bool Active)> _anonymousHistory = [];
 
     /// <summary>Where each primitive runs once the transition is done (filled by <see cref="Place"/>).</summary>
     private readonly Dictionary<Rsc, List<NodeInfo>> _finalNodes = [];
@@ -81,7 +81,7 @@ internal sealed partial class Engine
     /// whether it is active then, and an added active entry wherever an instance's member starts
     /// on a node it had no history on. Fenced nodes lose their history.
     /// </summary>
-    private List<(NodeInfo Node, string BaseId, bool Active)> FinalEntries(List<(NodeInfo Node, Rsc Clone, string BaseId, Rsc Mapped)> history, List<Rsc> instances)
+    private List<(NodeInfo Node, string BaseId, bool Active)> FinalEntries(List<(NodeInfo Node, Rsc Clone, string LrmId, string BaseId, Rsc Mapped, bool Active)> history, List<Rsc> instances)
     {
         var result = new List<(NodeInfo, string, bool)>();
         var prims = instances.SelectMany(i => i.Primitives()).ToList();
@@ -91,10 +91,17 @@ internal sealed partial class Engine
         {
             if (node.Fenced) continue;
             var here = history.Where(e => e.Node == node).ToList();
-            foreach (var e in here) result.Add((node, e.BaseId, FinallyOn(e.Mapped, node)));
+            var active = here.Select(e => e.Active && FinallyOn(e.Mapped, node)).ToList();
             foreach (var p in prims)
-                if (FinallyOn(p, node) && !here.Any(e => e.Mapped == p))
-                    result.Add((node, p.Prim!.Id, true));
+            {
+                if (!FinallyOn(p, node) || here.Any(e => e.Active && e.Mapped == p)) continue;
+                // A start writes to the entry the instance already has on the node, else to a new one.
+                var i = here.FindIndex(e => e.LrmId == p.Id);
+                if (i < 0) i = here.FindIndex(e => e.Mapped == p);
+                if (i >= 0) active[i] = true;
+                else { here.Add((node, p.CloneParent!, p.Id, p.Prim!.Id, p, true)); active.Add(true); }
+            }
+            for (var i = 0; i < here.Count; i++) result.Add((node, here[i].BaseId, active[i]));
         }
         return result;
     }

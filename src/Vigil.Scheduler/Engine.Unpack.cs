@@ -260,7 +260,7 @@ internal sealed partial class Engine
         rsc.KnownOn.Add(node.Index);
         Apply(rsc, node, result);
         if (result.Active) _activeHistories.Add((rsc, node, lrm));
-        if (clone is { GloballyUnique: false }) _anonymousHistory.Add((node, clone, baseId, rsc));
+        if (clone is { GloballyUnique: false }) _anonymousHistory.Add((node, clone, id, baseId, rsc, result.Active));
     }
 
     /// <summary>The clone that holds each primitive or group id written inside a clone's template.</summary>
