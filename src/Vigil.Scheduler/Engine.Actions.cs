@@ -383,14 +383,18 @@ internal sealed partial class Engine
         if (o.Kind == OrderKind.Serialize) return;
         // Orderings between fencing devices and other resources are ignored (cl#5056).
         if (o.First.Primitives().Any(p => p.IsFencing) != o.Then.Primitives().Any(p => p.IsFencing)) return;
-        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore, o.Symmetrical);
+        // The deprecated restart-type=restart of the "then" resource upgrades an optional order: a
+        // recovery of the first restarts it.
+        var upgrade = o.Kind == OrderKind.Optional && o.Then.MetaValue("restart-type") == "restart";
+        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore, o.Symmetrical, upgrade ? EdgeFlags.ImpliesThen : EdgeFlags.None);
         if (o.Symmetrical)
-            AddOrder(o.Then, Invert(o.ThenAction), o.First, Invert(o.FirstAction), o.Kind, invert: true, false);
+            AddOrder(o.Then, Invert(o.ThenAction), o.First, Invert(o.FirstAction), o.Kind, invert: true, false, extra: upgrade ? EdgeFlags.ImpliesFirst : EdgeFlags.None);
     }
 
-    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore, bool symmetrical = true)
+    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore, bool symmetrical = true,
+                          EdgeFlags extra = EdgeFlags.None)
     {
-        var flags = EdgeFlags.None;
+        var flags = extra;
         if (kind == OrderKind.Mandatory && !symmetrical)
         {
             flags |= EdgeFlags.Asymmetrical;
