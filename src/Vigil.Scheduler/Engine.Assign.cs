@@ -421,6 +421,15 @@ internal sealed partial class Engine
     /// <summary>This primitive and every primitive tied to it by INFINITY colocations, in either direction.</summary>
     private List<Rsc> MandatoryColocated(Rsc r)
     {
+        if (_mandatoryColocated.TryGetValue(r, out var cached)) return cached;
+        return _mandatoryColocated[r] = FindMandatoryColocated(r);
+    }
+
+    /// <summary>The colocations do not change during a run: each primitive's set is found once.</summary>
+    private readonly Dictionary<Rsc, List<Rsc>> _mandatoryColocated = [];
+
+    private static List<Rsc> FindMandatoryColocated(Rsc r)
+    {
         var seen = new HashSet<Rsc> { r };
         var queue = new Queue<Rsc>();
         queue.Enqueue(r);
