@@ -27,24 +27,23 @@ internal sealed partial class Engine
             if (r.Orphan) r.NextRole = Role.Stopped;
         }
         var sortedNodes = _nodes.OrderByDescending(n => n.CanRunResources).ThenBy(n => n.Uname, StringComparer.Ordinal).ToList();
-        var order = _top.Select((r, i) => (r, i, w: MergeWeights(r, null, "#uname", 1.0, MergeFlags.Init | MergeFlags.Forward)))
-            .ToList();
+        // Sort keys computed once per resource: the score on its current node, then its scores in node order.
+        var order = _top.Select((r, i) =>
+        {
+            var w = MergeWeights(r, null, "#uname", 1.0, MergeFlags.Init | MergeFlags.Forward);
+            var current = FirstCurrent(r) is { } n && w[n.Index] != Rsc.Absent ? w[n.Index] : -Inf;
+            var byNode = sortedNodes.Select(x => w[x.Index] == Rsc.Absent ? -Inf : w[x.Index]).ToArray();
+            return (r, i, current, byNode);
+        }).ToList();
         order.Sort((a, b) =>
         {
             if (a.r.Priority != b.r.Priority) return b.r.Priority.CompareTo(a.r.Priority);
-            int w1 = -Inf, w2 = -Inf;
-            if (FirstCurrent(a.r) is { } n1 && a.w[n1.Index] != Rsc.Absent) w1 = a.w[n1.Index];
-            if (FirstCurrent(b.r) is { } n2 && b.w[n2.Index] != Rsc.Absent) w2 = b.w[n2.Index];
-            if (w1 != w2) return w2.CompareTo(w1);
-            foreach (var n in sortedNodes)
-            {
-                var x = a.w[n.Index] == Rsc.Absent ? -Inf : a.w[n.Index];
-                var y = b.w[n.Index] == Rsc.Absent ? -Inf : b.w[n.Index];
-                if (x != y) return y.CompareTo(x);
-            }
+            if (a.current != b.current) return b.current.CompareTo(a.current);
+            for (var k = 0; k < a.byNode.Length; k++)
+                if (a.byNode[k] != b.byNode[k]) return b.byNode[k].CompareTo(a.byNode[k]);
             return a.i.CompareTo(b.i);
         });
-        foreach (var (r, _, _) in order) AssignAny(r, null);
+        foreach (var (r, _, _, _) in order) AssignAny(r, null);
         if (_explain is not null) Explain();
     }
 
