@@ -114,6 +114,10 @@ internal sealed partial class Engine
                 Item("migrate", current, next, start);
             else if (Find(r, "reload-agent", next) is { } reload && Done(reload))
                 Item("reload", current, next, reload);
+            else if (r.MetaValue("multiple-active") == "stop_unexpected" && r.RunningOn.Contains(next) && r.RunningOn.Count(n => !n.Unclean) > 1 &&
+                     r.RunningOn.Any(n => n != next && Done(Find(r, "stop", n))))
+                // The copies elsewhere stop; the one that stays counts as restarted (recovered when failed).
+                Item(r.Failed ? "recover" : "restart", next, next, r.RunningOn.Select(n => Find(r, "stop", n)).FirstOrDefault(a => a?.Node != next));
             else if (start is null || start.Optional)
             {
                 if (demote is not null && promote is not null && !demote.Optional && !promote.Optional)
