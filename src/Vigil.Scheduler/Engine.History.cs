@@ -209,6 +209,7 @@ internal sealed partial class Engine
         rsc.RunningOn.Add(node);
         rsc.RoleOn[node.Index] = h.Role;
         if (h.Role > rsc.Role) rsc.Role = h.Role;
+        if (h.OnFail != OnFail.Ignore) rsc.FailedOn.Add(node.Index);
         switch (h.OnFail)
         {
             case OnFail.Ignore:

@@ -161,7 +161,8 @@ internal sealed partial class Engine
             final.Add((n, role));
         }
         var next = r.AllocatedTo;
-        var failedStays = r.Failed && final.Count > 0;
+        // The failure shows while a copy stays on a node whose history holds it.
+        var failedStays = r.Failed && final.Any(f => r.FailedOn.Contains(f.Node.Index));
         if (next is not null && r.Managed)
         {
             var start = Find(r, "start", next);
