@@ -3,8 +3,9 @@
 #   bench/scheduler.sh N M [SEED]
 # generates a CIB of N primitives on M nodes with ../shared/conformance/cibgen.py (the repository is
 # cloned next to shared/), then times `vigil simulate --xml F` and `crm_simulate -x F -R -Q` as whole
-# processes (/usr/bin/time -v: wall clock and peak RSS). The last line is machine-readable:
-#   vigil_s=… crm_simulate_s=… ratio=… vigil_peak_mb=…
+# processes (/usr/bin/time -v: wall clock, CPU time (user+system) and peak RSS). The last line is
+# machine-readable (on a shared, loaded machine the CPU-time ratio is the steadier of the two):
+#   vigil_s=… crm_simulate_s=… ratio=… vigil_peak_mb=… vigil_cpu_s=… crm_simulate_cpu_s=… cpu_ratio=…
 # VIGIL (path to the vigil binary) and SKIP_CRM=1 (skip crm_simulate, e.g. at N=10,000) are optional.
 set -euo pipefail
 N=${1:?usage: scheduler.sh N M [SEED]}
@@ -25,22 +26,24 @@ if [ -z "$VIGIL" ]; then
     VIGIL="$repo/src/Vigil/bin/Release/net10.0/vigil"
 fi
 
-# run CMD...: prints "seconds peak_mb" of one whole-process run
+# run CMD...: prints "seconds peak_mb cpu_seconds" of one whole-process run
 measure() {
     /usr/bin/time -v "$@" >/dev/null 2>"$work/time.txt" || { cat "$work/time.txt" >&2; return 1; }
     awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; wall = s }
+                /User time \(seconds\)|System time \(seconds\)/ { cpu += $2 }
                 /Maximum resident set size/ { rss = $2 / 1024 }
-                END { printf "%.3f %.0f\n", wall, rss }' "$work/time.txt"
+                END { printf "%.3f %.0f %.3f\n", wall, rss, cpu }' "$work/time.txt"
 }
 
-read -r vs vmb < <(measure "$VIGIL" simulate --xml "$cib")
-echo "vigil simulate: ${vs}s, peak ${vmb} MB (N=$N M=$M seed=$SEED)"
+read -r vs vmb vcpu < <(measure "$VIGIL" simulate --xml "$cib")
+echo "vigil simulate: ${vs}s (CPU ${vcpu}s), peak ${vmb} MB (N=$N M=$M seed=$SEED)"
 if [ "${SKIP_CRM:-0}" = 1 ] || ! command -v crm_simulate >/dev/null; then
-    cs=nan; ratio=nan
+    cs=nan; ratio=nan; ccpu=nan; cpu_ratio=nan
 else
     export CIB_shadow_dir="$work"
-    read -r cs cmb < <(measure crm_simulate -x "$cib" -R -Q)
-    echo "crm_simulate: ${cs}s, peak ${cmb} MB"
+    read -r cs cmb ccpu < <(measure crm_simulate -x "$cib" -R -Q)
+    echo "crm_simulate: ${cs}s (CPU ${ccpu}s), peak ${cmb} MB"
     ratio=$(awk -v a="$cs" -v b="$vs" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+    cpu_ratio=$(awk -v a="$ccpu" -v b="$vcpu" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
 fi
-echo "vigil_s=$vs crm_simulate_s=$cs ratio=$ratio vigil_peak_mb=$vmb"
+echo "vigil_s=$vs crm_simulate_s=$cs ratio=$ratio vigil_peak_mb=$vmb vigil_cpu_s=$vcpu crm_simulate_cpu_s=$ccpu cpu_ratio=$cpu_ratio"

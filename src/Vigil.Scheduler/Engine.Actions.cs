@@ -99,6 +99,10 @@ internal sealed partial class Engine
                     if (s.Node == node) Order(s, sd, EdgeFlags.RunnableLeft);
         }
         Settle();
+        // A required stop or demote makes the reload pointless (the start applies the parameters).
+        foreach (var r in _definitionReload.Keys)
+            foreach (var reload in ActsOf(r, "reload-agent"))
+                if (Done(Find(r, "stop", reload.Node)) || Done(Find(r, "demote", reload.Node))) reload.Optional = true;
         CreateMigrations();
     }
 
@@ -214,7 +218,8 @@ internal sealed partial class Engine
         var stops = new List<Act>();
         foreach (var cur in r.RunningOn)
         {
-            var needStop = next is null || cur != next || multiple || r.RecoverOn.Contains(cur.Index) || r.StopFailedOn.Contains(cur.Index);
+            var needStop = next is null || cur != next || multiple || r.RecoverOn.Contains(cur.Index) || r.StopFailedOn.Contains(cur.Index) ||
+                           _definitionRestart.Contains(r);
             var curRole = r.RoleOn.TryGetValue(cur.Index, out var cr) ? cr : r.Role;
             if (curRole == Role.Promoted && (needStop || nextRole != Role.Promoted))
             {
@@ -237,7 +242,9 @@ internal sealed partial class Engine
         if (next is not null)
         {
             var running = r.RunningOn.Contains(next) && !multiple && !r.RecoverOn.Contains(next.Index);
-            start = NewAct("start", r, next, optional: running);
+            start = NewAct("start", r, next, optional: running && !_definitionRestart.Contains(r));
+            if (running && _definitionReload.TryGetValue(r, out var reloadOn) && reloadOn == next)
+                NewAct("reload-agent", r, next, optional: false);
             if (!Available(next)) start.Runnable = false;
             if (!_haveQuorum)
             {
@@ -376,14 +383,18 @@ internal sealed partial class Engine
         if (o.Kind == OrderKind.Serialize) return;
         // Orderings between fencing devices and other resources are ignored (cl#5056).
         if (o.First.Primitives().Any(p => p.IsFencing) != o.Then.Primitives().Any(p => p.IsFencing)) return;
-        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore, o.Symmetrical);
+        // The deprecated restart-type=restart of the "then" resource upgrades an optional order: a
+        // recovery of the first restarts it.
+        var upgrade = o.Kind == OrderKind.Optional && o.Then.MetaValue("restart-type") == "restart";
+        AddOrder(o.First, o.FirstAction, o.Then, o.ThenAction, o.Kind, invert: false, o.OneOrMore, o.Symmetrical, upgrade ? EdgeFlags.ImpliesThen : EdgeFlags.None);
         if (o.Symmetrical)
-            AddOrder(o.Then, Invert(o.ThenAction), o.First, Invert(o.FirstAction), o.Kind, invert: true, false);
+            AddOrder(o.Then, Invert(o.ThenAction), o.First, Invert(o.FirstAction), o.Kind, invert: true, false, extra: upgrade ? EdgeFlags.ImpliesFirst : EdgeFlags.None);
     }
 
-    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore, bool symmetrical = true)
+    private void AddOrder(Rsc first, string firstAction, Rsc then, string thenAction, OrderKind kind, bool invert, bool oneOrMore, bool symmetrical = true,
+                          EdgeFlags extra = EdgeFlags.None)
     {
-        var flags = EdgeFlags.None;
+        var flags = extra;
         if (kind == OrderKind.Mandatory && !symmetrical)
         {
             flags |= EdgeFlags.Asymmetrical;

@@ -27,24 +27,23 @@ internal sealed partial class Engine
             if (r.Orphan) r.NextRole = Role.Stopped;
         }
         var sortedNodes = _nodes.OrderByDescending(n => n.CanRunResources).ThenBy(n => n.Uname, StringComparer.Ordinal).ToList();
-        var order = _top.Select((r, i) => (r, i, w: MergeWeights(r, null, "#uname", 1.0, MergeFlags.Init | MergeFlags.Forward)))
-            .ToList();
+        // Sort keys computed once per resource: the score on its current node, then its scores in node order.
+        var order = _top.Select((r, i) =>
+        {
+            var w = MergeWeights(r, null, "#uname", 1.0, MergeFlags.Init | MergeFlags.Forward);
+            var current = FirstCurrent(r) is { } n && w[n.Index] != Rsc.Absent ? w[n.Index] : -Inf;
+            var byNode = sortedNodes.Select(x => w[x.Index] == Rsc.Absent ? -Inf : w[x.Index]).ToArray();
+            return (r, i, current, byNode);
+        }).ToList();
         order.Sort((a, b) =>
         {
             if (a.r.Priority != b.r.Priority) return b.r.Priority.CompareTo(a.r.Priority);
-            int w1 = -Inf, w2 = -Inf;
-            if (FirstCurrent(a.r) is { } n1 && a.w[n1.Index] != Rsc.Absent) w1 = a.w[n1.Index];
-            if (FirstCurrent(b.r) is { } n2 && b.w[n2.Index] != Rsc.Absent) w2 = b.w[n2.Index];
-            if (w1 != w2) return w2.CompareTo(w1);
-            foreach (var n in sortedNodes)
-            {
-                var x = a.w[n.Index] == Rsc.Absent ? -Inf : a.w[n.Index];
-                var y = b.w[n.Index] == Rsc.Absent ? -Inf : b.w[n.Index];
-                if (x != y) return y.CompareTo(x);
-            }
+            if (a.current != b.current) return b.current.CompareTo(a.current);
+            for (var k = 0; k < a.byNode.Length; k++)
+                if (a.byNode[k] != b.byNode[k]) return b.byNode[k].CompareTo(a.byNode[k]);
             return a.i.CompareTo(b.i);
         });
-        foreach (var (r, _, _) in order) AssignAny(r, null);
+        foreach (var (r, _, _, _) in order) AssignAny(r, null);
         if (_explain is not null) Explain();
     }
 
@@ -155,8 +154,10 @@ internal sealed partial class Engine
     private void ChooseNode(Rsc r, NodeInfo? prefer)
     {
         ApplyUtilization(r);
-        var nodes = SortNodes(r.Allowed, r.CurrentNode);
-        var best = nodes.Count > 0 ? nodes[0] : null;
+        // The best node by CompareNodes: one linear pass instead of sorting every node.
+        NodeInfo? best = null;
+        foreach (var n in _nodes)
+            if (r.Allowed[n.Index] != Rsc.Absent && (best is null || CompareNodes(n, best, r.Allowed, r.CurrentNode) < 0)) best = n;
         NodeInfo? chosen = null;
         if (prefer is not null && best is not null)
         {
@@ -169,15 +170,11 @@ internal sealed partial class Engine
             var parentUnique = r.CloneParent is { GloballyUnique: true };
             if (!parentUnique && r.Allowed[chosen.Index] > 0 && Available(chosen))
             {
+                // Among equally good nodes, stay where it runs (in the sorted order, the nodes of
+                // the best weight come first, and only available ones have it).
                 var running = r.CurrentNode;
-                if (running is not null && Available(running) && r.Allowed[running.Index] >= 0)
-                {
-                    for (var i = 1; i < nodes.Count; i++)
-                    {
-                        if (r.Allowed[nodes[i].Index] != r.Allowed[chosen.Index]) break;
-                        if (nodes[i] == running) chosen = running;
-                    }
-                }
+                if (running is not null && Available(running) && r.Allowed[running.Index] >= 0 && r.Allowed[running.Index] == r.Allowed[chosen.Index])
+                    chosen = running;
             }
         }
         Finalize(r, chosen, force: false);
@@ -367,12 +364,17 @@ internal sealed partial class Engine
 
     // ------------------------------------------------------------ utilization
 
+    private readonly Dictionary<Rsc, Dictionary<string, long>> _utilization = [];
+
+    /// <summary>A primitive's utilization attributes (read once: the configuration does not change during a run).</summary>
     private Dictionary<string, long> Utilization(Rsc r)
     {
+        if (_utilization.TryGetValue(r, out var cached)) return cached;
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (r.Prim is null) return result;
-        foreach (var kv in Flatten(r.Prim.Utilization))
-            if (long.TryParse(kv.Value, out var v)) result[kv.Key] = v;
+        if (r.Prim is not null)
+            foreach (var kv in Flatten(r.Prim.Utilization))
+                if (long.TryParse(kv.Value, out var v)) result[kv.Key] = v;
+        _utilization[r] = result;
         return result;
     }
 
@@ -417,6 +419,15 @@ internal sealed partial class Engine
 
     /// <summary>This primitive and every primitive tied to it by INFINITY colocations, in either direction.</summary>
     private List<Rsc> MandatoryColocated(Rsc r)
+    {
+        if (_mandatoryColocated.TryGetValue(r, out var cached)) return cached;
+        return _mandatoryColocated[r] = FindMandatoryColocated(r);
+    }
+
+    /// <summary>The colocations do not change during a run: each primitive's set is found once.</summary>
+    private readonly Dictionary<Rsc, List<Rsc>> _mandatoryColocated = [];
+
+    private static List<Rsc> FindMandatoryColocated(Rsc r)
     {
         var seen = new HashSet<Rsc> { r };
         var queue = new Queue<Rsc>();

@@ -29,9 +29,7 @@ internal sealed partial class Engine
     private NodeHistory Replay(NodeInfo node, LrmResource lrm, Rsc? rsc)
     {
         var h = new NodeHistory();
-        var ops = lrm.Ops.Select((o, i) => (o, i))
-            .OrderBy(t => t.o.CallId < 0 ? int.MaxValue : t.o.CallId).ThenBy(t => t.o.CallId >= 0 ? t.o.LastRcChange : 0).ThenByDescending(t => t.i).Select(t => t.o).ToList();
-        foreach (var op in ops) ReplayOp(node, rsc, op, h);
+        foreach (var op in SortedOps(lrm)) ReplayOp(node, rsc, op, h);
         return h;
     }
 
@@ -211,6 +209,7 @@ internal sealed partial class Engine
         rsc.RunningOn.Add(node);
         rsc.RoleOn[node.Index] = h.Role;
         if (h.Role > rsc.Role) rsc.Role = h.Role;
+        if (h.OnFail != OnFail.Ignore) rsc.FailedOn.Add(node.Index);
         switch (h.OnFail)
         {
             case OnFail.Ignore:

@@ -20,6 +20,7 @@ internal sealed partial class Engine
                 Place(p, placements);
             }
         }
+        PlaceFinalOrphans(placements);
         var nodes = _nodes.Select(n => new NodeOutcome(n.Uname,
             Online: n.Online && !n.Fenced,
             Standby: n.Standby,
@@ -111,6 +112,12 @@ internal sealed partial class Engine
         {
             if (Find(r, "migrate_from", next) is { Runnable: true } && current is not null)
                 Item("migrate", current, next, start);
+            else if (Find(r, "reload-agent", next) is { } reload && Done(reload))
+                Item("reload", current, next, reload);
+            else if (r.MetaValue("multiple-active") == "stop_unexpected" && r.RunningOn.Contains(next) && r.RunningOn.Count(n => !n.Unclean) > 1 &&
+                     r.RunningOn.Any(n => n != next && Done(Find(r, "stop", n))))
+                // The copies elsewhere stop; the one that stays counts as restarted (recovered when failed).
+                Item(r.Failed ? "recover" : "restart", next, next, r.RunningOn.Select(n => Find(r, "stop", n)).FirstOrDefault(a => a?.Node != next));
             else if (start is null || start.Optional)
             {
                 if (demote is not null && promote is not null && !demote.Optional && !promote.Optional)
@@ -154,7 +161,8 @@ internal sealed partial class Engine
             final.Add((n, role));
         }
         var next = r.AllocatedTo;
-        var failedStays = r.Failed && final.Count > 0;
+        // The failure shows while a copy stays on a node whose history holds it.
+        var failedStays = r.Failed && final.Any(f => r.FailedOn.Contains(f.Node.Index));
         if (next is not null && r.Managed)
         {
             var start = Find(r, "start", next);
@@ -171,8 +179,11 @@ internal sealed partial class Engine
                 if (i >= 0) final[i] = (next, Role.Promoted);
             }
         }
+        _finalNodes[r] = final.Select(f => f.Node).ToList();
         if (final.Count == 0)
         {
+            // Stopped orphans of anonymous clones come from the history as it will be (PlaceFinalOrphans).
+            if (r.Orphan && anonymous) return;
             // Orphaned primitives are not shown once stopped; orphaned clone instances are.
             if (r.Orphan && r.CloneParent is null) return;
             placements.Add(new Placement(r.Id, Role.Stopped, null) { Anonymous = anonymous, Orphaned = r.Orphan, Unmanaged = flagsUnmanaged && !r.Orphan });

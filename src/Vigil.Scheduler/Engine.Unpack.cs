@@ -139,7 +139,7 @@ internal sealed partial class Engine
     {
         var states = _cib.Status?.Nodes ?? [];
         var stateByNode = new Dictionary<NodeInfo, NodeState>();
-        var statusOrder = new Dictionary<NodeInfo, int>();
+        var statusOrder = _statusOrder;
         foreach (var ns in states)
         {
             var node = (ns.Uname is not null && _nodeByName.TryGetValue(ns.Uname, out var n1) ? n1 : null)
@@ -259,6 +259,8 @@ internal sealed partial class Engine
         if (rsc is null) return;
         rsc.KnownOn.Add(node.Index);
         Apply(rsc, node, result);
+        if (result.Active) _activeHistories.Add((rsc, node, lrm));
+        if (clone is { GloballyUnique: false }) _anonymousHistory.Add((node, clone, id, baseId, rsc, result.Active));
     }
 
     /// <summary>The clone that holds each primitive or group id written inside a clone's template.</summary>
@@ -290,9 +292,20 @@ internal sealed partial class Engine
             }
         }
         if (found is null && !skipInactive && inactive is not null) found = inactive;
+        // An instance that does not need fencing must not take an instance number on a node that
+        // is down or unclean (its copy there counts as an orphan), unless the clone runs everywhere.
+        if (found is not null && !NeedsFencing(found) && (!node.Online || node.Unclean) && clone.CloneMax != NodeCount) found = null;
         if (found is not null) return found;
         var orphan = AddCloneInstance(clone, clone.Children.Count, orphan: true);
         return orphan is null ? null : Member(orphan, baseId);
+    }
+
+    /// <summary>requires=fencing (the default with fencing enabled, except for fencing devices) or unfencing.</summary>
+    private bool NeedsFencing(Rsc r)
+    {
+        var requires = r.MetaValue("requires") ?? r.CloneParent?.MetaValue("requires");
+        if (requires is null) return _stonithEnabled && !r.IsFencing;
+        return requires is "fencing" or "unfencing";
     }
 
     private static Rsc? Member(Rsc inst, string baseId) =>

@@ -54,6 +54,7 @@ internal sealed partial class Engine
         UnpackResources();
         UnpackConstraints();
         UnpackStatus();
+        CheckDefinitions();
         ApplyLocations();
         ApplyStickinessAndThresholds();
         Assign();

@@ -87,6 +87,8 @@ internal sealed class Rsc(string id, RscKind kind, Resource config)
     public HashSet<int> KnownOn { get; } = [];
     /// <summary>Nodes where the resource must be stopped because of a failure (on-fail=restart/stop…).</summary>
     public HashSet<int> RecoverOn { get; } = [];
+    /// <summary>Nodes whose history holds the failure that marks this resource failed.</summary>
+    public HashSet<int> FailedOn { get; } = [];
     public Dictionary<int, Role> RoleOn { get; } = [];
     public int PromotionPriority { get; set; }
     public int SortIndex { get; set; }

@@ -20,13 +20,16 @@ internal static class Cibs
     public static string LostState(string id, string lrm = "") =>
         $"""<node_state id="{id}" uname="{id}" in_ccm="false" crmd="offline" join="down" expected="member"><lrm id="{id}"><lrm_resources>{lrm}</lrm_resources></lrm></node_state>""";
 
+    /// <summary>Pacemaker's op-digest of an empty parameter set (" &lt;parameters/&gt;\n"): the history of a resource without parameters.</summary>
+    public const string NoParametersDigest = "f2317cad3d54cec5d7d7aa7d0bf35cf8";
+
     /// <summary>History of a resource that was started successfully (rc=0) on a node.</summary>
     public static string Running(string rsc, string node, int callId = 2, string type = "Dummy") =>
-        $"""<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="{type}"><lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" transition-key="1:1:0:abc" transition-magic="0:0;1:1:0:abc" call-id="{callId}" rc-code="0" op-status="0" interval="0" on_node="{node}"/></lrm_resource>""";
+        $"""<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="{type}"><lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" transition-key="1:1:0:abc" transition-magic="0:0;1:1:0:abc" call-id="{callId}" rc-code="0" op-status="0" interval="0" on_node="{node}" op-digest="{NoParametersDigest}"/></lrm_resource>""";
 
     /// <summary>History of a recurring monitor that found the resource dead (rc=7) after a start.</summary>
     public static string FailedMonitor(string rsc, string node) =>
-        $"""<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" transition-key="1:1:0:abc" transition-magic="0:0;1:1:0:abc" call-id="2" rc-code="0" op-status="0" interval="0" on_node="{node}"/><lrm_rsc_op id="{rsc}_last_failure_0" operation_key="{rsc}_monitor_10000" operation="monitor" transition-key="2:1:0:abc" transition-magic="0:7;2:1:0:abc" call-id="3" rc-code="7" op-status="0" interval="10000" on_node="{node}"/></lrm_resource>""";
+        $"""<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" transition-key="1:1:0:abc" transition-magic="0:0;1:1:0:abc" call-id="2" rc-code="0" op-status="0" interval="0" on_node="{node}" op-digest="{NoParametersDigest}"/><lrm_rsc_op id="{rsc}_last_failure_0" operation_key="{rsc}_monitor_10000" operation="monitor" transition-key="2:1:0:abc" transition-magic="0:7;2:1:0:abc" call-id="3" rc-code="7" op-status="0" interval="10000" on_node="{node}"/></lrm_resource>""";
 
     public static string Primitive(string id, string meta = "", string type = "Dummy", string cls = "ocf") =>
         $"""<primitive id="{id}" class="{cls}" {(cls == "ocf" ? "provider=\"heartbeat\"" : "")} type="{type}">{(meta.Length > 0 ? $"<meta_attributes id=\"{id}-meta\">{meta}</meta_attributes>" : "")}</primitive>""";

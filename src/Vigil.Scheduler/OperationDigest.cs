@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Vigil.Scheduler;
+
+/// <summary>
+/// Pacemaker's operation digest (lrm_rsc_op <c>op-digest</c>, <c>op-restart-digest</c>,
+/// <c>op-secure-digest</c>): what the scheduler compares to notice changed parameters. Whoever
+/// records an operation's result should store the digest of the parameters it ran with.
+/// </summary>
+public static class OperationDigest
+{
+    /// <summary>MD5 (hex) of the parameters, sorted by name and written as Pacemaker serialises them for digests.</summary>
+    public static string Compute(IEnumerable<KeyValuePair<string, string>> parameters)
+    {
+        var sb = new StringBuilder(" <parameters");
+        foreach (var (name, value) in parameters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            sb.Append(' ').Append(name).Append("=\"");
+            foreach (var c in value)
+            {
+                switch (c)
+                {
+                    case '<': sb.Append("&lt;"); break;
+                    case '>': sb.Append("&gt;"); break;
+                    case '&': sb.Append("&amp;"); break;
+                    case '"': sb.Append("&quot;"); break;
+                    case '\'': sb.Append("&apos;"); break;
+                    case '\n': sb.Append("\\n"); break;
+                    case '\r': sb.Append("\\r"); break;
+                    case '\t': sb.Append("    "); break;
+                    default: sb.Append(c); break;
+                }
+            }
+            sb.Append('"');
+        }
+        sb.Append("/>\n");
+#pragma warning disable CA5351 // Not for security: the digest must equal the one Pacemaker recorded, which is MD5.
+        var hash = MD5.HashData(Encoding.UTF8.GetBytes(sb.ToString()));
+#pragma warning restore CA5351
+        return Convert.ToHexStringLower(hash);
+    }
+}
