@@ -16,6 +16,7 @@ namespace Vigil.Control;
 [JsonDerivedType(typeof(NodeMembershipCommand), "membership")]
 [JsonDerivedType(typeof(SetNodeAttributeCommand), "node-attr")]
 [JsonDerivedType(typeof(CleanupCommand), "cleanup")]
+[JsonDerivedType(typeof(NodeFencedCommand), "fenced")]
 public abstract record ClusterCommand
 {
     public required string RequestId { get; init; }
@@ -68,3 +69,9 @@ public sealed record SetNodeAttributeCommand(string Node, string Name, string? V
 
 /// <summary>Forget failures (fail counts and failed operations) of a resource, on one node or all.</summary>
 public sealed record CleanupCommand(string? Resource, string? Node) : ClusterCommand;
+
+/// <summary>
+/// Fencing of a node was confirmed: it is cleanly down, and what it ran is known to be stopped (its
+/// operation history and transient attributes are erased, as Pacemaker does after fencing).
+/// </summary>
+public sealed record NodeFencedCommand(string Node, string Action) : ClusterCommand;

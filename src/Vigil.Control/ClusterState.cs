@@ -38,6 +38,7 @@ public sealed record ClusterState
             NodeMembershipCommand m => Membership(m),
             SetNodeAttributeCommand a => SetAttribute(a),
             CleanupCommand c => Cleanup(c),
+            NodeFencedCommand f => Fenced(f),
             _ => this,
         };
         var queue = next.RecentRequests.Enqueue(command.RequestId);
@@ -100,6 +101,13 @@ public sealed record ClusterState
         if (next.Configuration.Nodes.Any(x => x.Uname == m.Node)) return next;
         var nodes = next.Configuration.Nodes.Append(new Node(m.Node, m.Node)).ToList();
         return next with { Cib = next.Cib with { Configuration = next.Configuration with { Nodes = nodes } } };
+    }
+
+    private ClusterState Fenced(NodeFencedCommand f)
+    {
+        var n = Nodes.FirstOrDefault(x => x.Id == f.Node);
+        if (n is null) return this;
+        return WithNode(n with { InCcm = "false", Crmd = "offline", Join = "down", Expected = "down", Resources = [], TransientAttributes = [] });
     }
 
     private ClusterState SetAttribute(SetNodeAttributeCommand a)

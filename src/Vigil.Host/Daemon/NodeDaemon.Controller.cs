@@ -10,10 +10,9 @@ namespace Vigil.Host.Daemon;
 
 public sealed partial class NodeDaemon
 {
-    private string? _ledTermKey;
-    private long _plannedVersion = -1;
+    private Controller? _controller;
     private int _replan;
-    private DateTimeOffset _plannedAt;
+    private readonly HashSet<string> _fencingLogged = new(StringComparer.Ordinal);
 
     /// <summary>Re-planning is needed after a result or a failed dispatch even when the state did not change.</summary>
     private void RequestReplan()
@@ -23,38 +22,31 @@ public sealed partial class NodeDaemon
     }
 
     /// <summary>
-    /// The DC loop: while this node leads, keep the membership in the state current, run the
-    /// scheduler on the replicated state, and dispatch every action whose predecessors are done.
-    /// Each recorded result changes the state and wakes the loop, which plans again.
+    /// The DC loop, a shell over <see cref="Controller"/>: while this node leads, keep the membership
+    /// in the state current, plan on the replicated state, and dispatch every action whose
+    /// predecessors are done. Each recorded result changes the state and wakes the loop.
     /// </summary>
     private async Task ControllerLoopAsync(CancellationToken ct)
     {
+        _controller = new Controller([.. _settings.Members.Keys], _settings.Name, TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs));
         while (!ct.IsCancellationRequested)
         {
             try { await _signal.WaitAsync(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
-            if (!_consensus.IsLeader) { _ledTermKey = null; continue; }
+            if (!_consensus.IsLeader) { _controller.Follow(); continue; }
             try
             {
-                var termKey = $"{_consensus.Term}";
-                if (_ledTermKey != termKey)
+                var term = _consensus.Term;
+                if (_controller.Lead(term, DateTimeOffset.UtcNow)) Log($"leading in term {term}");
+                var views = _consensus.Members.ToDictionary(m => m.Name);
+                foreach (var change in _controller.ReconcileMembership(_consensus.State, term, n => views.TryGetValue(n, out var v) && v.Reachable, DateTimeOffset.UtcNow))
                 {
-                    // New leadership: give every member a grace period before judging it unreachable.
-                    _ledTermKey = termKey;
-                    foreach (var m in _settings.Members.Keys) _lastSeen[m] = DateTimeOffset.UtcNow;
-                    Log($"leading in term {_consensus.Term}");
-                    _plannedVersion = -1;
+                    Log(change.Message);
+                    await ProposeAsync(change.Command).ConfigureAwait(false);
                 }
-                await ReconcileMembershipAsync().ConfigureAwait(false);
-                // Plan only when something changed; time-based rules (failure-timeout, date rules) get a 10 s heartbeat.
-                var version = _consensus.State.Version;
-                var due = DateTimeOffset.UtcNow - _plannedAt > TimeSpan.FromSeconds(10);
-                if (version != _plannedVersion || Interlocked.Exchange(ref _replan, 0) == 1 || due)
-                {
-                    _plannedVersion = version;
-                    _plannedAt = DateTimeOffset.UtcNow;
-                    Plan();
-                }
+                var replan = Interlocked.Exchange(ref _replan, 0) == 1;
+                var plan = _controller.PlanIfDue(_consensus.State, term, _inFlight.Keys.ToHashSet(), replan, DateTimeOffset.UtcNow);
+                if (plan is not null) Carry(plan);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -64,102 +56,32 @@ public sealed partial class NodeDaemon
         }
     }
 
-    private async Task ReconcileMembershipAsync()
+    private void Carry(ControllerPlan plan)
     {
-        var state = _consensus.State;
-        var views = _consensus.Members.ToDictionary(m => m.Name);
-        var now = DateTimeOffset.UtcNow;
-        foreach (var name in _settings.Members.Keys)
-        {
-            bool reachable = name == _settings.Name || (views.TryGetValue(name, out var v) && v.Reachable);
-            if (reachable) _lastSeen[name] = now;
-            bool online = reachable || now - _lastSeen.GetValueOrDefault(name, now) < TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs);
-            var recorded = state.Nodes.FirstOrDefault(n => n.Uname == name);
-            bool recordedOnline = recorded?.Crmd == "online";
-            if (online == recordedOnline) continue;
-            if (!online && recorded is null) continue;
-            Log(online ? $"node {name} joined" : $"node {name} is lost (unreachable for {_settings.MemberDownAfterMs} ms)");
-            await ProposeAsync(new NodeMembershipCommand(name, online) { RequestId = $"membership:{name}:{online}:{_consensus.Term}:{state.Version}" }).ConfigureAwait(false);
-        }
-    }
-
-    private void Plan()
-    {
-        var state = _consensus.State;
-        if (state.Configuration.Resources.Count == 0) return;
-        var transition = Vigil.Scheduler.Scheduler.Run(state.Cib, DateTimeOffset.UtcNow);
-        var actions = transition.Actions.Select(a =>
-        {
-            bool executable = a.Kind == ActionKind.Resource && a.Resource is not null && a.Node is not null && a.Task is not ("notify" or "cancel");
-            PlannedAction? p = executable ? new PlannedAction(a.Id, a.Task, a.Resource!, a.Node!, a.IntervalMs) : null;
-            return (a.Id, executable, p);
-        }).ToList();
-        // Probes first: nothing starts while an online node has not told what it runs (Pacemaker orders probes before starts).
-        var probes = MissingProbes(state);
-        List<PlannedAction> ready;
-        if (probes.Count > 0) ready = probes;
-        else
-        {
-            ready = Dispatch.Ready(actions, transition.Orderings.Select(o => (o.Before, o.After)).ToList(), _inFlight.Keys.ToHashSet()).ToList();
-            if (actions.Count == 0 || ready.Count == 0) ready.AddRange(MissingMonitors(state));
-        }
-        var term = _consensus.Term;
+        // Fencing is not implemented in the daemon yet: a node to fence stays pending (and everything
+        // ordered after it stays blocked), which is the safe choice; it is logged once per node.
+        foreach (var f in plan.Fencing)
+            if (_fencingLogged.Add(f.Target))
+                Log($"fencing of {f.Target} ({f.Action}) is required before its resources may run elsewhere; this daemon cannot fence yet, so they stay blocked");
         var token = _consensus.LeadershipToken;
-        foreach (var a in ready)
+        foreach (var a in plan.Actions)
         {
-            if (!_inFlight.TryAdd(a.Key, 0)) continue;
-            _ = Task.Run(() => RunActionAsync(a, state, term, token));
+            if (!_inFlight.TryAdd(a.Action.Key, 0)) continue;
+            _ = Task.Run(() => RunActionAsync(a, token));
         }
     }
 
-    /// <summary>Probes (monitor, interval 0) for every primitive an online node has no history of.</summary>
-    private static List<PlannedAction> MissingProbes(ClusterState state)
+    private async Task RunActionAsync(ActionRequest planned, CancellationToken leadership)
     {
-        var result = new List<PlannedAction>();
-        var primitives = state.Configuration.AllResources().OfType<Primitive>().Where(p => !p.IsFencingDevice).ToList();
-        foreach (var n in state.Nodes.Where(n => n.Crmd == "online"))
-            foreach (var p in primitives)
-                if (!n.Resources.Any(r => r.Id == p.Id || r.Id.StartsWith(p.Id + ":", StringComparison.Ordinal)))
-                    result.Add(new PlannedAction(-1, "monitor", p.Id, n.Uname ?? n.Id, 0));
-        return result;
-    }
-
-    /// <summary>
-    /// Recurring monitors defined for an active resource but not running on its node. The scheduler
-    /// does not plan recurring monitors yet; until it does, the controller starts them once the
-    /// transition is done (same action keys, so nothing is started twice).
-    /// </summary>
-    private List<PlannedAction> MissingMonitors(ClusterState state)
-    {
-        var result = new List<PlannedAction>();
-        var active = Activity.Active(state);
-        foreach (var p in state.Configuration.AllResources().OfType<Primitive>())
-        {
-            if (!active.TryGetValue(p.Id, out var where)) continue;
-            foreach (var (node, role) in where)
-            {
-                var history = state.Nodes.FirstOrDefault(n => n.Uname == node)?.Resources.FirstOrDefault(r => r.Id == p.Id);
-                var last = history?.Ops.FirstOrDefault(o => o.Id.EndsWith("_last_0", StringComparison.Ordinal));
-                foreach (var op in p.Operations.Where(o => o.Name == "monitor" && o.IntervalValue > TimeSpan.Zero && o.Enabled))
-                {
-                    var opRole = op.Role is { } r && Roles.TryParse(r, out var parsed) ? parsed : Role.Started;
-                    if (opRole is not Role.Started && opRole != role) continue;
-                    var ms = (long)op.IntervalValue.TotalMilliseconds;
-                    var rec = history?.Ops.FirstOrDefault(o => o.Id == $"{p.Id}_monitor_{ms}");
-                    if (rec is not null && last is not null && rec.CallId > last.CallId) continue;
-                    result.Add(new PlannedAction(-1, "monitor", p.Id, node, ms));
-                }
-            }
-        }
-        return result;
-    }
-
-    private async Task RunActionAsync(PlannedAction a, ClusterState state, long term, CancellationToken leadership)
-    {
+        var a = planned.Action;
+        var term = planned.Term;
         try
         {
-            var request = BuildRequest(a, state, term);
-            if (request is null || !_settings.Members.TryGetValue(a.Node, out var addr)) return;
+            if (!_settings.Members.TryGetValue(a.Node, out var addr)) return;
+            var request = new ExecuteRequest(term, "", a.Resource, planned.Class, planned.Provider, planned.Type, a.Task, a.IntervalMs)
+            {
+                TimeoutMs = planned.TimeoutMs, TargetRc = planned.TargetRc, Parameters = planned.Parameters, Meta = planned.Meta,
+            };
             Log($"dispatch {a.Task}{(a.IntervalMs > 0 ? $"/{a.IntervalMs}ms" : "")} {a.Resource} on {a.Node} (term {term})");
             ExecuteResponse? response = null;
             try
@@ -191,27 +113,6 @@ public sealed partial class NodeDaemon
             _inFlight.TryRemove(a.Key, out _);
             RequestReplan();
         }
-    }
-
-    /// <summary>Resolves an action's agent, parameters, meta attributes, timeout and expected result from the configuration.</summary>
-    private static ExecuteRequest? BuildRequest(PlannedAction a, ClusterState state, long term)
-    {
-        var id = a.Resource.Contains(':') ? a.Resource[..a.Resource.IndexOf(':')] : a.Resource;
-        var config = state.Configuration;
-        var prim = config.AllResources().OfType<Primitive>().FirstOrDefault(p => p.Id == id);
-        if (prim is null) return null;
-        var op = prim.Operations.FirstOrDefault(o => o.Name == a.Task && (long)o.IntervalValue.TotalMilliseconds == a.IntervalMs);
-        var timeout = op?.Timeout ?? config.OperationDefaults.Get("timeout");
-        var timeoutMs = Duration.TryParse(timeout, out var t) ? (long)t.TotalMilliseconds : 20_000;
-        int? target = a.Task == "monitor" && a.IntervalMs == 0 ? 7
-            : a.Task == "monitor" && op?.Role is { } role && Roles.TryParse(role, out var r) && r == Role.Promoted ? 8 : 0;
-        var meta = prim.MetaAttributes.Flatten();
-        foreach (var s in op?.MetaAttributes ?? []) foreach (var p in s.Pairs) if (p.Value is not null) meta[p.Name] = p.Value;
-        meta["timeout"] = timeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return new ExecuteRequest(term, "", a.Resource, prim.Class, prim.Provider, prim.Type, a.Task, a.IntervalMs)
-        {
-            TimeoutMs = timeoutMs, TargetRc = target, Parameters = prim.InstanceAttributes.Flatten(), Meta = meta,
-        };
     }
 
     /// <summary>A recurring monitor's result changed on this node: tell the leader so it can recover.</summary>
