@@ -62,6 +62,9 @@ public sealed record NodeMembershipCommand(string Node, bool Online) : ClusterCo
 {
     /// <summary>Expected state: "member" while it should run, "down" after a clean shutdown.</summary>
     public string? Expected { get; init; }
+    /// <summary>The node's boot (executor incarnation) id when known: a different one means it restarted
+    /// and lost what it ran, even if no leader saw it go away.</summary>
+    public string? Boot { get; init; }
 }
 
 /// <summary>Set (or with a null value, delete) a node attribute; transient ones live in the status and vanish on restart.</summary>

@@ -24,6 +24,9 @@ public sealed record ClusterState
 
     public static ClusterState Empty { get; } = new();
 
+    /// <summary>The transient node attribute holding the boot id a node last joined with.</summary>
+    public const string BootAttribute = "vigil-boot";
+
     public Configuration Configuration => Cib.Configuration;
     public IReadOnlyList<NodeState> Nodes => Cib.Status?.Nodes ?? [];
 
@@ -87,7 +90,13 @@ public sealed record ClusterState
         var n = NodeOrNew(m.Node);
         // A node that (re)joins starts with a fresh executor: its old history is forgotten and its
         // resources are probed again, as Pacemaker does on join.
-        if (m.Online && n.Crmd != "online") n = n with { Resources = [] };
+        var recordedBoot = n.TransientAttributes.Get(BootAttribute);
+        bool restarted = m.Online && m.Boot is not null && recordedBoot is not null && recordedBoot != m.Boot;
+        if (m.Online && (n.Crmd != "online" || restarted)) n = n with { Resources = [] };
+        // A restart also loses the transient attributes (fail counts), as with Pacemaker's attrd.
+        if (restarted) n = n with { TransientAttributes = [] };
+        if (m.Online && m.Boot is not null)
+            n = n with { TransientId = n.TransientId ?? m.Node, TransientAttributes = SetPair(n.TransientAttributes, $"status-{m.Node}", BootAttribute, m.Boot) };
         n = n with
         {
             InCcm = m.Online ? "true" : "false",
@@ -150,6 +159,11 @@ public sealed record ClusterState
         var lrm = ri >= 0 ? resources[ri] : new LrmResource(r.Resource) { Class = r.Class, Provider = r.Provider, Type = r.Type };
         var ops = lrm.Ops.ToList();
         var interval = r.IntervalMs.ToString(CultureInfo.InvariantCulture);
+        // A result older than the one recorded (a late report, e.g. of a stop made without quorum,
+        // arriving after the resource was started again) must not overwrite it: call ids grow within
+        // one executor's life, and a restart clears the node's history. Found by the simulator.
+        var slot = r.IntervalMs > 0 ? $"{r.Resource}_{r.Operation}_{interval}" : $"{r.Resource}_last_0";
+        if (r.CallId > 0 && r.Operation != "cancel" && ops.FirstOrDefault(o => o.Id == slot) is { } newer && newer.CallId > r.CallId) return this;
         var key = $"{r.Resource}_{r.Operation}_{interval}";
         var failed = r.OpStatus != 0 || r.Rc != r.TargetRc;
         var now = r.AtUnixSeconds.ToString(CultureInfo.InvariantCulture);

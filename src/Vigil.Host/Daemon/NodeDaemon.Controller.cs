@@ -11,7 +11,12 @@ namespace Vigil.Host.Daemon;
 public sealed partial class NodeDaemon
 {
     private Controller? _controller;
+    /// <summary>This process's boot id: when it leads after a restart nobody noticed, its old history is dropped.
+    /// Peers' boot ids are not exchanged yet (a peer restarting within the loss threshold is not noticed).</summary>
+    private readonly string _bootId = Guid.NewGuid().ToString("N")[..12];
     private int _replan;
+    /// <summary>Answers (or their absence) reported by the dispatch tasks, handed to the controller on its own loop.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(PlannedAction Action, bool? Expected)> _outcomes = new();
     private readonly HashSet<string> _fencingLogged = new(StringComparer.Ordinal);
 
     /// <summary>Re-planning is needed after a result or a failed dispatch even when the state did not change.</summary>
@@ -39,10 +44,15 @@ public sealed partial class NodeDaemon
                 var term = _consensus.Term;
                 if (_controller.Lead(term, DateTimeOffset.UtcNow)) Log($"leading in term {term}");
                 var views = _consensus.Members.ToDictionary(m => m.Name);
-                foreach (var change in _controller.ReconcileMembership(_consensus.State, term, n => views.TryGetValue(n, out var v) && v.Reachable, DateTimeOffset.UtcNow))
+                foreach (var change in _controller.ReconcileMembership(_consensus.State, term, n => views.TryGetValue(n, out var v) && v.Reachable, DateTimeOffset.UtcNow,
+                             n => n == _settings.Name ? _bootId : null))
                 {
                     Log(change.Message);
                     await ProposeAsync(change.Command).ConfigureAwait(false);
+                }
+                while (_outcomes.TryDequeue(out var o))
+                {
+                    if (o.Expected is { } expected) _controller.Recorded(o.Action, expected); else _controller.Unanswered(o.Action);
                 }
                 var replan = Interlocked.Exchange(ref _replan, 0) == 1;
                 var plan = _controller.PlanIfDue(_consensus.State, term, _inFlight.Keys.ToHashSet(), replan, DateTimeOffset.UtcNow);
@@ -95,16 +105,21 @@ public sealed partial class NodeDaemon
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
             {
                 Log($"{a.Task} {a.Resource} on {a.Node}: no answer ({e.GetType().Name})");
+                // It may have run: the controller probes the resource there before doing anything else to it.
+                if (!leadership.IsCancellationRequested) _outcomes.Enqueue((a, null));
                 // The node is probably gone; membership will notice. Wait a little before re-planning.
                 await Task.Delay(200, _stop.Token).ConfigureAwait(false);
             }
             if (response is null || leadership.IsCancellationRequested) return;
-            await ProposeAsync(new RecordOperationCommand(a.Node, a.Resource, request.Class, request.Provider, request.Type, a.Task, a.IntervalMs,
+            var outcome = await ProposeAsync(new RecordOperationCommand(a.Node, a.Resource, request.Class, request.Provider, request.Type, a.Task, a.IntervalMs,
                 response.Rc, response.OpStatus, request.TargetRc ?? 0)
             {
-                RequestId = $"op:{a.Node}:{a.Resource}:{a.Task}:{a.IntervalMs}:{response.CallId}:{term}",
+                // Call ids restart with the node's executor: with the same term they would repeat, and the
+                // repeated id would make the state drop the new result as a duplicate (found by the simulator).
+                RequestId = $"op:{a.Node}:{a.Resource}:{a.Task}:{a.IntervalMs}:{response.CallId}:{term}:{Guid.NewGuid():N}",
                 CallId = response.CallId, ExecMs = response.ExecMs, ExitReason = response.ExitReason, Term = term,
             }).ConfigureAwait(false);
+            if (outcome == ProposeOutcome.Committed) _outcomes.Enqueue((a, response.Rc == (request.TargetRc ?? 0) && response.OpStatus == 0));
             Log($"{a.Task} {a.Resource} on {a.Node}: rc {response.Rc}, {response.ExecMs} ms");
         }
         catch (OperationCanceledException) { }
@@ -115,23 +130,35 @@ public sealed partial class NodeDaemon
         }
     }
 
-    /// <summary>A recurring monitor's result changed on this node: tell the leader so it can recover.</summary>
+    /// <summary>
+    /// A recurring monitor's result changed on this node: tell the leader so it can recover. Sent
+    /// again (every 200 ms, for up to a minute) until a leader acknowledges it as committed: a report
+    /// lost to a leader change would leave a dead resource recorded as running (found by the simulator).
+    /// </summary>
     private void OnOperationCompleted(OperationRecord rec)
     {
         if (rec.IntervalMs == 0 || !rec.Changed) return;
         _ = Task.Run(async () =>
         {
-            var leader = _consensus.Leader;
-            if (leader is null || !_settings.Members.TryGetValue(leader, out var addr)) return;
             var report = new ReportRequest(_settings.Name, rec.ResourceId, AgentId.ClassName(rec.Agent.Class), rec.Agent.Provider, rec.Agent.Type,
                 rec.Action, rec.IntervalMs, rec.Rc, (int)rec.Status, rec.CallId, rec.ExitReason, TargetRc: 0);
-            try
+            for (int attempt = 0; attempt < 300 && !_stop.IsCancellationRequested; attempt++)
             {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                cts.CancelAfter(TimeSpan.FromSeconds(5));
-                using var _ = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), report, cts.Token).ConfigureAwait(false);
+                var leader = _consensus.Leader;
+                if (leader is not null && _settings.Members.TryGetValue(leader, out var addr))
+                {
+                    try
+                    {
+                        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                        cts.CancelAfter(TimeSpan.FromSeconds(5));
+                        using var resp = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), report, cts.Token).ConfigureAwait(false);
+                        if (resp.IsSuccessStatusCode) return;
+                    }
+                    catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { }
+                }
+                try { await Task.Delay(200, _stop.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { }
         });
     }
 }
