@@ -320,7 +320,10 @@ public sealed class Controller
         meta["timeout"] = timeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new ActionRequest(a, term, prim.Class, prim.Provider, prim.Type)
         {
-            TimeoutMs = timeoutMs, TargetRc = target, Parameters = prim.InstanceAttributes.Flatten(), Meta = meta,
+            TimeoutMs = timeoutMs,
+            TargetRc = target,
+            Parameters = prim.InstanceAttributes.Flatten(),
+            Meta = meta,
         };
     }
 

@@ -93,12 +93,26 @@ public sealed record Scenario
         double P(double on, double max) => rng.NextDouble() < on ? rng.NextDouble() * max : 0;
         return new Scenario
         {
-            Seed = seed, Nodes = nodes, Fencing = fencing, NoQuorumPolicy = policy, Bug = bug,
-            ConfigText = text.ToString(), ConfigXml = CibXmlWriter.Write(loaded.Value, includeStatus: false), Unique = unique,
-            Loss = P(0.5, 0.2), Duplication = P(0.5, 0.1), MaxDelayMs = rng.NextDouble() < 0.3 ? 300 : 30, Stall = P(0.5, 0.05),
-            PartitionRate = P(0.8, 0.5), AsymmetricShare = rng.NextDouble() < 0.3 ? 0.5 : 0,
-            CrashRate = P(0.6, 0.3), StartFailure = P(0.4, 0.2), Hang = P(0.3, 0.1), DeathRate = P(0.5, 0.3),
-            FenceFailure = P(0.4, 0.5), FenceHang = P(0.2, 0.3),
+            Seed = seed,
+            Nodes = nodes,
+            Fencing = fencing,
+            NoQuorumPolicy = policy,
+            Bug = bug,
+            ConfigText = text.ToString(),
+            ConfigXml = CibXmlWriter.Write(loaded.Value, includeStatus: false),
+            Unique = unique,
+            Loss = P(0.5, 0.2),
+            Duplication = P(0.5, 0.1),
+            MaxDelayMs = rng.NextDouble() < 0.3 ? 300 : 30,
+            Stall = P(0.5, 0.05),
+            PartitionRate = P(0.8, 0.5),
+            AsymmetricShare = rng.NextDouble() < 0.3 ? 0.5 : 0,
+            CrashRate = P(0.6, 0.3),
+            StartFailure = P(0.4, 0.2),
+            Hang = P(0.3, 0.1),
+            DeathRate = P(0.5, 0.3),
+            FenceFailure = P(0.4, 0.5),
+            FenceHang = P(0.2, 0.3),
         };
     }
 

@@ -109,7 +109,9 @@ public sealed partial class Simulator
         Trace(l.Name, $"{act.Task} {act.Resource} on {act.Node}: rc {rc}{(opStatus != 0 ? $" (status {opStatus})" : "")} (call {callId})");
         var cmd = new RecordOperationCommand(act.Node, act.Resource, a.Class, a.Provider, a.Type, act.Task, act.IntervalMs, rc, opStatus, a.TargetRc ?? 0)
         {
-            RequestId = $"op:{act.Node}:{act.Resource}:{act.Task}:{act.IntervalMs}:{callId}:{a.Term}:{dispatch}", CallId = callId, Term = a.Term,
+            RequestId = $"op:{act.Node}:{act.Resource}:{act.Task}:{act.IntervalMs}:{callId}:{a.Term}:{dispatch}",
+            CallId = callId,
+            Term = a.Term,
         };
         // As the daemon does: the action stays in flight until its result is committed.
         var e = Propose(l, cmd);
@@ -232,7 +234,8 @@ public sealed partial class Simulator
             TrackLocal(t, a, rc, 0);
             var report = new RecordOperationCommand(t.Name, act.Resource, a.Class, a.Provider, a.Type, "monitor", act.IntervalMs, rc, 0, 0)
             {
-                RequestId = $"{t.Name}:{t.Incarnation}:{act.Resource}:monitor:{act.IntervalMs}:{++t.Exec.CallId}", CallId = t.Exec.CallId,
+                RequestId = $"{t.Name}:{t.Incarnation}:{act.Resource}:monitor:{act.IntervalMs}:{++t.Exec.CallId}",
+                CallId = t.Exec.CallId,
             };
             Trace(t.Name, $"monitor of {rsc} now says rc {rc}; reporting to {t.Raft.Leader ?? "no leader"}");
             t.Reports[key] = report;
@@ -321,7 +324,8 @@ public sealed partial class Simulator
                     Trace(n.Name, $"stopped {rsc} (no quorum)");
                     n.Unreported.Add(new RecordOperationCommand(n.Name, req.Action.Resource, req.Class, req.Provider, req.Type, "stop", 0, 0, 0, 0)
                     {
-                        RequestId = $"{n.Name}:{n.Incarnation}:{req.Action.Resource}:stop:0:{++n.Exec.CallId}", CallId = n.Exec.CallId,
+                        RequestId = $"{n.Name}:{n.Incarnation}:{req.Action.Resource}:stop:0:{++n.Exec.CallId}",
+                        CallId = n.Exec.CallId,
                     });
                 });
             }

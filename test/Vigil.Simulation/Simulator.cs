@@ -134,11 +134,11 @@ public sealed partial class Simulator
                 var side = _nodes.Where(_ => _rng.NextDouble() < 0.5).Select(n => n.Name).ToHashSet();
                 bool asym = _rng.NextDouble() < _scenario.AsymmetricShare;
                 foreach (var a in _nodes) foreach (var b in _nodes)
-                        if (side.Contains(a.Name) && !side.Contains(b.Name))
-                        {
-                            _cut.Add((a.Name, b.Name));
-                            if (!asym) _cut.Add((b.Name, a.Name));
-                        }
+                    if (side.Contains(a.Name) && !side.Contains(b.Name))
+                    {
+                        _cut.Add((a.Name, b.Name));
+                        if (!asym) _cut.Add((b.Name, a.Name));
+                    }
                 Trace("net", $"partition {{{string.Join(",", side.Order())}}} | rest{(asym ? " (one way)" : "")}");
             }
             else Trace("net", "partition healed");
