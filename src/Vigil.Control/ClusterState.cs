@@ -27,6 +27,9 @@ public sealed partial record ClusterState
     /// <summary>The node_state attribute that holds the boot id of the node's daemon.</summary>
     public const string BootAttribute = "vigil-boot";
 
+    /// <summary>The boot id of the daemon the node last joined with, if known.</summary>
+    public static string? BootOf(NodeState n) => n.Extra.FirstOrDefault(kv => kv.Key == BootAttribute).Value;
+
     public Configuration Configuration => Cib.Configuration;
     public IReadOnlyList<NodeState> Nodes => Cib.Status?.Nodes ?? [];
 
@@ -89,11 +92,15 @@ public sealed partial record ClusterState
     {
         var n = NodeOrNew(m.Node);
         // A node whose daemon restarted starts with a fresh executor: its old history is forgotten and
-        // its resources are probed again, as Pacemaker does on join. A node that was only cut off (same
-        // boot id) keeps its history: what it ran may still run, and forgetting it could start it twice.
-        var boot = n.Extra.FirstOrDefault(kv => kv.Key == BootAttribute).Value;
-        if (m.Online && n.Crmd != "online" && (m.Boot is null || m.Boot != boot)) n = n with { Resources = [] };
-        if (m.Boot is not null) n = n with { Extra = [.. n.Extra.Where(kv => kv.Key != BootAttribute), new(BootAttribute, m.Boot)] };
+        // its resources are probed again, as Pacemaker does on join; it also loses its transient
+        // attributes (fail counts), as with Pacemaker's attrd. A node that was only cut off (same boot
+        // id) keeps its history: what it ran may still run, and forgetting it could start it twice.
+        var recordedBoot = BootOf(n);
+        bool restarted = m.Online && m.Boot is not null && recordedBoot is not null && recordedBoot != m.Boot;
+        bool sameBoot = m.Boot is not null && m.Boot == recordedBoot;
+        if (m.Online && ((n.Crmd != "online" && !sameBoot) || restarted)) n = n with { Resources = [] };
+        if (restarted) n = n with { TransientAttributes = [] };
+        if (m.Online && m.Boot is not null) n = n with { Extra = [.. n.Extra.Where(kv => kv.Key != BootAttribute), new(BootAttribute, m.Boot)] };
         n = n with
         {
             InCcm = m.Online ? "true" : "false",
@@ -149,6 +156,11 @@ public sealed partial record ClusterState
         var lrm = ri >= 0 ? resources[ri] : new LrmResource(r.Resource) { Class = r.Class, Provider = r.Provider, Type = r.Type };
         var ops = lrm.Ops.ToList();
         var interval = r.IntervalMs.ToString(CultureInfo.InvariantCulture);
+        // A result older than the one recorded (a late report, e.g. of a stop made without quorum,
+        // arriving after the resource was started again) must not overwrite it: call ids grow within
+        // one executor's life, and a restart clears the node's history. Found by the simulator.
+        var slot = r.IntervalMs > 0 ? $"{r.Resource}_{r.Operation}_{interval}" : $"{r.Resource}_last_0";
+        if (r.CallId > 0 && r.Operation != "cancel" && ops.FirstOrDefault(o => o.Id == slot) is { } newer && newer.CallId > r.CallId) return this;
         var key = $"{r.Resource}_{r.Operation}_{interval}";
         var failed = r.OpStatus != 0 || r.Rc != r.TargetRc;
         var now = r.AtUnixSeconds.ToString(CultureInfo.InvariantCulture);

@@ -4,7 +4,13 @@ namespace Vigil.Control;
 public sealed record PlannedAction(int Id, string Task, string Resource, string Node, long IntervalMs)
 {
     /// <summary>Identifies the same step across re-planned transitions: resource, operation, interval and node.</summary>
-    public string Key => $"{Resource}|{Task}|{IntervalMs}|{Node}";
+    public string Key => IsFence ? $"#fence|{Node}" : $"{Resource}|{Task}|{IntervalMs}|{Node}";
+
+    /// <summary>Fencing of <see cref="Node"/> (<see cref="Task"/> is reboot or off); it blocks its successors until confirmed.</summary>
+    public bool IsFence { get; init; }
+
+    /// <summary>Which of the controller's transitions planned it (results of older ones abort the current one).</summary>
+    public int Generation { get; init; }
 }
 
 /// <summary>

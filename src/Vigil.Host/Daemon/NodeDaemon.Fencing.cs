@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Vigil.Control;
 using Vigil.Core.Model;
 using Vigil.Host.Agents;
-using Vigil.Scheduler;
 
 namespace Vigil.Host.Daemon;
 
@@ -22,29 +21,27 @@ public sealed partial class NodeDaemon
 
     private readonly ConcurrentDictionary<string, byte> _fencing = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceFailedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceLastSeen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (IReadOnlySet<string> Hosts, DateTimeOffset At)> _deviceLists = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Starts fencing for every node the transition wants fenced. Actions ordered after a fence
-    /// (the lost node's pseudo stops, and so every recovery) stay blocked until the fence is
-    /// recorded, because the scheduler only stops asking for it once the node is known down.
+    /// Starts fencing a node the transition wants fenced (once at a time, and not again within
+    /// <see cref="FenceRetryPause"/> of a failure). Everything ordered after the fence stays blocked
+    /// until the result is recorded: the scheduler stops asking for it once the node is known down.
     /// </summary>
-    private void DispatchFencing(Transition transition)
+    private void StartFencing(FenceRequest f)
     {
-        foreach (var a in transition.Actions)
+        var target = f.Target;
+        if (_fenceFailedAt.TryGetValue(target, out var failed) && DateTimeOffset.UtcNow - failed < FenceRetryPause) return;
+        if (!_fencing.TryAdd(target, 0)) return;
+        _inFlight.TryAdd(f.Key, 0);
+        _fenceLastSeen[target] = _controller?.LastSeen(target) ?? DateTimeOffset.UtcNow;
+        _ = Task.Run(async () =>
         {
-            if (a.Kind != ActionKind.Fence || a.Node is null) continue;
-            var target = a.Node;
-            if (_fenceFailedAt.TryGetValue(target, out var failed) && DateTimeOffset.UtcNow - failed < FenceRetryPause) continue;
-            if (!_fencing.TryAdd(target, 0)) continue;
-            var action = a.Detail ?? "reboot";
-            _ = Task.Run(async () =>
-            {
-                try { await FenceAsync(target, action, "controller", _settings.Name, _consensus.LeadershipToken).ConfigureAwait(false); }
-                catch (OperationCanceledException) { Log($"fencing {target} abandoned: leadership or the daemon ended"); }
-                finally { _fencing.TryRemove(target, out _); RequestReplan(); }
-            });
-        }
+            try { await FenceAsync(target, f.Action, "controller", _settings.Name, _consensus.LeadershipToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { Log($"fencing {target} abandoned: leadership or the daemon ended"); }
+            finally { _fencing.TryRemove(target, out _); _inFlight.TryRemove(f.Key, out _); RequestReplan(); }
+        });
     }
 
     /// <summary>
@@ -86,7 +83,8 @@ public sealed partial class NodeDaemon
     private async Task<NodeFenceResponse> LeaseFenceAsync(string target, TimeSpan lease, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var lastSeen = _lastSeen.GetValueOrDefault(target, DateTimeOffset.UtcNow);
+        // Noted by the controller loop when fencing started (its bookkeeping belongs to that loop).
+        var lastSeen = _fenceLastSeen.TryGetValue(target, out var seen) ? seen : DateTimeOffset.UtcNow;
         var wait = lastSeen + lease - DateTimeOffset.UtcNow;
         Log($"{target} has no fence device: waiting {Math.Max(0, wait.TotalMilliseconds):F0} ms for its lease to expire (stonith-watchdog-timeout {lease.TotalMilliseconds:F0} ms since last seen)");
         if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);

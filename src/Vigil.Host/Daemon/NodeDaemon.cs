@@ -32,7 +32,6 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
     private readonly TextWriter _log;
     private WebApplication? _api;
     private long _highestTerm;

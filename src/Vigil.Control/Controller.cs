@@ -1,0 +1,344 @@
+using Vigil.Core;
+using Vigil.Core.Model;
+using Vigil.Scheduler;
+
+namespace Vigil.Control;
+
+/// <summary>An operation resolved from the configuration: everything an executor needs to run it.</summary>
+public sealed record ActionRequest(PlannedAction Action, long Term, string Class, string? Provider, string Type)
+{
+    public long TimeoutMs { get; init; } = 20_000;
+    public int? TargetRc { get; init; }
+    public Dictionary<string, string> Parameters { get; init; } = [];
+    public Dictionary<string, string> Meta { get; init; } = [];
+}
+
+/// <summary>A node the scheduler wants fenced before anything it ran may run elsewhere.</summary>
+public sealed record FenceRequest(string Target, string Action, long Term)
+{
+    /// <summary>The transition's action this fencing carries out (report it with <see cref="Controller.Recorded"/> once confirmed).</summary>
+    public PlannedAction? Planned { get; init; }
+
+    /// <summary>The in-flight key: one fencing of a node at a time.</summary>
+    public string Key => $"#fence|{Target}";
+}
+
+/// <summary>A membership change the leader proposes, with the line to log.</summary>
+public sealed record MembershipChange(NodeMembershipCommand Command, string Message);
+
+/// <summary>What one planning round decided: operations to dispatch and nodes to fence.</summary>
+public sealed record ControllerPlan(IReadOnlyList<ActionRequest> Actions, IReadOnlyList<FenceRequest> Fencing)
+{
+    public static ControllerPlan None { get; } = new([], []);
+}
+
+/// <summary>
+/// The DC's decisions as a clock-free state machine (pure): the shell feeds it the replicated state,
+/// which members it reaches, what is in flight and "now", and carries out what it returns. The real
+/// daemon and the simulator drive the same code.
+/// <para>A fence action of the transition blocks everything ordered after it until the shell records
+/// the fencing as confirmed (<see cref="FenceResultCommand"/>): nothing a lost node ran starts
+/// elsewhere before that.</para>
+/// </summary>
+public sealed class Controller
+{
+    private readonly IReadOnlyList<string> _members;
+    private readonly string _self;
+    private readonly TimeSpan _memberDownAfter;
+    private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
+    private long? _ledTerm;
+    private long _plannedVersion = -1;
+    private DateTimeOffset _plannedAt = DateTimeOffset.MinValue;
+    /// <summary>resource|node pairs whose last action got no answer: probed again before anything else is done to them.</summary>
+    private readonly HashSet<string> _uncertain = new(StringComparer.Ordinal);
+
+    /// <summary>Time-based rules (failure-timeout, date rules) need a plan now and then even without changes.</summary>
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
+
+    public Controller(IReadOnlyList<string> members, string self, TimeSpan memberDownAfter)
+    {
+        _members = members;
+        _self = self;
+        _memberDownAfter = memberDownAfter;
+    }
+
+    /// <summary>When this leader last saw <paramref name="node"/> reachable (its leadership start at the earliest), if ever.</summary>
+    public DateTimeOffset? LastSeen(string node) => _lastSeen.TryGetValue(node, out var t) ? t : null;
+
+    /// <summary>The term this controller leads in, or null while it does not lead.</summary>
+    public long? LedTerm => _ledTerm;
+
+    /// <summary>This node does not lead (any more): the next leadership starts afresh.</summary>
+    public void Follow()
+    {
+        _ledTerm = null;
+        _uncertain.Clear();
+    }
+
+    /// <summary>
+    /// A dispatched action got no answer (lost message, dead connection, timeout): it may or may not
+    /// have run. The resource is probed on that node before anything else is done to it.
+    /// </summary>
+    public void Unanswered(PlannedAction a)
+    {
+        if (!a.IsFence) _uncertain.Add($"{a.Resource}|{a.Node}");
+    }
+
+
+
+    /// <summary>
+    /// Called on every round while leading. Returns true when leadership is new in this term: every
+    /// member then gets a grace period before it is judged unreachable, and the next round plans.
+    /// </summary>
+    public bool Lead(long term, DateTimeOffset now)
+    {
+        if (_ledTerm == term) return false;
+        _ledTerm = term;
+        foreach (var m in _members) _lastSeen[m] = now;
+        _plannedVersion = -1;
+        _uncertain.Clear();
+        _graph = null;
+        return true;
+    }
+
+    /// <summary>Members whose reachability disagrees with the recorded membership for longer than the loss threshold.</summary>
+    /// <param name="boot">A reachable member's boot id when the shell knows it (null otherwise): a changed one is recorded as a restart.</param>
+    public IReadOnlyList<MembershipChange> ReconcileMembership(ClusterState state, long term, Func<string, bool> reachable, DateTimeOffset now, Func<string, string?>? boot = null)
+    {
+        var result = new List<MembershipChange>();
+        foreach (var name in _members)
+        {
+            bool reached = name == _self || reachable(name);
+            if (reached) _lastSeen[name] = now;
+            var recorded = state.Nodes.FirstOrDefault(n => n.Uname == name);
+            bool recordedOnline = recorded?.Crmd == "online";
+            // The grace period only delays judging a member lost; a member recorded as lost comes back
+            // only when it is really reachable (a new leader must not revive a lost node that waits for fencing).
+            bool online = reached || (recordedOnline && now - _lastSeen.GetValueOrDefault(name, now) < _memberDownAfter);
+            var bootId = reached ? boot?.Invoke(name) : null;
+            if (online && recordedOnline && bootId is not null && ClusterState.BootOf(recorded!) != bootId)
+            {
+                result.Add(new MembershipChange(new NodeMembershipCommand(name, true) { Boot = bootId, RequestId = $"membership:{name}:boot:{bootId}:{term}:{state.Version}" },
+                    $"node {name} restarted (boot {bootId}): what it ran is gone"));
+                continue;
+            }
+            if (online == recordedOnline) continue;
+            if (!online && recorded is null) continue;
+            var message = online ? $"node {name} joined" : $"node {name} is lost (unreachable for {(long)_memberDownAfter.TotalMilliseconds} ms)";
+            result.Add(new MembershipChange(new NodeMembershipCommand(name, online) { Boot = online ? bootId : null, RequestId = $"membership:{name}:{online}:{term}:{state.Version}" }, message));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// What to do now, or null when nothing changed. Like Pacemaker's DC, the controller carries a
+    /// transition through to its end while every recorded result is the expected one, and plans anew
+    /// only when it is complete or aborted: by an unexpected result, an action without an answer, or
+    /// any other change of the state (membership, configuration, a node's report). Re-planning after
+    /// each expected result instead lets placements flip on intermediate states (found by the
+    /// simulator: with stickiness 0 a move stopped the resource, and the next plan started it where it
+    /// had been, over and over). A fresh plan is also made when the heartbeat is due and no transition is running.
+    /// </summary>
+    public ControllerPlan? PlanIfDue(ClusterState state, long term, IReadOnlySet<string> inFlight, bool replanRequested, DateTimeOffset now)
+    {
+        bool continuing = _graph is not null && !_abort && state.Version == _graphVersion + _expected && !GraphComplete();
+        if (continuing)
+        {
+            if (!replanRequested && state.Version == _plannedVersion) return null;
+            _plannedVersion = state.Version;
+            return Select(state, term, _graph!, _generation, _done, inFlight, _uncertain);
+        }
+        if (state.Version == _plannedVersion && !replanRequested && !_abort && now - _plannedAt <= Heartbeat) return null;
+        _plannedVersion = state.Version;
+        _plannedAt = now;
+        _graph = state.Configuration.Resources.Count == 0 ? new Transition() : Vigil.Scheduler.Scheduler.Run(state.Cib, now);
+        _generation++;
+        _graphVersion = state.Version;
+        _expected = 0;
+        _abort = false;
+        _done.Clear();
+        return Select(state, term, _graph, _generation, _done, inFlight, _uncertain);
+    }
+
+    private Transition? _graph;
+    private int _generation;
+    private long _graphVersion;
+    private int _expected;
+    private bool _abort;
+    private readonly HashSet<int> _done = [];
+
+    private bool GraphComplete() => _graph!.Actions.All(a => _done.Contains(a.Id) || !Executable(a));
+
+    private static bool Executable(GraphAction a) =>
+        (a.Kind == ActionKind.Fence && a.Node is not null)
+        || (a.Kind == ActionKind.Resource && a.Resource is not null && a.Node is not null && a.Task is not ("notify" or "cancel"));
+
+    /// <summary>
+    /// A result was recorded (committed). Expected results of the running transition let it go on;
+    /// anything else aborts it, and the next round plans from the new state.
+    /// </summary>
+    public void Recorded(PlannedAction a, bool expected)
+    {
+        _uncertain.Remove($"{a.Resource}|{a.Node}");
+        if (!expected || a.Generation != _generation) { _abort = true; return; }
+        if (a.Id >= 0) _done.Add(a.Id);
+        _expected++;
+    }
+
+    /// <summary>One fresh planning round (no transition carried over): the scheduler's transition and what may run now.</summary>
+    public static ControllerPlan Plan(ClusterState state, long term, IReadOnlySet<string> inFlight, DateTimeOffset now, IReadOnlySet<string>? uncertain = null)
+    {
+        if (state.Configuration.Resources.Count == 0) return ControllerPlan.None;
+        return Select(state, term, Vigil.Scheduler.Scheduler.Run(state.Cib, now), 0, new HashSet<int>(), inFlight, uncertain);
+    }
+
+    /// <summary>
+    /// Picks what may run now: probes first (nothing starts while an online node has not told what
+    /// it runs), then every action of the transition whose predecessors are done, then missing
+    /// recurring monitors once the transition has nothing ready.
+    /// </summary>
+    private static ControllerPlan Select(ClusterState state, long term, Transition transition, int generation, IReadOnlySet<int> done, IReadOnlySet<string> inFlight, IReadOnlySet<string>? uncertain)
+    {
+        if (state.Configuration.Resources.Count == 0) return ControllerPlan.None;
+        var actions = transition.Actions.Select(a =>
+        {
+            if (!Executable(a) || done.Contains(a.Id)) return (a.Id, false, (PlannedAction?)null);
+            if (a.Kind == ActionKind.Fence)
+                return (a.Id, true, new PlannedAction(a.Id, a.Detail ?? "reboot", "", a.Node!, 0) { IsFence = true, Generation = generation });
+            // An anonymous clone's instances are interchangeable: their history lives under the
+            // primitive's id (as Pacemaker records it), whatever instance number the plan chose.
+            var resource = a.Anonymous && a.Resource!.Contains(':') ? a.Resource[..a.Resource.IndexOf(':')] : a.Resource!;
+            return (a.Id, true, new PlannedAction(a.Id, a.Task, resource, a.Node!, a.IntervalMs) { Generation = generation });
+        }).ToList();
+        var probes = MissingProbes(state, term, uncertain).Select(p => p with { Generation = generation }).ToList();
+        List<PlannedAction> ready;
+        if (probes.Count > 0) ready = probes;
+        else
+        {
+            ready = Dispatch.Ready(actions, transition.Orderings.Select(o => (o.Before, o.After)).ToList(), inFlight).ToList();
+            if (actions.Count == 0 || ready.Count == 0)
+                ready.AddRange(MissingMonitors(state).Where(a => !inFlight.Contains(a.Key)).Select(p => p with { Generation = generation }));
+        }
+        // A re-plan while actions run does not know their outcome yet: nothing more is done to a
+        // resource with an action in flight (else a start could go to a second node while the
+        // first start is still running; found by the simulator). Pacemaker waits the same way.
+        var busy = inFlight.Select(k => k[..Math.Max(0, k.IndexOf('|'))]).ToHashSet(StringComparer.Ordinal);
+        // A node waiting to be fenced may run what nobody recorded (its last results may have died
+        // with the previous leader): a resource starts elsewhere only when its state on that node was
+        // learned under this term, as Pacemaker orders starts after the fencing of unprobed nodes.
+        // Found by the simulator: a deposed leader's unrecorded start ran on beside the new one.
+        var fencePending = actions.Where(a => a.Item3 is { IsFence: true }).Select(a => a.Item3!.Node).ToList();
+        var requests = new List<ActionRequest>();
+        var fencing = new List<FenceRequest>();
+        foreach (var a in ready)
+        {
+            if (!a.IsFence && busy.Contains(a.Resource)) continue;
+            if (a.Task is "start" or "promote" or "migrate_from" && fencePending.Any(x => x != a.Node && !KnownOn(state, x, a.Resource, term, uncertain))) continue;
+            if (a.IsFence) fencing.Add(new FenceRequest(a.Node, a.Task, term) { Planned = a });
+            else if (BuildRequest(a, state, term) is { } r) requests.Add(r);
+        }
+        return new ControllerPlan(requests, fencing);
+    }
+
+    /// <summary>
+    /// Probes (monitor, interval 0) for every primitive on every online node whose history was not
+    /// recorded under this leader's term, or whose last action got no answer. A new leader cannot
+    /// know what its predecessor's last actions did (their results may never have been committed),
+    /// so it learns what runs where before it acts, as Pacemaker's DC refreshes every node's
+    /// executor state when it is elected. Found by the simulator: without it a start whose result
+    /// was lost with the old leader ran a second copy elsewhere.
+    /// </summary>
+    public static List<PlannedAction> MissingProbes(ClusterState state, long term = 0, IReadOnlySet<string>? uncertain = null)
+    {
+        var result = new List<PlannedAction>();
+        var primitives = state.Configuration.AllResources().OfType<Primitive>().Where(p => !p.IsFencingDevice).ToList();
+        var suffix = $":vigil-{term}";
+        foreach (var n in state.Nodes.Where(n => n.Crmd == "online"))
+        {
+            var node = n.Uname ?? n.Id;
+            foreach (var p in primitives)
+            {
+                var history = n.Resources.Where(r => r.Id == p.Id || r.Id.StartsWith(p.Id + ":", StringComparison.Ordinal)).ToList();
+                bool known = history.Count > 0
+                    && (term == 0 || history.Any(r => r.Ops.Any(o => o.TransitionKey?.EndsWith(suffix, StringComparison.Ordinal) == true)))
+                    && uncertain?.Contains($"{p.Id}|{node}") != true;
+                if (!known) result.Add(new PlannedAction(-1, "monitor", p.Id, node, 0));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Recurring monitors defined for an active resource but not running on its node. The scheduler
+    /// does not plan recurring monitors yet; until it does, the controller starts them once the
+    /// transition is done (same action keys, so nothing is started twice).
+    /// </summary>
+    public static List<PlannedAction> MissingMonitors(ClusterState state)
+    {
+        var result = new List<PlannedAction>();
+        var active = Activity.Active(state);
+        foreach (var p in state.Configuration.AllResources().OfType<Primitive>())
+        {
+            if (!active.TryGetValue(p.Id, out var where)) continue;
+            foreach (var (node, role) in where)
+            {
+                var history = state.Nodes.FirstOrDefault(n => n.Uname == node)?.Resources.FirstOrDefault(r => r.Id == p.Id);
+                var last = history?.Ops.FirstOrDefault(o => o.Id.EndsWith("_last_0", StringComparison.Ordinal));
+                foreach (var op in p.Operations.Where(o => o.Name == "monitor" && o.IntervalValue > TimeSpan.Zero && o.Enabled))
+                {
+                    var opRole = op.Role is { } r && Roles.TryParse(r, out var parsed) ? parsed : Role.Started;
+                    if (opRole is not Role.Started && opRole != role) continue;
+                    var ms = (long)op.IntervalValue.TotalMilliseconds;
+                    var rec = history?.Ops.FirstOrDefault(o => o.Id == $"{p.Id}_monitor_{ms}");
+                    if (rec is not null && last is not null && rec.CallId > last.CallId) continue;
+                    result.Add(new PlannedAction(-1, "monitor", p.Id, node, ms));
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Whether the resource's state on the node was recorded under this term (and not made uncertain since).</summary>
+    private static bool KnownOn(ClusterState state, string node, string resource, long term, IReadOnlySet<string>? uncertain)
+    {
+        if (uncertain?.Contains($"{resource}|{node}") == true) return false;
+        var suffix = $":vigil-{term}";
+        var n = state.Nodes.FirstOrDefault(x => x.Uname == node || x.Id == node);
+        return n is not null && n.Resources.Any(r => (r.Id == resource || r.Id.StartsWith(resource + ":", StringComparison.Ordinal))
+            && r.Ops.Any(o => o.TransitionKey?.EndsWith(suffix, StringComparison.Ordinal) == true));
+    }
+
+    /// <summary>Resolves an action's agent, parameters, meta attributes, timeout and expected result from the configuration.</summary>
+    public static ActionRequest? BuildRequest(PlannedAction a, ClusterState state, long term)
+    {
+        var id = a.Resource.Contains(':') ? a.Resource[..a.Resource.IndexOf(':')] : a.Resource;
+        var config = state.Configuration;
+        var prim = config.AllResources().OfType<Primitive>().FirstOrDefault(p => p.Id == id);
+        if (prim is null) return null;
+        var op = prim.Operations.FirstOrDefault(o => o.Name == a.Task && (long)o.IntervalValue.TotalMilliseconds == a.IntervalMs);
+        var timeout = op?.Timeout ?? config.OperationDefaults.Get("timeout");
+        var timeoutMs = Duration.TryParse(timeout, out var t) ? (long)t.TotalMilliseconds : 20_000;
+        int? target = a.Task == "monitor" && a.IntervalMs == 0 ? 7
+            : a.Task == "monitor" && op?.Role is { } role && Roles.TryParse(role, out var r) && r == Role.Promoted ? 8 : 0;
+        var meta = prim.MetaAttributes.Flatten();
+        foreach (var s in op?.MetaAttributes ?? []) foreach (var p in s.Pairs) if (p.Value is not null) meta[p.Name] = p.Value;
+        meta["timeout"] = timeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new ActionRequest(a, term, prim.Class, prim.Provider, prim.Type)
+        {
+            TimeoutMs = timeoutMs,
+            TargetRc = target,
+            Parameters = prim.InstanceAttributes.Flatten(),
+            Meta = meta,
+        };
+    }
+
+    /// <summary>
+    /// The executor's fencing-token rule: an action is admitted only when its term is not older than
+    /// the newest term the node has seen (from earlier actions or from consensus). Returns the new floor.
+    /// </summary>
+    public static bool AdmitTerm(long seen, long consensusTerm, long requestTerm, out long newSeen)
+    {
+        newSeen = Math.Max(seen, requestTerm);
+        return requestTerm >= Math.Max(seen, consensusTerm);
+    }
+}

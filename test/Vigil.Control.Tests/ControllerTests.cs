@@ -1,0 +1,117 @@
+using Vigil.Control;
+
+namespace Vigil.Control.Tests;
+
+public class ControllerTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static int _n;
+    private static string Rid() => $"c{Interlocked.Increment(ref _n)}";
+
+    private static string Config(bool fencing) => $"""
+        <configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="{(fencing ? "true" : "false")}"/></cluster_property_set></crm_config>
+        <nodes/><resources>{(fencing ? "<primitive id=\"f\" class=\"stonith\" type=\"fence_dummy\"/>" : "")}<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/></resources>
+        <constraints><rsc_location id="l" rsc="d" node="n1" score="100"/></constraints></configuration>
+        """;
+
+    private static RecordOperationCommand Op(string node, string task, int rc, int callId, long term, int target = 0) =>
+        new(node, "d", "ocf", "heartbeat", "Dummy", task, 0, rc, 0, target) { RequestId = Rid(), CallId = callId, Term = term, AtUnixSeconds = 10 };
+
+    /// <summary>Three online nodes, d probed everywhere in term 1 and running on n1.</summary>
+    private static ClusterState Running(bool fencing)
+    {
+        var s = ClusterState.Empty.Apply(new ConfigureCommand(Config(fencing)) { RequestId = Rid() });
+        foreach (var n in new[] { "n1", "n2", "n3" })
+            s = s.Apply(new NodeMembershipCommand(n, true) { RequestId = Rid() }).Apply(Op(n, "monitor", 7, 1, 1, target: 7));
+        return s.Apply(Op("n1", "start", 0, 2, 1));
+    }
+
+    [Fact]
+    public void A_lost_node_is_fenced_before_its_resources_start_elsewhere()
+    {
+        var s = Running(fencing: true).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        var plan = Controller.Plan(s, 1, new HashSet<string>(), T0);
+        Assert.Equal("n1", Assert.Single(plan.Fencing).Target);
+        Assert.DoesNotContain(plan.Actions, a => a.Action.Task == "start" && a.Action.Resource == "d");
+        s = s.Apply(new FenceResultCommand("n1", "reboot", true, "n2", "controller") { RequestId = Rid() });
+        Assert.Empty(s.Nodes.Single(n => n.Id == "n1").Resources);
+        plan = Controller.Plan(s, 1, new HashSet<string>(), T0);
+        Assert.Empty(plan.Fencing);
+        Assert.Contains(plan.Actions, a => a.Action.Task == "start" && a.Action.Resource == "d");
+    }
+
+    [Fact]
+    public void A_new_leader_probes_what_it_did_not_see_before_it_acts()
+    {
+        var s = Running(fencing: false);
+        var plan = Controller.Plan(s, 2, new HashSet<string>(), T0);
+        Assert.Equal(3, plan.Actions.Count);
+        Assert.All(plan.Actions, a => Assert.Equal(("monitor", 0L), (a.Action.Task, a.Action.IntervalMs)));
+        Assert.DoesNotContain(Controller.Plan(s, 1, new HashSet<string>(), T0).Actions, a => a.Action.IntervalMs == 0 && a.Action.Task == "monitor");
+    }
+
+    [Fact]
+    public void Nothing_more_is_done_to_a_resource_with_an_action_in_flight()
+    {
+        var s = Running(fencing: false).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.Contains(Controller.Plan(s, 1, new HashSet<string>(), T0).Actions, a => a.Action.Task == "start");
+        var busy = new HashSet<string> { "d|monitor|0|n2" };
+        Assert.DoesNotContain(Controller.Plan(s, 1, busy, T0).Actions, a => a.Action.Resource == "d");
+    }
+
+    [Fact]
+    public void An_unanswered_action_makes_the_controller_probe_first()
+    {
+        var s = Running(fencing: false);
+        var c = new Controller(["n1", "n2", "n3"], "n1", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        c.Unanswered(new PlannedAction(5, "start", "d", "n2", 0));
+        var plan = c.PlanIfDue(s, 1, new HashSet<string>(), false, T0)!;
+        var probe = Assert.Single(plan.Actions);
+        Assert.Equal(("monitor", "n2", 0L), (probe.Action.Task, probe.Action.Node, probe.Action.IntervalMs));
+    }
+
+    [Fact]
+    public void A_late_older_result_does_not_overwrite_a_newer_one()
+    {
+        var s = Running(fencing: false);
+        var late = s.Apply(Op("n1", "stop", 0, 1, 1));
+        Assert.Equal("start", late.Nodes.Single(n => n.Id == "n1").Resources.Single().Ops.Single(o => o.Id == "d_last_0").Operation);
+        Assert.Contains(Activity.Active(late)["d"], x => x.Node == "n1");
+    }
+
+    [Fact]
+    public void A_node_back_with_a_new_boot_id_loses_its_old_history()
+    {
+        var s = Running(fencing: false).Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "a" });
+        Assert.NotEmpty(s.Nodes.Single(n => n.Id == "n1").Resources);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        var change = Assert.Single(c.ReconcileMembership(s, 1, _ => true, T0, n => n == "n1" ? "b" : null));
+        s = s.Apply(change.Command);
+        Assert.Empty(s.Nodes.Single(n => n.Id == "n1").Resources);
+        Assert.Empty(c.ReconcileMembership(s, 1, _ => true, T0, n => n == "n1" ? "b" : null));
+    }
+
+    [Fact]
+    public void A_member_is_lost_only_after_the_threshold()
+    {
+        var s = Running(fencing: false);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(399)));
+        var lost = Assert.Single(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(401)));
+        Assert.Equal(("n1", false), (lost.Command.Node, lost.Command.Online));
+    }
+
+    [Theory]
+    [InlineData(5, 3, 5, true)]
+    [InlineData(5, 3, 4, false)]
+    [InlineData(2, 6, 5, false)]
+    [InlineData(0, 0, 1, true)]
+    public void Executors_refuse_terms_older_than_any_they_have_seen(long seen, long consensus, long request, bool admitted)
+    {
+        Assert.Equal(admitted, Controller.AdmitTerm(seen, consensus, request, out var next));
+        Assert.Equal(Math.Max(seen, request), next);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Vigil.Simulation;
+
+/// <summary>
+/// dotnet run --project test/Vigil.Simulation -- --seed N [--bug B]     one seed with its event trace
+/// dotnet run --project test/Vigil.Simulation -- --seeds N [--from S] [--bug B]   many seeds in parallel
+/// The last line reads "seeds=… violations=… seeds_per_s=…"; the exit code is 1 on any violation.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        long? seed = null;
+        int seeds = 0;
+        long from = 1;
+        var bug = InjectedBug.None;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            try
+            {
+                switch (args[i])
+                {
+                    case "--seed": seed = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--seeds": seeds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--from": from = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--bug":
+                        var b = Next();
+                        if (!Enum.TryParse(b.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out bug))
+                            throw new ArgumentException($"unknown bug '{b}': use one of {string.Join(", ", Enum.GetNames<InjectedBug>())}");
+                        break;
+                    default: throw new ArgumentException($"unknown argument '{args[i]}'");
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+            {
+                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--bug B] | --seeds N [--from S] [--bug B]");
+                return 64;
+            }
+        }
+        if (seed is null && seeds <= 0)
+        {
+            Console.Error.WriteLine("usage: --seed N [--bug B] | --seeds N [--from S] [--bug B]");
+            return 64;
+        }
+        if (seed is { } one)
+        {
+            var sw = Stopwatch.StartNew();
+            var r = new Simulator(Scenario.FromSeed(one, bug), Console.Out).Run();
+            foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
+            Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} simulated_ms={r.SimulatedMs}");
+            Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
+            return r.Ok ? 0 : 1;
+        }
+        var batch = SeedRunner.Run(from, seeds, bug);
+        foreach (var f in batch.Failures.Take(20))
+            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")})");
+        Console.WriteLine(batch.Summary);
+        return batch.Failures.Count == 0 ? 0 : 1;
+    }
+}
+
+/// <summary>Runs a range of seeds on every core.</summary>
+public static class SeedRunner
+{
+    public sealed record Batch(int Seeds, IReadOnlyList<RunResult> Failures, int Windows, TimeSpan Elapsed)
+    {
+        public double SeedsPerSecond => Seeds / Elapsed.TotalSeconds;
+        public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} seeds_per_s={SeedsPerSecond:0.0}";
+    }
+
+    /// <summary>Runs seeds in parallel rounds until one fails (or <paramref name="max"/> ran): how soon a bug is caught.</summary>
+    public static (RunResult? Failure, int Ran) FirstFailure(long from, int max, InjectedBug bug)
+    {
+        const int Round = 16;
+        for (int ran = 0; ran < max; ran += Round)
+        {
+            var batch = Run(from + ran, Math.Min(Round, max - ran), bug);
+            if (batch.Failures.Count > 0) return (batch.Failures.MinBy(f => f.Seed), ran + Round);
+        }
+        return (null, max);
+    }
+
+    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None)
+    {
+        var sw = Stopwatch.StartNew();
+        var results = new RunResult[count];
+        Parallel.For(0, count, i => results[i] = new Simulator(Scenario.FromSeed(from + i, bug)).Run());
+        return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using Vigil.Config;
+using Vigil.Config.Xml;
+
+namespace Vigil.Simulation;
+
+/// <summary>Deliberate bugs the checkers must catch (the simulator's own test of itself).</summary>
+public enum InjectedBug
+{
+    None,
+    /// <summary>The fencer confirms fencing without powering the node off: recovery no longer waits for a real fence.</summary>
+    SkipFencing,
+    /// <summary>Executors ignore the term (fencing token) of the actions they receive.</summary>
+    IgnoreTerm,
+    /// <summary>Elections ignore how up to date a candidate's log is (committed entries can be lost).</summary>
+    AnyLogWins,
+}
+
+/// <summary>What one seed simulates: cluster, configuration and fault mix. Everything derives from the seed.</summary>
+public sealed record Scenario
+{
+    public required long Seed { get; init; }
+    public required int Nodes { get; init; }
+    public required bool Fencing { get; init; }
+    public required string NoQuorumPolicy { get; init; }
+    public required string ConfigText { get; init; }
+    public required string ConfigXml { get; init; }
+    /// <summary>Unique primitives (not clone instances): never active on two nodes at once.</summary>
+    public required IReadOnlySet<string> Unique { get; init; }
+    // fault mix (probabilities per opportunity, 0 when that fault is off for this seed)
+    public double Loss { get; init; }
+    public double Duplication { get; init; }
+    public int MaxDelayMs { get; init; }
+    /// <summary>Share of messages held up for 0.5–3 s (retransmissions, a paused process): old ones arrive after new ones.</summary>
+    public double Stall { get; init; }
+    public double PartitionRate { get; init; }
+    public double AsymmetricShare { get; init; }
+    public double CrashRate { get; init; }
+    public double StartFailure { get; init; }
+    public double Hang { get; init; }
+    public double DeathRate { get; init; }
+    public double FenceFailure { get; init; }
+    public double FenceHang { get; init; }
+    public int SafetyMs { get; init; } = 15_000;
+    public int LivenessBoundMs { get; init; } = 40_000;
+    public InjectedBug Bug { get; init; }
+
+    /// <summary>The split-brain windows this configuration permits (fencing off): counted and reported, not violations.</summary>
+    public bool WindowsAllowed => !Fencing;
+
+    public static Scenario FromSeed(long seed, InjectedBug bug = InjectedBug.None)
+    {
+        var rng = new Random(unchecked((int)(seed ^ (seed >> 32)) * 31 + 7));
+        int nodes = rng.Next(2, 7); // 2..6
+        bool fencing = rng.NextDouble() < 0.6;
+        var policy = fencing ? (rng.NextDouble() < 0.8 ? "stop" : "freeze") : new[] { "stop", "ignore", "freeze" }[rng.Next(3)];
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"property stonith-enabled={(fencing ? "true" : "false")} no-quorum-policy={policy}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"rsc_defaults resource-stickiness={(rng.NextDouble() < 0.5 ? 0 : 100)} migration-threshold={(rng.NextDouble() < 0.5 ? 3 : 1000000)}");
+        text.AppendLine("op_defaults timeout=2s");
+        if (fencing) text.AppendLine("primitive fencedev stonith:fence_sim");
+        const string Ops = "op monitor interval=1s timeout=1s op start timeout=2s interval=0 op stop timeout=2s interval=0";
+        var unique = new HashSet<string>(StringComparer.Ordinal);
+        int primitives = rng.Next(1, 4);
+        for (int i = 1; i <= primitives; i++)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"primitive p{i} ocf:heartbeat:Dummy {Ops}");
+            unique.Add($"p{i}");
+        }
+        bool group = rng.NextDouble() < 0.6;
+        if (group)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"primitive g1 ocf:heartbeat:Dummy {Ops}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"primitive g2 ocf:heartbeat:Dummy {Ops}");
+            text.AppendLine("group g g1 g2");
+            unique.Add("g1");
+            unique.Add("g2");
+        }
+        bool clone = rng.NextDouble() < 0.4;
+        if (clone)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"primitive c1 ocf:heartbeat:Dummy {Ops}");
+            text.AppendLine("clone c c1");
+        }
+        if (rng.NextDouble() < 0.5) text.AppendLine(CultureInfo.InvariantCulture, $"location prefer-p1 p1 50: n{rng.Next(1, nodes + 1)}");
+        if (group && rng.NextDouble() < 0.5) text.AppendLine("colocation p1-with-g inf: p1 g");
+        if (group && rng.NextDouble() < 0.5) text.AppendLine("order g-then-p1 Mandatory: g p1");
+        if (clone && rng.NextDouble() < 0.5) text.AppendLine("order c-then-p1 Mandatory: c p1");
+        var loaded = ConfigLoader.Load(text.ToString(), $"seed {seed}", ConfigFormat.Crm);
+        if (loaded.Value is null)
+            throw new InvalidOperationException($"seed {seed}: the generated configuration does not load: {string.Join("; ", loaded.Diagnostics)}\n{text}");
+        double P(double on, double max) => rng.NextDouble() < on ? rng.NextDouble() * max : 0;
+        return new Scenario
+        {
+            Seed = seed,
+            Nodes = nodes,
+            Fencing = fencing,
+            NoQuorumPolicy = policy,
+            Bug = bug,
+            ConfigText = text.ToString(),
+            ConfigXml = CibXmlWriter.Write(loaded.Value, includeStatus: false),
+            Unique = unique,
+            Loss = P(0.5, 0.2),
+            Duplication = P(0.5, 0.1),
+            MaxDelayMs = rng.NextDouble() < 0.3 ? 300 : 30,
+            Stall = P(0.5, 0.05),
+            PartitionRate = P(0.8, 0.5),
+            AsymmetricShare = rng.NextDouble() < 0.3 ? 0.5 : 0,
+            CrashRate = P(0.6, 0.3),
+            StartFailure = P(0.4, 0.2),
+            Hang = P(0.3, 0.1),
+            DeathRate = P(0.5, 0.3),
+            FenceFailure = P(0.4, 0.5),
+            FenceHang = P(0.2, 0.3),
+        };
+    }
+
+    public string Describe() =>
+        $"seed {Seed}: {Nodes} nodes, fencing {(Fencing ? "on" : "off")}, no-quorum-policy={NoQuorumPolicy}; faults: loss {Loss:0.00}, dup {Duplication:0.00}, delay ≤{MaxDelayMs} ms, stalls {Stall:0.00}, " +
+        $"partitions {PartitionRate:0.00}/s (asym {AsymmetricShare:0.0}), crashes {CrashRate:0.00}/s, start failures {StartFailure:0.00}, hangs {Hang:0.00}, " +
+        $"deaths {DeathRate:0.00}/s, fence failures {FenceFailure:0.00}, fence hangs {FenceHang:0.00}" + (Bug == InjectedBug.None ? "" : $"; injected bug {Bug}");
+}

@@ -1,0 +1,122 @@
+using System.Text;
+using Xunit.Abstractions;
+
+namespace Vigil.Simulation;
+
+/// <summary>The CI's seed budget, the simulator's own tests (injected bugs it must catch) and regressions.</summary>
+public class SimulationTests(ITestOutputHelper output)
+{
+    /// <summary>Seeds per CI run: at least 2,000, bounded to a few minutes on 2 cores.</summary>
+    public const int CiSeeds = 2000;
+
+    private static string Report(SeedRunner.Batch batch) =>
+        batch.Summary + "\n" + string.Join("\n", batch.Failures.Take(10).Select(f => $"seed {f.Seed}: {f.Violations[0]}  (replay: dotnet run --project test/Vigil.Simulation -- --seed {f.Seed})"));
+
+    [Fact]
+    public void Two_thousand_seeds_keep_every_invariant()
+    {
+        var batch = SeedRunner.Run(1, CiSeeds);
+        output.WriteLine(Report(batch));
+        Assert.True(batch.Failures.Count == 0, Report(batch));
+    }
+
+    /// <summary>The first failing seed with the bug injected, within the CI seed budget.</summary>
+    private string Caught(InjectedBug bug)
+    {
+        var (failure, ran) = SeedRunner.FirstFailure(1, CiSeeds, bug);
+        Assert.True(failure is not null, $"{bug} went unnoticed through {ran} seeds");
+        output.WriteLine($"{bug}: caught by seed {failure!.Seed} after {ran} seeds: {failure.Violations[0]}");
+        return string.Join("\n", failure.Violations);
+    }
+
+    [Fact]
+    public void Recovery_that_does_not_wait_for_fencing_is_caught()
+    {
+        var violations = Caught(InjectedBug.SkipFencing);
+        Assert.Matches("invariant [12] ", violations);
+    }
+
+    [Fact]
+    public void Executors_that_ignore_the_term_are_caught()
+    {
+        var (failure, ran) = SeedRunner.FirstFailure(1, CiSeeds, InjectedBug.IgnoreTerm);
+        Assert.True(failure is not null, $"IgnoreTerm went unnoticed through {ran} seeds");
+        output.WriteLine($"IgnoreTerm: caught by seed {failure!.Seed} after {ran} seeds: {failure.Violations[0]}");
+        Assert.Contains(failure.Violations, v => v.StartsWith("invariant 3 ", StringComparison.Ordinal) || v.StartsWith("invariant 1 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Elections_that_ignore_how_current_a_log_is_lose_acknowledged_changes()
+    {
+        var violations = Caught(InjectedBug.AnyLogWins);
+        Assert.Contains("invariant 5 ", violations, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_seed_replays_the_same_run()
+    {
+        string Trace(long seed)
+        {
+            var text = new StringWriter();
+            new Simulator(Scenario.FromSeed(seed), text).Run();
+            return text.ToString();
+        }
+        var first = Trace(42);
+        Assert.Equal(first, Trace(42));
+        Assert.NotEqual(first, Trace(43));
+        Assert.Contains("elected leader", first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Seeds_choose_different_clusters_and_fault_mixes()
+    {
+        var scenarios = Enumerable.Range(1, 200).Select(i => Scenario.FromSeed(i)).ToList();
+        Assert.Equal([2, 3, 4, 5, 6], scenarios.Select(s => s.Nodes).Distinct().Order());
+        Assert.Contains(scenarios, s => s.Fencing);
+        Assert.Contains(scenarios, s => !s.Fencing && s.NoQuorumPolicy == "ignore");
+        Assert.Contains(scenarios, s => s.ConfigText.Contains("group ", StringComparison.Ordinal));
+        Assert.Contains(scenarios, s => s.ConfigText.Contains("clone ", StringComparison.Ordinal));
+        Assert.Contains(scenarios, s => s.PartitionRate > 0 && s.AsymmetricShare > 0);
+    }
+
+    [Fact]
+    public void The_command_line_prints_the_summary_last_and_fails_on_violations()
+    {
+        var stdout = Console.Out;
+        var text = new StringWriter(new StringBuilder());
+        int ok, broken;
+        try
+        {
+            Console.SetOut(text);
+            ok = Program.Main(["--seeds", "3"]);
+            broken = Program.Main(["--seeds", "40", "--bug", "skip-fencing"]);
+        }
+        finally { Console.SetOut(stdout); }
+        var lines = text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(0, ok);
+        Assert.Equal(1, broken);
+        Assert.StartsWith("seeds=40 violations=", lines[^1], StringComparison.Ordinal);
+        Assert.Contains("seeds_per_s=", lines[^1], StringComparison.Ordinal);
+        Assert.Equal(64, Program.Main(["--seeds", "x"]));
+    }
+
+    // ----- regressions: seeds that found bugs, each fixed ------------------------------------------
+
+    [Theory]
+    [InlineData(25)]  // a re-plan started a second copy while the first start was still in flight
+    [InlineData(89)]  // a start whose answer was lost was started again elsewhere (now probed first)
+    [InlineData(34)]  // stickiness 0: re-planning after every result flipped a resource between two nodes
+    [InlineData(127)] // the same flip on a move (stop done, the next plan started it where it was)
+    [InlineData(74)]  // a stop made without quorum, reported late, overwrote the newer start
+    [InlineData(11)]  // a restarted node's call ids repeated a request id: its start was dropped as a duplicate
+    [InlineData(19)]  // a node restarted while no leader existed kept its old history (boot ids)
+    [InlineData(4)]   // anonymous clone instances recorded under instance names were stopped forever
+    [InlineData(861)] // a deposed leader's unrecorded start: recovery must wait for fencing of the lost node
+    [InlineData(1643)] // a duplicated start request ran twice (executors now take each dispatch once)
+    public void Regression_seed_keeps_every_invariant(long seed)
+    {
+        var result = new Simulator(Scenario.FromSeed(seed)).Run();
+        Assert.True(result.Ok, string.Join("\n", result.Violations));
+        Assert.True(result.Converged);
+    }
+}

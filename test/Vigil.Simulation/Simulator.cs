@@ -1,0 +1,251 @@
+using Vigil.Control;
+
+namespace Vigil.Simulation;
+
+/// <summary>The outcome of one seed.</summary>
+public sealed record RunResult(long Seed, IReadOnlyList<string> Violations, int SplitBrainWindows, int Elections, int Fences, int Actions, long SimulatedMs, bool Converged)
+{
+    public bool Ok => Violations.Count == 0;
+}
+
+/// <summary>
+/// N nodes in one process on simulated time: the real controller core (<see cref="Controller"/>),
+/// the real scheduler and cluster state, the executor's term rule, simulated agents, fence devices,
+/// network and consensus. One seeded <see cref="Random"/> drives every choice; events at the same
+/// instant run in the order they were scheduled, so a seed always replays the same run.
+/// </summary>
+public sealed partial class Simulator
+{
+    public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly Scenario _scenario;
+    private readonly Random _rng;
+    private readonly TextWriter? _trace;
+    private readonly PriorityQueue<Action, (long, long)> _events = new();
+    private readonly List<SimNode> _nodes = [];
+    private readonly Dictionary<string, SimNode> _byName = new(StringComparer.Ordinal);
+    private readonly List<string> _violations = [];
+    private long _seq;
+    private bool _liveness;
+    private int _elections, _fences, _actions, _windows;
+
+    public long Now { get; private set; }
+
+    public Simulator(Scenario scenario, TextWriter? trace = null)
+    {
+        _scenario = scenario;
+        _rng = new Random(unchecked((int)scenario.Seed * 7919 + 13));
+        _trace = trace;
+        for (int i = 1; i <= scenario.Nodes; i++)
+        {
+            var n = new SimNode($"n{i}");
+            _nodes.Add(n);
+            _byName[n.Name] = n;
+        }
+    }
+
+    private void At(long time, Action action) => _events.Enqueue(action, (Math.Max(time, Now), _seq++));
+
+    private void Trace(string node, string message) => _trace?.WriteLine($"{Now,7} ms {node,-4} {message}");
+
+    private void Violation(int invariant, string message)
+    {
+        var text = $"invariant {invariant} at {Now} ms: {message}";
+        if (_violations.Count < 20) _violations.Add(text);
+        _trace?.WriteLine($"{Now,7} ms VIOLATION {text}");
+    }
+
+    public RunResult Run()
+    {
+        _trace?.WriteLine(_scenario.Describe());
+        _trace?.Write(_scenario.ConfigText);
+        foreach (var n in _nodes) Boot(n);
+        At(0, ConsensusTick);
+        At(ConsensusTickMs / 2, ControllerTick);
+        At(100, QuorumTick);
+        At(200, ClientTick);
+        At(1000, FaultTick);
+        RunUntil(_scenario.SafetyMs);
+        Heal();
+        bool converged = false;
+        long deadline = _scenario.SafetyMs + _scenario.LivenessBoundMs;
+        // Every resource that can run must reach its target within the bound, and stay there.
+        for (long t = Now + 2000; t <= deadline; t += 1000)
+        {
+            RunUntil(t);
+            if (Converged(out _)) { converged = true; break; }
+        }
+        if (!converged)
+        {
+            Converged(out var why);
+            if (_trace is not null && _nodes.FirstOrDefault(n => n.Up && n.Raft.IsLeader) is { } l)
+            {
+                _trace.WriteLine(l.Raft.State.ToSnapshot());
+            }
+            Violation(4, $"not converged {_scenario.LivenessBoundMs} ms after the faults healed: {why}");
+        }
+        else CheckAcknowledged();
+        return new RunResult(_scenario.Seed, _violations, _windows, _elections, _fences, _actions, Now, converged);
+    }
+
+    private void RunUntil(long time)
+    {
+        while (_events.TryPeek(out _, out var when) && when.Item1 <= time && _violations.Count < 20)
+        {
+            var action = _events.Dequeue();
+            Now = when.Item1;
+            action();
+        }
+        Now = time;
+    }
+
+    // ----- network --------------------------------------------------------------------------------
+
+    /// <summary>Directed links that are cut (a→b): symmetric partitions cut both, asymmetric ones one.</summary>
+    private readonly HashSet<(string, string)> _cut = [];
+
+    private bool Reaches(string from, string to) => from == to || !_cut.Contains((from, to));
+
+    /// <summary>Sends a message: dropped when the link is cut or lost, else delivered after a delay, maybe twice.</summary>
+    private void Send(SimNode from, SimNode to, Action deliver)
+    {
+        if (!from.Up || !Reaches(from.Name, to.Name)) return;
+        if (!_liveness && _rng.NextDouble() < _scenario.Loss) return;
+        int incarnation = to.Incarnation;
+        void Deliver()
+        {
+            if (to.Up && to.Incarnation == incarnation && Reaches(from.Name, to.Name)) deliver();
+        }
+        bool stall = !_liveness && _rng.NextDouble() < _scenario.Stall;
+        At(Now + 1 + (stall ? 500 + _rng.Next(2500) : _rng.Next(_scenario.MaxDelayMs)), Deliver);
+        if (!_liveness && _rng.NextDouble() < _scenario.Duplication) At(Now + 1 + _rng.Next(_scenario.MaxDelayMs * 3), Deliver);
+    }
+
+    // ----- faults ---------------------------------------------------------------------------------
+
+    private void FaultTick()
+    {
+        if (_liveness) return;
+        if (_rng.NextDouble() < _scenario.PartitionRate * 0.5)
+        {
+            _cut.Clear();
+            if (_rng.NextDouble() < 0.7)
+            {
+                var side = _nodes.Where(_ => _rng.NextDouble() < 0.5).Select(n => n.Name).ToHashSet();
+                bool asym = _rng.NextDouble() < _scenario.AsymmetricShare;
+                foreach (var a in _nodes) foreach (var b in _nodes)
+                    if (side.Contains(a.Name) && !side.Contains(b.Name))
+                    {
+                        _cut.Add((a.Name, b.Name));
+                        if (!asym) _cut.Add((b.Name, a.Name));
+                    }
+                Trace("net", $"partition {{{string.Join(",", side.Order())}}} | rest{(asym ? " (one way)" : "")}");
+            }
+            else Trace("net", "partition healed");
+        }
+        if (_rng.NextDouble() < _scenario.CrashRate * 0.5)
+        {
+            var n = _nodes[_rng.Next(_nodes.Count)];
+            if (n.Up)
+            {
+                Crash(n, "crash");
+                var back = Now + 1000 + _rng.Next(4000);
+                At(back, () => { if (!_liveness && !n.Up) Boot(n); });
+            }
+        }
+        if (_rng.NextDouble() < _scenario.DeathRate * 0.5)
+        {
+            var n = _nodes[_rng.Next(_nodes.Count)];
+            // Only resources with a recurring monitor: a death nothing watches cannot be noticed (the fence device has none).
+            var running = n.Truth.Keys.Where(r => r != "fencedev").ToList();
+            if (n.Up && running.Count > 0)
+            {
+                var rsc = running[_rng.Next(running.Count)];
+                n.Truth.Remove(rsc);
+                Trace(n.Name, $"{rsc} died on its own");
+            }
+        }
+        At(Now + 500, FaultTick);
+    }
+
+    private void Heal()
+    {
+        _liveness = true;
+        _cut.Clear();
+        Trace("sim", "liveness phase: faults healed, every node up");
+        foreach (var n in _nodes) if (!n.Up) Boot(n);
+    }
+
+    private void Crash(SimNode n, string why)
+    {
+        n.Up = false;
+        n.Truth.Clear();
+        n.Raft.IsLeader = false;
+        n.Raft.Leader = null;
+        Trace(n.Name, $"down ({why}); everything it ran is gone");
+    }
+
+    private void Boot(SimNode n)
+    {
+        n.Up = true;
+        n.Incarnation++;
+        n.Truth.Clear();
+        n.Exec = new ExecutorState();
+        n.Controller = new Controller(_nodes.Select(x => x.Name).ToList(), n.Name, TimeSpan.FromMilliseconds(400));
+        n.InFlight.Clear();
+        n.Pending.Clear();
+        n.LocalActive.Clear();
+        n.Unreported.Clear();
+        n.Reports.Clear();
+        n.QuorumLostAt = null;
+        n.QuorumActed = false;
+        n.Raft.Applied = 0;
+        n.Raft.State = ClusterState.Empty;
+        n.Raft.IsLeader = false;
+        n.Raft.Leader = null;
+        n.Raft.LastHeardMs = Now;
+        n.Raft.ElectionDeadlineMs = Now + _rng.Next(ElectionLowMs, ElectionHighMs);
+        Trace(n.Name, $"up (incarnation {n.Incarnation})");
+    }
+}
+
+/// <summary>One simulated host.</summary>
+public sealed partial class Simulator
+{
+    private sealed class SimNode(string name)
+    {
+        public string Name { get; } = name;
+        public bool Up;
+        public int Incarnation;
+        public readonly Raft Raft = new();
+        public Controller Controller = null!;
+        public ExecutorState Exec = new();
+        /// <summary>Ground truth: resources (base ids) really active here, with their role.</summary>
+        public readonly SortedDictionary<string, Vigil.Core.Role> Truth = new(StringComparer.Ordinal);
+        public readonly HashSet<string> InFlight = new(StringComparer.Ordinal);
+        public long? LedTerm;
+        public bool Replan;
+        /// <summary>Proposals this node made as leader, watched until acknowledged.</summary>
+        public readonly List<(Entry Entry, Action? OnAck)> Pending = [];
+        /// <summary>Which dispatch of an in-flight key is current (a late timeout of an older one is ignored).</summary>
+        public readonly Dictionary<string, long> Generation = new(StringComparer.Ordinal);
+        /// <summary>What the executor started here (to stop it without the cluster when quorum is lost).</summary>
+        public readonly SortedDictionary<string, ActionRequest> LocalActive = new(StringComparer.Ordinal);
+        public readonly List<RecordOperationCommand> Unreported = [];
+        /// <summary>Reports to the leader not yet acknowledged (resent until they are): key resource|interval.</summary>
+        public readonly SortedDictionary<string, RecordOperationCommand> Reports = new(StringComparer.Ordinal);
+        public long? QuorumLostAt;
+        public bool QuorumActed;
+    }
+
+    private sealed class ExecutorState
+    {
+        public long SeenTerm;
+        public long MaxExecutedTerm;
+        public int CallId;
+        public readonly HashSet<long> Dispatches = [];
+        /// <summary>Recurring monitors: key resource|interval → generation (a newer one cancels the older).</summary>
+        public readonly Dictionary<string, int> Recurring = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, int> LastRc = new(StringComparer.Ordinal);
+    }
+}
