@@ -53,6 +53,9 @@ public sealed partial class NodeDaemon
                 {
                     Log(change.Message);
                     await ProposeAsync(change.Command).ConfigureAwait(false);
+                    // Calls to a lost node would wait for their timeout (a powered-off host never answers):
+                    // give up on them now; their actions count as unanswered.
+                    if (!change.Command.Online) AbandonCalls(change.Command.Node);
                 }
                 while (_outcomes.TryDequeue(out var o))
                 {
@@ -107,6 +110,17 @@ public sealed partial class NodeDaemon
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException) { return null; }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CancellationTokenSource> _nodeCalls = new(StringComparer.Ordinal);
+
+    /// <summary>Cancelled when <paramref name="node"/> is declared lost: every call to it in flight gives up.</summary>
+    private CancellationToken NodeCalls(string node) => _nodeCalls.GetOrAdd(node, _ => new CancellationTokenSource()).Token;
+
+    private void AbandonCalls(string node)
+    {
+        // Not disposed: a call starting right now may still read its token.
+        if (_nodeCalls.TryRemove(node, out var calls)) calls.Cancel();
+    }
+
     private void Carry(ControllerPlan plan)
     {
         foreach (var f in plan.Fencing) StartFencing(f);
@@ -133,7 +147,7 @@ public sealed partial class NodeDaemon
             ExecuteResponse? response = null;
             try
             {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(leadership, _stop.Token);
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(leadership, _stop.Token, NodeCalls(a.Node));
                 cts.CancelAfter(TimeSpan.FromMilliseconds(request.TimeoutMs + 10_000));
                 using var http = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/node/execute"), request, cts.Token).ConfigureAwait(false);
                 if (http.IsSuccessStatusCode) response = await http.Content.ReadFromJsonAsync<ExecuteResponse>(cts.Token).ConfigureAwait(false);
