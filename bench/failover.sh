@@ -29,8 +29,7 @@ case "$reps" in ''|*[!0-9]*) echo "failover.sh: --reps needs a number from 1 to 
 if [ "$reps" -lt 1 ] || [ "$reps" -gt 100 ]; then echo "failover.sh: --reps must be between 1 and 100" >&2; exit 64; fi
 case "$nodes" in 2|3) ;; *) echo "failover.sh: --nodes must be 2 or 3, not '$nodes'" >&2; exit 64 ;; esac
 case "$fencing" in
-    off) ;;
-    agent|lease) echo "failover.sh: --fencing $fencing is not implemented yet (Vigil has no fencing so far); use --fencing off" >&2; exit 69 ;;
+    off|agent|lease) ;;   # Vigil: agent = the testbed's power switch as a fence device (fence_vtb), lease = stonith-watchdog-timeout=2s; Pacemaker always runs with its defaults (fencing off)
     *) echo "failover.sh: --fencing must be off, agent or lease, not '$fencing'" >&2; exit 64 ;;
 esac
 if [ "$nodes" = 2 ]; then
@@ -64,8 +63,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "== building bench/Vigil.Testbed (Release)"
 dotnet build bench/Vigil.Testbed -c Release -nologo -v:q >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 70; }
 
-echo "== Vigil: $nodes nodes, $reps power losses ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
-dotnet bench/Vigil.Testbed/bin/Release/net10.0/vigil-testbed.dll failover --reps "$reps" --nodes "$nodes" </dev/null 2>&1 | tee "$work/vigil.out" ||
+echo "== Vigil (fencing $fencing): $nodes nodes, $reps power losses ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
+dotnet bench/Vigil.Testbed/bin/Release/net10.0/vigil-testbed.dll failover --reps "$reps" --nodes "$nodes" --fencing "$fencing" </dev/null 2>&1 | tee "$work/vigil.out" ||
     { echo "failover.sh: the Vigil run failed (output above)" >&2; exit 1; }
 vline=$(grep '^vigil_median_s=' "$work/vigil.out" | tail -1)
 vigil_median=$(sed -n 's/.*vigil_median_s=\([0-9.]*\).*/\1/p' <<<"$vline")

@@ -12,8 +12,9 @@ using Vigil.SystemTests.Testbed;
 //   Last line: schedules=… double_active=… recovered_max_s=…
 var inv = CultureInfo.InvariantCulture;
 int reps = 10, nodes = 3, schedules = 50, seed = 1;
+string fencing = "off";
 bool holderFaults = false;
-const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] | campaign [--schedules 1..1000] [--seed N] [--holder-faults]";
+const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] | campaign [--schedules 1..1000] [--seed N] [--holder-faults]";
 if (args.Length == 0 || args[0] is not ("failover" or "campaign"))
 {
     Console.Error.WriteLine("vigil-testbed: " + Usage);
@@ -31,6 +32,7 @@ for (int i = 1; i < args.Length; i++)
         case "--schedules" when number && value is >= 1 and <= 1000: schedules = value; i++; break;
         case "--seed" when number: seed = value; i++; break;
         case "--holder-faults": holderFaults = true; break;
+        case "--fencing" when next is "off" or "agent" or "lease": fencing = next; i++; break;
         default:
             Console.Error.WriteLine($"vigil-testbed: unexpected or out-of-range argument '{args[i]}'; {Usage}");
             return 64;
@@ -41,7 +43,7 @@ try
 {
     using var bed = new Testbed(nodes, Console.WriteLine);
     Console.WriteLine($"== vigil: {nodes} nodes in namespaces {bed.Id}-*, state and logs in {bed.Dir}");
-    var holder = Scenario.Form(bed, TimeSpan.FromSeconds(90));
+    var holder = Scenario.Form(bed, TimeSpan.FromSeconds(90), fencing);
     Console.WriteLine($"== vigil: cluster formed, group on {holder}");
     return args[0] == "failover" ? Failover(bed) : Campaign(bed);
 }

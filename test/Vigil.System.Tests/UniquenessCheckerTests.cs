@@ -28,6 +28,14 @@ public sealed class UniquenessCheckerTests
     }
 
     [Fact]
+    public void A_confirmed_fencing_ends_everything_on_that_node_and_a_start_before_it_is_still_found()
+    {
+        Assert.Empty(Check("10 n1 start vip", "30 n1 fenced *", "30.4 n2 start vip"));
+        var found = Assert.Single(Check("10 n1 start vip", "29 n2 start vip", "30 n1 fenced *"));
+        Assert.Equal((29.0, 30.0), (found.From, found.To));
+    }
+
+    [Fact]
     public void A_failed_stop_leaves_the_resource_active_so_the_overlap_is_found()
     {
         // No stop line (the stop failed): the resource counts as still running on n1.

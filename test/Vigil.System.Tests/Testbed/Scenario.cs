@@ -10,9 +10,17 @@ public static class Scenario
 {
     public const string Group = "grp";
 
-    /// <summary>Pacemaker's anchor configures the same: stickiness 100, fencing off, monitors every 10 s.</summary>
-    public static string Configuration(string extra = "") => $"""
-        property stonith-enabled=false
+    /// <summary>
+    /// Pacemaker's anchor configures the same: stickiness 100, fencing off, monitors every 10 s. With
+    /// <paramref name="fencing"/> "lease", lease self-fencing (2 s); with a device line, that fence device.
+    /// </summary>
+    public static string Configuration(string extra = "", string fencing = "off", string? device = null) => $"""
+        {fencing switch
+        {
+            "lease" => "property stonith-enabled=true stonith-watchdog-timeout=2s",
+            "agent" => "property stonith-enabled=true\n" + device,
+            _ => "property stonith-enabled=false",
+        }}
         rsc_defaults resource-stickiness=100
         primitive dummy ocf:vtb:Dummy op monitor interval=10s timeout=20s
         primitive vip ocf:vtb:IPaddr2 params ip={Testbed.Vip} cidr_netmask=24 nic=eth0 op monitor interval=10s timeout=20s
@@ -21,11 +29,12 @@ public static class Scenario
         """;
 
     /// <summary>Boots all nodes, waits for a leader with every node online, loads the configuration, waits for the group.</summary>
-    public static string Form(Testbed bed, TimeSpan within)
+    public static string Form(Testbed bed, TimeSpan within, string fencing = "off")
     {
+        if (fencing == "agent") bed.StartFencer();
         bed.StartAll();
         var formed = bed.WaitFor(s => s.Leader is not null && s.Nodes.Count == bed.Count && s.Nodes.All(n => n.Online), within, "cluster formation");
-        var (applied, answer) = bed.Configure(formed.Leader!, Configuration());
+        var (applied, answer) = bed.Configure(formed.Leader!, Configuration(fencing: fencing, device: bed.FenceDevice));
         if (!applied) throw new InvalidOperationException($"the configuration was not applied: {answer}\n{bed.Diagnostics()}");
         return bed.WaitStable(Group, within).Holder;
     }

@@ -17,7 +17,7 @@ namespace Vigil.SystemTests.Testbed;
 /// "vtb&lt;pid&gt;x": a leftover of a dead test run is swept at start, a running one is left alone.
 /// Everything is torn down in <see cref="Dispose"/>, also when the test fails.
 /// </summary>
-public sealed class Testbed : IDisposable
+public sealed partial class Testbed : IDisposable
 {
     public const string Prefix = "vtb";
     public const string Net = "10.250.0";
@@ -155,7 +155,11 @@ public sealed class Testbed : IDisposable
         foreach (var n in Names)
         {
             var nodeDir = Path.Combine(Dir, n);
-            new NodeSettings { Name = n, DataDirectory = Path.Combine(nodeDir, "data"), Members = _members, TlsDirectory = tls }.Save(SettingsFile(n));
+            new NodeSettings
+            {
+                Name = n, DataDirectory = Path.Combine(nodeDir, "data"), Members = _members, TlsDirectory = tls,
+                FenceAgentDirectory = FenceAgentDir,
+            }.Save(SettingsFile(n));
             var provider = Path.Combine(nodeDir, "ocf", "vtb");
             Directory.CreateDirectory(provider);
             foreach (var agent in new[] { "Dummy", "IPaddr2" })
@@ -222,6 +226,11 @@ public sealed class Testbed : IDisposable
     /// <summary>Power loss: the bridge port goes down and every process of the node is killed with SIGKILL. Returns T0 (after both).</summary>
     public double PowerOff(string node)
     {
+        lock (_power) return PowerOffLocked(node);
+    }
+
+    private double PowerOffLocked(string node)
+    {
         var pids = PidsIn(NodeNs(node));
         Sh.Must("ip", "-n", BridgeNs, "link", "set", Port(node), "down");
         foreach (var p in pids) Native.Signal(p, Native.SigKill);
@@ -237,6 +246,11 @@ public sealed class Testbed : IDisposable
 
     /// <summary>After a power loss: the node's RAM state (addresses beyond its own, /run) is gone; cable back in; boot.</summary>
     public void PowerOn(string node)
+    {
+        lock (_power) PowerOnLocked(node);
+    }
+
+    private void PowerOnLocked(string node)
     {
         var ns = NodeNs(node);
         // The daemon keeps agents' state under /run (here a fresh tmpfs per boot), so a reboot forgets it.
@@ -453,6 +467,7 @@ public sealed class Testbed : IDisposable
 
     public void Dispose()
     {
+        StopFencer();
         foreach (var ns in _created.AsEnumerable().Reverse()) KillAllIn(ns);
         foreach (var d in _daemons.Values) { d.WaitForExit(2000); d.Dispose(); }
         _daemons.Clear();

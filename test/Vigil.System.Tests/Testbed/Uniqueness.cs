@@ -21,7 +21,8 @@ public sealed record DoubleActivity(string Resource, string NodeA, string NodeB,
 /// </summary>
 public static class UniquenessChecker
 {
-    public const string Start = "start", Stop = "stop", PowerOff = "poweroff";
+    /// <summary>Fenced: the testbed's power switch confirmed the node off for the cluster (it ends activity like a power-off).</summary>
+    public const string Start = "start", Stop = "stop", PowerOff = "poweroff", Fenced = "fenced";
 
     public static List<SideEvent> Parse(IEnumerable<string> lines, string source)
     {
@@ -32,8 +33,8 @@ public static class UniquenessChecker
             n++;
             if (line.Length == 0) continue;
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length != 4 || !double.TryParse(f[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var t) || f[2] is not (Start or Stop or PowerOff))
-                throw new FormatException($"{source}:{n}: expected 'EPOCH_SECONDS NODE start|stop|poweroff RESOURCE', found '{line}'");
+            if (f.Length != 4 || !double.TryParse(f[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var t) || f[2] is not (Start or Stop or PowerOff or Fenced))
+                throw new FormatException($"{source}:{n}: expected 'EPOCH_SECONDS NODE start|stop|poweroff|fenced RESOURCE', found '{line}'");
             events.Add(new SideEvent(t, f[1], f[2], f[3]));
         }
         return events;
@@ -54,7 +55,7 @@ public static class UniquenessChecker
                 case Stop:
                     if (open.Remove((e.Resource, e.Node), out var from)) intervals.Add((e.Resource, e.Node, from, e.Time));
                     break;
-                case PowerOff:
+                case PowerOff or Fenced:
                     foreach (var key in open.Keys.Where(k => k.Node == e.Node).ToList())
                     {
                         intervals.Add((key.Resource, key.Node, open[key], e.Time));
