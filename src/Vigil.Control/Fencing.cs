@@ -80,12 +80,29 @@ public static class FencePlanner
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in (parameters.GetValueOrDefault("pcmk_host_list") ?? "").Split([' ', ',', ';', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
             names.Add(n);
-        foreach (var entry in (parameters.GetValueOrDefault("pcmk_host_map") ?? "").Split([';', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
+        names.UnionWith(ParseNodeMap(parameters.GetValueOrDefault("pcmk_host_map")).Keys);
+        return names;
+    }
+
+    /// <summary>Separators between the entries of pcmk_host_map.</summary>
+    public static readonly char[] HostMapSeparators = [';', ' ', '\t', '\n'];
+
+    /// <summary>
+    /// A per-node map as fencing parameters write it: <c>node1:1;node2:2,3</c> (pcmk_host_map; also
+    /// '=' instead of ':'), entries split at <paramref name="separators"/> (default: pcmk_host_map's).
+    /// Entries without a name or a value are skipped.
+    /// </summary>
+    public static Dictionary<string, string> ParseNodeMap(string? text, char[]? separators = null)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(text)) return result;
+        foreach (var entry in text.Split(separators ?? HostMapSeparators, StringSplitOptions.RemoveEmptyEntries))
         {
             int sep = entry.IndexOfAny([':', '=']);
-            if (sep > 0) names.Add(entry[..sep].Trim());
+            if (sep <= 0 || sep == entry.Length - 1) continue;
+            result[entry[..sep].Trim()] = entry[(sep + 1)..].Trim();
         }
-        return names;
+        return result;
     }
 
     /// <summary>
@@ -143,11 +160,7 @@ public static class FencePlanner
             var text = b.Trim();
             if (text.Contains(':', StringComparison.Ordinal))
             {
-                foreach (var entry in text.Split([';', ' ', ','], StringSplitOptions.RemoveEmptyEntries))
-                {
-                    int sep = entry.IndexOf(':', StringComparison.Ordinal);
-                    if (sep > 0 && entry[..sep] == target && Duration.TryParse(entry[(sep + 1)..], out var d)) baseDelay = d;
-                }
+                if (ParseNodeMap(text, [';', ' ', ',']).TryGetValue(target, out var forTarget) && Duration.TryParse(forTarget, out var d)) baseDelay = d;
             }
             else if (Duration.TryParse(text, out var d)) baseDelay = d;
         }
@@ -176,8 +189,7 @@ public static class FencePlanner
     /// long after it was last seen, because by then it has stopped its resources or reset itself
     /// (lease self-fencing). Null when not set, 0 or not a positive duration.
     /// </summary>
-    public static TimeSpan? WatchdogTimeout(Configuration config) =>
-        Duration.TryParse(config.Property("stonith-watchdog-timeout"), out var t) && t > TimeSpan.Zero ? t : null;
+    public static TimeSpan? WatchdogTimeout(Configuration config) => Duration.Positive(config.Property("stonith-watchdog-timeout"));
 
     /// <summary>
     /// Why lease self-fencing cannot make recovery safe in this configuration, or null when it can:
@@ -229,8 +241,7 @@ public static class FencingStatus
         foreach (var n in state.Nodes)
         {
             var name = n.Uname ?? n.Id;
-            bool lost = n.InCcm == "false" && n.Expected == "member";
-            if (!lost || n.Resources.Count == 0) continue;
+            if (!Activity.IsUnclean(n) || n.Resources.Count == 0) continue;
             var last = state.LastFence(name);
             if (inProgress.Contains(name)) lines.Add($"{name} is lost and being fenced; its resources wait for the result");
             else if (FencePlanner.Devices(config).Count == 0 && FencePlanner.LeaseProblem(config) is { } why)

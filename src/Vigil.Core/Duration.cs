@@ -8,6 +8,9 @@ namespace Vigil.Core;
 /// </summary>
 public static class Duration
 {
+    /// <summary>The duration when <paramref name="text"/> is one longer than zero, else null (unset, 0, negative or not a duration).</summary>
+    public static TimeSpan? Positive(string? text) => TryParse(text, out var t) && t > TimeSpan.Zero ? t : null;
+
     public static bool TryParse(string? text, out TimeSpan value)
     {
         value = TimeSpan.Zero;

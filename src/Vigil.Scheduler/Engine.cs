@@ -73,7 +73,7 @@ internal sealed partial class Engine
         _noQuorumPolicy = Get("no-quorum-policy")?.ToLowerInvariant() ?? "stop";
         _startupFencing = !Truth.IsFalse(Get("startup-fencing"));
         // Watchdog (lease) self-fencing counts as a way to fence even without a fence device.
-        if (Duration.TryParse(Get("stonith-watchdog-timeout"), out var watchdog) && watchdog > TimeSpan.Zero) _haveFencingDevice = true;
+        if (Duration.Positive(Get("stonith-watchdog-timeout")) is not null) _haveFencingDevice = true;
         _stopOrphans = !Truth.IsFalse(Get("stop-orphan-resources"));
         _maintenanceMode = Truth.IsTrue(Get("maintenance-mode"));
         _placementStrategy = Get("placement-strategy")?.ToLowerInvariant() ?? "default";

@@ -424,7 +424,7 @@ public sealed class ConfigChecker
         var devices = _config.AllResources().OfType<Primitive>().Where(p => p.IsFencingDevice).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var anchor = _config.Properties.FirstOrDefault()?.Id ?? "";
         var hasResources = _config.AllResources().OfType<Primitive>().Any(p => !p.IsFencingDevice);
-        var lease = Duration.TryParse(_config.Property("stonith-watchdog-timeout"), out var watchdog) && watchdog > TimeSpan.Zero;
+        var lease = Duration.Positive(_config.Property("stonith-watchdog-timeout")) is not null;
         if (enabled && devices.Count == 0 && hasResources && !lease)
             Add(Severity.Error, "VV060", "fencing is enabled (stonith-enabled defaults to true) but no fencing device is configured, so no resource would start", anchor,
                 "add a device: primitive fence1 stonith:fence_ipmilan params … — or use lease self-fencing: property stonith-watchdog-timeout=5s — or, knowing that a hung node may then keep running its resources: property stonith-enabled=false");

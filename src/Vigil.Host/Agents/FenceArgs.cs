@@ -36,20 +36,6 @@ public static class FenceArgs
             || n.Contains("private_key", StringComparison.Ordinal) || n is "secret_key" or "access_key" or "apikey" or "api_key";
     }
 
-    /// <summary>Parses pcmk_host_map: <c>node1:1;node2:2,3</c> (also space- or comma-separated pairs, '=' instead of ':').</summary>
-    public static Dictionary<string, string> ParseHostMap(string? map)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (string.IsNullOrWhiteSpace(map)) return result;
-        foreach (var entry in map.Split([';', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
-        {
-            int sep = entry.IndexOfAny([':', '=']);
-            if (sep <= 0 || sep == entry.Length - 1) continue;
-            result[entry[..sep].Trim()] = entry[(sep + 1)..].Trim();
-        }
-        return result;
-    }
-
     /// <summary>
     /// The stdin lines for <paramref name="action"/> against <paramref name="target"/>: action (or its
     /// pcmk_ACTION_action override), nodename, the host argument (port/plug, mapped through
@@ -67,7 +53,7 @@ public static class FenceArgs
             var hostArg = HostArgument(p, metadata);
             if (hostArg is not null && !p.ContainsKey(hostArg))
             {
-                var map = ParseHostMap(p.GetValueOrDefault("pcmk_host_map"));
+                var map = Vigil.Control.FencePlanner.ParseNodeMap(p.GetValueOrDefault("pcmk_host_map"));
                 lines.Add(new(hostArg, map.GetValueOrDefault(target, target)));
             }
         }

@@ -57,7 +57,7 @@ public sealed partial class NodeDaemon
         if (FencePlanner.Levels(config, target, out _).Count == 0 && FencePlanner.LeaseProblem(config) is null && origin == "controller")
             result = await LeaseFenceAsync(target, FencePlanner.WatchdogTimeout(config)!.Value, ct).ConfigureAwait(false);
         else if (target != _settings.Name)
-            result = await FenceLocallyAsync(_consensus.State.Configuration, target, action, ct).ConfigureAwait(false);
+            result = await FenceLocallyAsync(config, target, action, ct).ConfigureAwait(false);
         else
             result = await FenceThroughPeerAsync(target, action, term, ct).ConfigureAwait(false);
         if (result.Succeeded) _fenceFailedAt.TryRemove(target, out _);
@@ -118,9 +118,7 @@ public sealed partial class NodeDaemon
 
     private Task<IResult> NodeFenceEndpointAsync(HttpContext ctx) => ReadJson<NodeFenceRequest>(ctx, async req =>
     {
-        var floor = Math.Max(Interlocked.Read(ref _highestTerm), _consensus.Term);
-        if (req.Term < floor)
-            return Results.Json(new ErrorResponse($"term {req.Term} is older than term {floor} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        if (RefuseOlderTerm(req.Term) is { } refused) return refused;
         if (string.IsNullOrEmpty(req.Target) || req.Target == _settings.Name)
             return Results.BadRequest(new ErrorResponse("a fence request needs a target other than this node"));
         var result = await FenceLocallyAsync(_consensus.State.Configuration, req.Target, req.Action is "off" or "on" ? req.Action : "reboot", _stop.Token).ConfigureAwait(false);

@@ -41,6 +41,15 @@ public sealed partial class NodeDaemon
         http.Timeout = TimeSpan.FromMilliseconds(300);
         var lostAt = (Stopwatch?)null;
         var acted = false;
+        // This node reaches a majority: note the contact, and tell the leader about stops made without one.
+        async Task QuorateAsync(string how)
+        {
+            if (!_hasQuorum) Log($"quorum regained ({how})");
+            _hasQuorum = true;
+            Interlocked.Exchange(ref _lastQuorumContactMs, Environment.TickCount64);
+            lostAt = null;
+            if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
+        }
         while (!ct.IsCancellationRequested)
         {
             try { await Task.Delay(200, ct).ConfigureAwait(false); }
@@ -49,11 +58,7 @@ public sealed partial class NodeDaemon
             // leaderless node (an election, or a partition) asks its peers directly.
             if (_consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested)
             {
-                if (!_hasQuorum) Log("quorum regained (a leader is in contact)");
-                _hasQuorum = true;
-                Interlocked.Exchange(ref _lastQuorumContactMs, Environment.TickCount64);
-                lostAt = null;
-                if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
+                await QuorateAsync("a leader is in contact").ConfigureAwait(false);
                 continue;
             }
             var peers = _settings.Members.Where(m => m.Key != _settings.Name).ToList();
@@ -66,11 +71,7 @@ public sealed partial class NodeDaemon
             var quorate = reachable * 2 > _settings.Members.Count;
             if (quorate)
             {
-                if (!_hasQuorum) Log($"quorum regained ({reachable} of {_settings.Members.Count} members reachable)");
-                _hasQuorum = true;
-                Interlocked.Exchange(ref _lastQuorumContactMs, Environment.TickCount64);
-                lostAt = null;
-                if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
+                await QuorateAsync($"{reachable} of {_settings.Members.Count} members reachable").ConfigureAwait(false);
                 continue;
             }
             lostAt ??= Stopwatch.StartNew();

@@ -9,6 +9,8 @@ public sealed record SelfFenceRecord(DateTimeOffset At, string Reason, List<stri
 public sealed partial class NodeDaemon
 {
     private const string SelfFenceFile = "self-fence.json";
+    /// <summary>The last self-fence of this node, as found at start (status shows it).</summary>
+    private SelfFenceRecord? _selfFenced;
 
     /// <summary>
     /// The node half of lease self-fencing: with stonith-watchdog-timeout set, a node cut off from the

@@ -99,7 +99,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         _loops = Task.WhenAll(Task.Run(() => ControllerLoopAsync(_stop.Token)), Task.Run(() => QuorumLoopAsync(_stop.Token)), Task.Run(() => LeaseLoopAsync(_stop.Token)));
-        if (ReadSelfFence() is { } fenced) Log($"this node self-fenced at {fenced.At:u}: {fenced.Reason}");
+        // Written only just before a self-fence exit: read once, at start.
+        _selfFenced = ReadSelfFence();
+        if (_selfFenced is { } fenced) Log($"this node self-fenced at {fenced.At:u}: {fenced.Reason}");
         Log($"started: raft {_settings.Self.Raft}, api {_settings.Url(_settings.Self, "")}{(_credentials is null ? " (no TLS: node traffic is not authenticated)" : " (mutual TLS)")}");
     }
 
@@ -161,15 +163,27 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         return await handle(body).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The fencing-token rule (<see cref="Controller.AdmitTerm"/>): a deposed leader's older term can never
+    /// make this node act. The floor is the newest term this node knows of, from earlier requests or from
+    /// consensus itself. Returns the 409 answer when refused, else null.
+    /// </summary>
+    private IResult? RefuseOlderTerm(long term)
+    {
+        while (true)
+        {
+            var seen = Interlocked.Read(ref _highestTerm);
+            var consensus = _consensus.Term;
+            var admitted = Controller.AdmitTerm(seen, consensus, term, out var next);
+            if (next != seen && Interlocked.CompareExchange(ref _highestTerm, next, seen) != seen) continue;
+            return admitted ? null
+                : Results.Json(new ErrorResponse($"term {term} is older than term {Math.Max(seen, consensus)} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        }
+    }
+
     private Task<IResult> ExecuteAsync(HttpContext ctx) => ReadJson<ExecuteRequest>(ctx, async req =>
     {
-        // Fencing token: a deposed leader's older term can never make this node act.
-        var seen = Interlocked.Read(ref _highestTerm);
-        while (req.Term > seen && Interlocked.CompareExchange(ref _highestTerm, req.Term, seen) != seen) seen = Interlocked.Read(ref _highestTerm);
-        // The floor is the newest term this node knows of, from earlier dispatches or from consensus itself.
-        var floor = Math.Max(Interlocked.Read(ref _highestTerm), _consensus.Term);
-        if (req.Term < floor)
-            return Results.Json(new ErrorResponse($"term {req.Term} is older than term {floor} this node has seen; refused"), statusCode: StatusCodes.Status409Conflict);
+        if (RefuseOlderTerm(req.Term) is { } refused) return refused;
         if (_settings.Self.Witness)
             return Results.Json(new ErrorResponse($"{_settings.Name} is a witness: it runs no resources"), statusCode: StatusCodes.Status409Conflict);
         if (string.IsNullOrEmpty(req.Resource) || string.IsNullOrEmpty(req.Operation) || req.IntervalMs < 0)
@@ -360,7 +374,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         var warnings = new List<string>();
         if (Truth.IsFalse(state.Configuration.Property("stonith-enabled")))
             warnings.Add("fencing is disabled: a node that stops answering may keep running its resources while they start elsewhere (split brain)");
-        if (ReadSelfFence() is { } selfFenced)
+        if (_selfFenced is { } selfFenced)
             warnings.Add($"this node self-fenced at {selfFenced.At:yyyy-MM-dd HH:mm:ss} UTC: {selfFenced.Reason}");
         if (state.Configuration.Property("no-quorum-policy") == "ignore")
             warnings.Add("no-quorum-policy=ignore: each side of a network split may run the same resources");

@@ -167,11 +167,7 @@ public static class ClusterCommands
 
     internal static int Operate(ApiTarget? api, string op, string? resource, string? node, string? lifetime, string? action = null, TimeSpan? timeout = null)
     {
-        if (api is null)
-        {
-            Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
-            return ExitCodes.Usage;
-        }
+        if (api is null) return NoCluster();
         long? seconds = null;
         if (lifetime is not null)
         {
@@ -196,7 +192,7 @@ public static class ClusterCommands
 
     private static int Explain(ApiTarget? api, string resource)
     {
-        if (api is null) { Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS)"); return ExitCodes.Usage; }
+        if (api is null) return ClusterCommands.NoCluster();
         var cib = FetchCib(api, out var failure);
         if (cib is null) return failure;
         if (cib.Configuration.FindResource(resource) is null)
@@ -264,6 +260,13 @@ public static class ClusterCommands
             Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
             return (null, "", ExitCodes.Unavailable);
         }
+    }
+
+    /// <summary>No node to talk to was given: says how to give one (exit 64).</summary>
+    internal static int NoCluster()
+    {
+        Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
+        return ExitCodes.Usage;
     }
 
     internal static ApiTarget? ApiAddress(string? api, string? settingsPath)
@@ -382,11 +385,7 @@ public static class ClusterCommands
 
     private static int Status(ApiTarget? api, bool json, bool watch)
     {
-        if (api is null)
-        {
-            Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
-            return ExitCodes.Usage;
-        }
+        if (api is null) return NoCluster();
         while (true)
         {
             var s = FetchStatus(api, TimeSpan.FromSeconds(3));
@@ -407,7 +406,7 @@ public static class ClusterCommands
 
     private static int ListNodes(ApiTarget? api)
     {
-        if (api is null) { Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS)"); return ExitCodes.Usage; }
+        if (api is null) return ClusterCommands.NoCluster();
         var s = FetchStatus(api, TimeSpan.FromSeconds(3));
         if (s is null) { Console.Error.WriteLine($"vigil: no answer from {api}; is 'vigil daemon' running there?"); return ExitCodes.Unavailable; }
         foreach (var n in s.Nodes)
@@ -466,11 +465,7 @@ public static class ClusterCommands
 
     private static int Load(ApiTarget? api, string path, string? from)
     {
-        if (api is null)
-        {
-            Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
-            return ExitCodes.Usage;
-        }
+        if (api is null) return NoCluster();
         var loaded = ConfigCommands.Load(path, from, null, out var exit);
         if (loaded is null) return exit;
         if (loaded.Value is null)

@@ -93,7 +93,7 @@ public static class FenceCommands
 
     private static int History(ApiTarget? api)
     {
-        if (api is null) { Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS)"); return ExitCodes.Usage; }
+        if (api is null) return ClusterCommands.NoCluster();
         List<FenceEvent>? events;
         using (var http = api.Client(TimeSpan.FromSeconds(10)))
         {
@@ -111,7 +111,7 @@ public static class FenceCommands
 
     private static int Test(ApiTarget? api, string deviceId, string? node)
     {
-        if (api is null) { Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS)"); return ExitCodes.Usage; }
+        if (api is null) return ClusterCommands.NoCluster();
         var cib = ClusterCommands.FetchCib(api, out var failure);
         if (cib is null) return failure;
         var primitive = cib.Configuration.AllResources().OfType<Vigil.Core.Model.Primitive>().FirstOrDefault(p => p.Id == deviceId);

@@ -298,7 +298,7 @@ public sealed class FenceArgsTests
     [Fact]
     public void Host_maps_accept_the_documented_separators()
     {
-        var map = FenceArgs.ParseHostMap("node1:1;node2=2 node3:3,4");
+        var map = Vigil.Control.FencePlanner.ParseNodeMap("node1:1;node2=2 node3:3,4");
         Assert.Equal("1", map["node1"]);
         Assert.Equal("2", map["node2"]);
         Assert.Equal("3,4", map["node3"]);
