@@ -30,6 +30,8 @@ public class CheckerTests
         Assert.DoesNotContain(lease, d => d.Code == "VV060" || d.Code == "VV067");
         AssertHas(Check("property stonith-watchdog-timeout=5s no-quorum-policy=freeze\nprimitive a ocf:heartbeat:Dummy"), "VV067", Severity.Warning);
         AssertHas(Check("property stonith-watchdog-timeout=0\nprimitive a ocf:heartbeat:Dummy"), "VV060", Severity.Error);
+        Assert.DoesNotContain(Check("property stonith-watchdog-timeout=0\nprimitive a ocf:heartbeat:Dummy"), d => d.Code == "VV068");
+        AssertHas(Check("property stonith-watchdog-timeout=-1\nprimitive a ocf:heartbeat:Dummy"), "VV068", Severity.Warning);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Vigil.Host.Daemon;
 
 namespace Vigil.Tests;
@@ -105,7 +106,7 @@ public class FencingTests
     }
 
     [Fact]
-    public void Fence_test_runs_the_device_monitor_and_names_unknown_devices()
+    public async Task Fence_test_runs_the_device_monitor_and_names_unknown_devices()
     {
         using var c = new LocalCluster(3, fenceAgent: true);
         StartGroup(c, fail: false);
@@ -116,6 +117,19 @@ public class FencingTests
         var unknown = VigilProcess.Run(null, "fence", "test", "nosuch", "--settings", c.SettingsFile("n1"));
         Assert.Equal(3, unknown.ExitCode);
         Assert.Contains("configured: fence", unknown.Stderr);
+
+        // Bad requests are refused with the reason and fence nothing.
+        var noNode = VigilProcess.Run(null, "node", "fence", "nosuch", "--yes", "--settings", c.SettingsFile("n1"));
+        Assert.Equal(3, noNode.ExitCode);
+        Assert.Contains("there is no node 'nosuch'", noNode.Stderr);
+        var target = c.Target("n1");
+        using var http = target.Client(TimeSpan.FromSeconds(10));
+        using var badAction = await http.PostAsJsonAsync(target.Url("/v1/operate"), new OperateRequest("fence", null, "n2") { Action = "explode" });
+        Assert.Equal(422, (int)badAction.StatusCode);
+        Assert.Contains("unknown fence action 'explode'", await badAction.Content.ReadAsStringAsync());
+        using var badTarget = await http.PostAsJsonAsync(target.Url("/v1/node/fence"), new NodeFenceRequest(c.Status("n1")!.Term, "nosuch", "reboot"));
+        Assert.Equal(400, (int)badTarget.StatusCode);
+        Assert.False(File.Exists(c.FenceLog), "a refused request fenced something");
     }
 
     private const string LeaseConfig = """

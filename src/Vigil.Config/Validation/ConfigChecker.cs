@@ -424,7 +424,11 @@ public sealed class ConfigChecker
         var devices = _config.AllResources().OfType<Primitive>().Where(p => p.IsFencingDevice).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var anchor = _config.Properties.FirstOrDefault()?.Id ?? "";
         var hasResources = _config.AllResources().OfType<Primitive>().Any(p => !p.IsFencingDevice);
-        var lease = Duration.Positive(_config.Property("stonith-watchdog-timeout")) is not null;
+        var watchdogText = _config.Property("stonith-watchdog-timeout");
+        var lease = Duration.Positive(watchdogText) is not null;
+        if (watchdogText is not null && !lease && watchdogText.Trim() != "0")
+            Add(Severity.Warning, "VV068", $"stonith-watchdog-timeout '{watchdogText}' is not a positive duration, so lease self-fencing is off", anchor,
+                "write a duration such as 5s (0 turns it off explicitly)");
         if (enabled && devices.Count == 0 && hasResources && !lease)
             Add(Severity.Error, "VV060", "fencing is enabled (stonith-enabled defaults to true) but no fencing device is configured, so no resource would start", anchor,
                 "add a device: primitive fence1 stonith:fence_ipmilan params … — or use lease self-fencing: property stonith-watchdog-timeout=5s — or, knowing that a hung node may then keep running its resources: property stonith-enabled=false");

@@ -118,10 +118,12 @@ public sealed partial class NodeDaemon
 
     private Task<IResult> NodeFenceEndpointAsync(HttpContext ctx) => ReadJson<NodeFenceRequest>(ctx, async req =>
     {
+        if (string.IsNullOrEmpty(req.Target) || req.Target == _settings.Name || !_settings.Members.ContainsKey(req.Target))
+            return Results.BadRequest(new ErrorResponse("a fence request needs a target that is a member other than this node"));
+        if (!IsFenceAction(req.Action))
+            return Results.BadRequest(new ErrorResponse($"unknown fence action '{req.Action}'", "use reboot, off or on"));
         if (RefuseOlderTerm(req.Term) is { } refused) return refused;
-        if (string.IsNullOrEmpty(req.Target) || req.Target == _settings.Name)
-            return Results.BadRequest(new ErrorResponse("a fence request needs a target other than this node"));
-        var result = await FenceLocallyAsync(_consensus.State.Configuration, req.Target, req.Action is "off" or "on" ? req.Action : "reboot", _stop.Token).ConfigureAwait(false);
+        var result = await FenceLocallyAsync(_consensus.State.Configuration, req.Target, req.Action, _stop.Token).ConfigureAwait(false);
         return Results.Json(result);
     });
 
@@ -187,6 +189,8 @@ public sealed partial class NodeDaemon
         }
         return cached.Hosts.Contains(target);
     }
+
+    private static bool IsFenceAction(string? action) => action is "reboot" or "off" or "on";
 
     private static FenceDevice ToDevice(FenceDeviceConfig d) => new(d.Id, d.Agent) { Parameters = d.Parameters };
 }

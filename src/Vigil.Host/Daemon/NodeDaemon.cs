@@ -290,7 +290,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 return Results.Json(new OperateResponse(false, "", $"there is no node '{req.Node}'"), statusCode: StatusCodes.Status422UnprocessableEntity);
             if (req.Op == "fence")
             {
-                var fenced = await FenceAsync(req.Node, req.Action is "off" or "on" ? req.Action : "reboot", "manual", req.By ?? "operator", _stop.Token).ConfigureAwait(false);
+                if (req.Action is not null && !IsFenceAction(req.Action))
+                    return Results.Json(new OperateResponse(false, "", $"unknown fence action '{req.Action}': use reboot, off or on"), statusCode: StatusCodes.Status422UnprocessableEntity);
+                var fenced = await FenceAsync(req.Node, req.Action ?? "reboot", "manual", req.By ?? "operator", _stop.Token).ConfigureAwait(false);
                 return fenced.Succeeded
                     ? Results.Json(new OperateResponse(true, $"{req.Node} fenced with {fenced.Devices} in {fenced.ElapsedMs} ms", null))
                     : Results.Json(new OperateResponse(false, "", $"fencing {req.Node} failed: {fenced.Reason}"), statusCode: StatusCodes.Status422UnprocessableEntity);
