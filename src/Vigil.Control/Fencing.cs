@@ -214,6 +214,58 @@ public static class FencePlanner
         LeaseProblem(config) is null && WatchdogTimeout(config) is { } t ? (t - skew > TimeSpan.Zero ? t - skew : TimeSpan.Zero) : null;
 
     /// <summary>The first lines of an agent's <c>list</c> output name the nodes it can fence (name[,alias] per line).</summary>
+    /// <summary>
+    /// The two-node death-match delay used when this node runs alone and fences its peer while the peer
+    /// may be fencing it: 5 s unless priority-fencing-delay is set (0 turns it off).
+    /// </summary>
+    public static readonly TimeSpan DefaultDeathMatchDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long <paramref name="fencer"/> waits before fencing <paramref name="target"/> in a two-node split
+    /// where both sides may shoot: fencing the favoured node is delayed, so the favoured node shoots first and
+    /// survives. Favoured is the node whose active resources weigh more (Pacemaker's priority meta attribute,
+    /// a promoted instance one more; then the number of active resources); on a tie the name that sorts first.
+    /// Both sides decide from the same replicated state, so they agree on who waits.
+    /// </summary>
+    public static TimeSpan DeathMatchDelay(ClusterState state, string fencer, string target)
+    {
+        var configured = state.Configuration.Property("priority-fencing-delay");
+        var delay = configured is null ? DefaultDeathMatchDelay : Duration.TryParse(configured, out var d) ? d : DefaultDeathMatchDelay;
+        if (delay <= TimeSpan.Zero) return TimeSpan.Zero;
+        return Favoured(state, target, fencer) ? delay : TimeSpan.Zero;
+    }
+
+    /// <summary>Whether <paramref name="node"/> wins a fence race against <paramref name="other"/> (see <see cref="DeathMatchDelay"/>).</summary>
+    public static bool Favoured(ClusterState state, string node, string other)
+    {
+        var weights = NodeWeights(state);
+        var a = weights.GetValueOrDefault(node);
+        var b = weights.GetValueOrDefault(other);
+        if (a.Priority != b.Priority) return a.Priority > b.Priority;
+        if (a.Count != b.Count) return a.Count > b.Count;
+        return string.CompareOrdinal(node, other) < 0;
+    }
+
+    /// <summary>Per node: the summed priority of what is active there (unclean nodes included), and how many resources.</summary>
+    public static Dictionary<string, (long Priority, int Count)> NodeWeights(ClusterState state)
+    {
+        var priorities = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var top in state.Configuration.Resources)
+            foreach (var r in top.SelfAndDescendants().OfType<Primitive>())
+            {
+                var text = r.Meta("priority") ?? top.Meta("priority");
+                priorities[r.Id] = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+            }
+        var weights = new Dictionary<string, (long Priority, int Count)>(StringComparer.Ordinal);
+        foreach (var (rsc, on) in Activity.Active(state, includeUnclean: true))
+            foreach (var (node, role) in on)
+            {
+                var w = weights.GetValueOrDefault(node);
+                weights[node] = (w.Priority + priorities.GetValueOrDefault(rsc) + (role == Role.Promoted ? 1 : 0), w.Count + 1);
+            }
+        return weights;
+    }
+
     public static IReadOnlySet<string> ParseList(string output)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);

@@ -98,6 +98,44 @@ public class FencingTests
             .Apply(new NodeMembershipCommand("n2", false) { RequestId = "lost", AtUnixSeconds = 3 });
     }
 
+    private static ClusterState TwoNodes(string properties, string meta = "") => ClusterState.Empty
+        .Apply(new ConfigureCommand($"""
+            <configuration><crm_config><cluster_property_set id="p">{properties}</cluster_property_set></crm_config><nodes/><resources>
+            <primitive id="d" class="ocf" provider="heartbeat" type="Dummy">{meta}</primitive>
+            <primitive id="e" class="ocf" provider="heartbeat" type="Dummy"/></resources><constraints/></configuration>
+            """) { RequestId = "c", AtUnixSeconds = 1 })
+        .Apply(new NodeMembershipCommand("n1", true) { RequestId = "m1", AtUnixSeconds = 1 })
+        .Apply(new NodeMembershipCommand("n2", true) { RequestId = "m2", AtUnixSeconds = 1 });
+
+    private static ClusterState Run(ClusterState s, string node, string rsc) =>
+        s.Apply(new RecordOperationCommand(node, rsc, "ocf", "heartbeat", "Dummy", "start", 0, 0, 0, 0) { RequestId = $"s{node}{rsc}", AtUnixSeconds = 2 });
+
+    [Fact]
+    public void In_a_two_node_fence_race_exactly_one_side_waits_and_it_is_the_side_that_would_shoot_the_busier_node()
+    {
+        var s = Run(TwoNodes(""), "n2", "d");
+        // n2 runs something, n1 nothing: n1 waits before shooting n2, n2 shoots at once.
+        Assert.Equal(FencePlanner.DefaultDeathMatchDelay, FencePlanner.DeathMatchDelay(s, "n1", "n2"));
+        Assert.Equal(TimeSpan.Zero, FencePlanner.DeathMatchDelay(s, "n2", "n1"));
+        // Equal weight: the name that sorts first is favoured, so exactly one side still waits.
+        var tie = Run(Run(TwoNodes(""), "n1", "d"), "n2", "e");
+        Assert.Equal(TimeSpan.Zero, FencePlanner.DeathMatchDelay(tie, "n1", "n2"));
+        Assert.Equal(FencePlanner.DefaultDeathMatchDelay, FencePlanner.DeathMatchDelay(tie, "n2", "n1"));
+    }
+
+    [Fact]
+    public void Resource_priority_outweighs_the_number_of_resources_and_priority_fencing_delay_sets_the_wait()
+    {
+        const string prop = """<nvpair id="p1" name="priority-fencing-delay" value="2s"/>""";
+        const string meta = """<meta_attributes id="d-meta"><nvpair id="d-p" name="priority" value="10"/></meta_attributes>""";
+        var s = Run(Run(Run(TwoNodes(prop, meta), "n1", "d"), "n2", "e"), "n2", "d2");
+        Assert.True(FencePlanner.Favoured(s, "n1", "n2"));
+        Assert.Equal(TimeSpan.FromSeconds(2), FencePlanner.DeathMatchDelay(s, "n2", "n1"));
+        Assert.Equal(TimeSpan.Zero, FencePlanner.DeathMatchDelay(s, "n1", "n2"));
+        var off = Run(TwoNodes("""<nvpair id="p1" name="priority-fencing-delay" value="0"/>"""), "n2", "d");
+        Assert.Equal(TimeSpan.Zero, FencePlanner.DeathMatchDelay(off, "n1", "n2"));
+    }
+
     [Fact]
     public void A_lost_node_with_resources_is_reported_and_a_failed_fence_says_why_and_what_to_do()
     {

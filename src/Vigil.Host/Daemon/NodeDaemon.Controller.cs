@@ -49,7 +49,7 @@ public sealed partial class NodeDaemon
                 // Reachable means the node's daemon answered (with its boot id), not only the consensus layer's view.
                 foreach (var change in _controller.ReconcileMembership(_consensus.State, term,
                              n => views.TryGetValue(n, out var v) && v.Reachable && _peerBoots.ContainsKey(n), DateTimeOffset.UtcNow,
-                             n => n == _settings.Name ? _boot : _peerBoots.TryGetValue(n, out var b) ? b.Boot : null))
+                             n => n == _settings.Name ? Boot : _peerBoots.TryGetValue(n, out var b) ? b.Boot : null))
                 {
                     Log(change.Message);
                     await ProposeAsync(change.Command).ConfigureAwait(false);

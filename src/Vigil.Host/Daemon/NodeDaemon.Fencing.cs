@@ -57,7 +57,10 @@ public sealed partial class NodeDaemon
         if (FencePlanner.Levels(config, target, out _).Count == 0 && FencePlanner.LeaseProblem(config) is null && origin == "controller")
             result = await LeaseFenceAsync(target, FencePlanner.WatchdogTimeout(config)!.Value, ct).ConfigureAwait(false);
         else if (target != _settings.Name)
+        {
+            await DeathMatchWaitAsync(target, origin, ct).ConfigureAwait(false);
             result = await FenceLocallyAsync(config, target, action, ct).ConfigureAwait(false);
+        }
         else
             result = await FenceThroughPeerAsync(target, action, term, ct).ConfigureAwait(false);
         if (result.Succeeded) _fenceFailedAt.TryRemove(target, out _);
@@ -92,6 +95,19 @@ public sealed partial class NodeDaemon
         if (_consensus.State.Nodes.FirstOrDefault(n => n.Uname == target) is { Crmd: "online" })
             return new NodeFenceResponse(false, "watchdog-lease", $"{target} came back before its lease expired; not counted as fenced", clock.ElapsedMilliseconds);
         return new NodeFenceResponse(true, "watchdog-lease", null, clock.ElapsedMilliseconds);
+    }
+
+    /// <summary>
+    /// Alone in a two-node cluster, the peer may be fencing this node at the same moment: the side that
+    /// would shoot the favoured node waits (<see cref="FencePlanner.DeathMatchDelay"/>), so exactly one shoots.
+    /// </summary>
+    private async Task DeathMatchWaitAsync(string target, string origin, CancellationToken ct)
+    {
+        if (origin != "controller" || _consensus.AloneNow is not { } alone || alone.Peer != target) return;
+        var wait = FencePlanner.DeathMatchDelay(_consensus.State, _settings.Name, target);
+        if (wait <= TimeSpan.Zero) return;
+        Log($"two-node fence race: {target} runs the more important resources (or wins the tie by name), so this node waits {wait.TotalMilliseconds:F0} ms before fencing it (priority-fencing-delay)");
+        await Task.Delay(wait, ct).ConfigureAwait(false);
     }
 
     private async Task<NodeFenceResponse> FenceThroughPeerAsync(string target, string action, long term, CancellationToken ct)

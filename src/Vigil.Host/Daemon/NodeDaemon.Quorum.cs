@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net.Http.Json;
+using Vigil.Control;
+using Vigil.Core;
 using Vigil.Core.Model;
 
 namespace Vigil.Host.Daemon;
@@ -54,21 +56,31 @@ public sealed partial class NodeDaemon
         {
             try { await Task.Delay(200, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
+            if (_consensus.AloneNow is { } alone)
+            {
+                // Alone, this node is its own quorum until its peer answers again.
+                Interlocked.Exchange(ref _lastQuorumContactMs, Environment.TickCount64);
+                if (!await PingAsync(http, alone.Peer, ct).ConfigureAwait(false)) continue;
+                var dropped = _consensus.LeaveAlone();
+                Interlocked.Increment(ref _aloneEpoch);
+                lostAt = null;
+                Log($"{alone.Peer} answers again: no longer alone after {(DateTimeOffset.UtcNow - alone.Since).TotalSeconds:F1} s; " +
+                    $"{dropped} change(s) made alone stay local, the cluster re-probes what this node runs (boot {Boot})");
+                continue;
+            }
             // With a leader in contact, this node is on the majority's side: no pings needed. Only a
             // leaderless node (an election, or a partition) asks its peers directly.
             if (_consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested)
             {
+                if (TwoNodePeer is not null) _sawPeer = true;
                 await QuorateAsync("a leader is in contact").ConfigureAwait(false);
                 continue;
             }
             var peers = _settings.Members.Where(m => m.Key != _settings.Name).ToList();
-            var answers = await Task.WhenAll(peers.Select(async p =>
-            {
-                try { using var r = await http.GetAsync(_settings.Url(p.Value, "/v1/ping"), ct).ConfigureAwait(false); return r.IsSuccessStatusCode; }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
-            })).ConfigureAwait(false);
+            var answers = await Task.WhenAll(peers.Select(p => PingAsync(http, p.Key, ct))).ConfigureAwait(false);
             var reachable = 1 + answers.Count(a => a);
             var quorate = reachable * 2 > _settings.Members.Count;
+            if (reachable == _settings.Members.Count) _sawPeer = true;
             if (quorate)
             {
                 await QuorateAsync($"{reachable} of {_settings.Members.Count} members reachable").ConfigureAwait(false);
@@ -76,10 +88,18 @@ public sealed partial class NodeDaemon
             }
             lostAt ??= Stopwatch.StartNew();
             if (lostAt.ElapsedMilliseconds < _settings.QuorumLossGraceMs || acted) continue;
+            if (TwoNodePeer is { } peer && AloneReason(peer) is { } reason)
+            {
+                _consensus.EnterAlone(peer, reason, Interlocked.Read(ref _highestTerm));
+                Log($"{peer} unreachable for {lostAt.ElapsedMilliseconds} ms: running alone ({reason})");
+                continue;
+            }
             _hasQuorum = false;
             acted = true;
             var policy = _consensus.State.Configuration.Property("no-quorum-policy") ?? "stop";
             Log($"quorum lost: {reachable} of {_settings.Members.Count} members reachable for {lostAt.ElapsedMilliseconds} ms; no-quorum-policy={policy}");
+            if (TwoNodePeer is not null && !_sawPeer)
+                Log("two-node cluster: this node has not seen its peer since it started, so it does not carry on alone (wait for all)");
             if (policy is "ignore" or "freeze")
             {
                 Log(policy == "ignore" ? "keeping resources running (ignore): they may also be started on the other side"
@@ -90,6 +110,37 @@ public sealed partial class NodeDaemon
                 Log("no-quorum-policy asks for self-fencing: stopping resources first; the lease deadline resets this node if that does not finish in time");
             await StopLocalResourcesAsync("no quorum").ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Whether a member's daemon answers /v1/ping (within the client's short timeout).</summary>
+    private async Task<bool> PingAsync(HttpClient http, string member, CancellationToken ct)
+    {
+        if (!_settings.Members.TryGetValue(member, out var addr)) return false;
+        try { using var r = await http.GetAsync(_settings.Url(addr, "/v1/ping"), ct).ConfigureAwait(false); return r.IsSuccessStatusCode; }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
+    }
+
+    /// <summary>The other member of a cluster of exactly two voting members (no witness), else null.</summary>
+    private string? TwoNodePeer => _settings.Members.Count == 2 ? _settings.Members.Keys.First(k => k != _settings.Name) : null;
+
+    /// <summary>Wait for all: a two-node member carries on alone only after it has seen its peer since it started.</summary>
+    private volatile bool _sawPeer;
+
+    /// <summary>
+    /// Why this member of a two-node cluster may carry on without its peer, or null when it must follow
+    /// no-quorum-policy like a minority: with a fence device for the peer it fences the peer first (the
+    /// scheduler orders recovery after the fence; a death-match delay decides which side shoots first);
+    /// with no-quorum-policy=ignore (fencing off, as seed 001 configures it) both sides may run everything.
+    /// </summary>
+    private string? AloneReason(string peer)
+    {
+        if (!_sawPeer) return null;
+        var config = _consensus.State.Configuration;
+        if (!Truth.IsFalse(config.Property("stonith-enabled")) && FencePlanner.Levels(config, peer, out _).Count > 0)
+            return $"fencing {peer} before recovering what it ran";
+        if (config.Property("no-quorum-policy") == "ignore")
+            return "no-quorum-policy=ignore: both sides may run the same resources (split brain) until they meet again";
+        return null;
     }
 
     /// <summary>Stops what this node runs, newest first (groups stop in reverse order), without the cluster.</summary>

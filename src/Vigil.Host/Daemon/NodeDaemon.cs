@@ -24,7 +24,7 @@ namespace Vigil.Host.Daemon;
 public sealed partial class NodeDaemon : IAsyncDisposable
 {
     private readonly NodeSettings _settings;
-    private readonly RaftConsensus _consensus;
+    private readonly TwoNodeConsensus _consensus;
     private readonly Executor _executor;
     private readonly ProcessAgentRunner _agentRunner;
     private readonly HttpClient _http;
@@ -36,7 +36,14 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private WebApplication? _api;
     private long _highestTerm;
     /// <summary>New at every start: tells the leader whether a rejoining node restarted or was only cut off.</summary>
-    private readonly string _boot = Guid.NewGuid().ToString("N");
+    private readonly string _bootId = Guid.NewGuid().ToString("N");
+    /// <summary>How often this node ran alone (two-node clusters) since it started.</summary>
+    private int _aloneEpoch;
+    /// <summary>
+    /// The boot id the leader sees. After running alone it changes (same boot, next epoch): the leader then
+    /// forgets this node's recorded history and probes what it runs, which may differ from the replicated state.
+    /// </summary>
+    private string Boot => _aloneEpoch == 0 ? _bootId : $"{_bootId}.{_aloneEpoch}";
     private Task? _loops;
 
     public NodeDaemon(NodeSettings settings, TextWriter? log = null)
@@ -47,7 +54,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _credentials = settings.LoadCredentials();
         _http = _credentials is null ? new HttpClient() : new HttpClient(_credentials.HttpHandler(Refused));
         _http.Timeout = TimeSpan.FromSeconds(130);
-        _consensus = new RaftConsensus(new RaftOptions(settings.Name, members[settings.Name], members, Path.Combine(settings.DataDirectory, "raft"))
+        _consensus = new TwoNodeConsensus(new RaftConsensus(new RaftOptions(settings.Name, members[settings.Name], members, Path.Combine(settings.DataDirectory, "raft"))
         {
             LowerElectionTimeoutMs = settings.LowerElectionTimeoutMs,
             UpperElectionTimeoutMs = settings.UpperElectionTimeoutMs,
@@ -56,7 +63,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 ServerOptions = _credentials.ServerOptions(Refused),
                 ClientOptions = _credentials.ClientOptions(Refused),
             },
-        });
+        }));
         // What agents keep about running resources must vanish with a reboot (as /run does) and survive a
         // restart of the daemon alone (the resources still run then): so it lives under the runtime directory.
         var runtime = settings.RuntimeDirectoryOrDefault;
@@ -142,7 +149,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         var app = builder.Build();
         app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
         app.MapGet("/v1/ping", () => Results.Text(_settings.Name));
-        app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, _boot)));
+        app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, Boot)));
         app.MapGet("/v1/cib", () => Results.Text(_consensus.State.ToSnapshot(), "application/xml"));
         app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);
         app.MapPost("/v1/leader/report", (Func<HttpContext, Task<IResult>>)ReportAsync);
@@ -228,6 +235,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         var notes = loaded.Diagnostics.Where(d => d.Severity != Severity.Info).Select(d => d.ToString()).ToList();
         if (loaded.Value is null)
             return Results.Json(new ConfigureResponse(false, notes, "the configuration has errors; nothing was changed"), statusCode: StatusCodes.Status422UnprocessableEntity);
+        if (AloneRefusal() is { } alone)
+            return Results.Json(new ConfigureResponse(false, notes, alone), statusCode: StatusCodes.Status503ServiceUnavailable);
         if (!_consensus.IsLeader)
             return await ForwardToLeaderAsync(ctx, "/v1/configure", req,
                 new ConfigureResponse(false, notes, "no leader: this partition has no quorum, so the configuration cannot change now")).ConfigureAwait(false);
@@ -243,6 +252,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (!_consensus.IsLeader)
             return await ForwardToLeaderAsync(ctx, "/v1/operate", req,
                 new OperateResponse(false, "", "no leader: this partition has no quorum, so nothing can change now")).ConfigureAwait(false);
+        // Alone, only fencing (and confirming a fence) makes sense: everything else would be forgotten on reunion.
+        if (req.Op is not ("fence" or "fence-ack") && AloneRefusal() is { } alone)
+            return Results.Json(new OperateResponse(false, "", alone), statusCode: StatusCodes.Status503ServiceUnavailable);
         var state = _consensus.State;
         var config = state.Configuration;
         var now = DateTimeOffset.UtcNow;
@@ -309,6 +321,12 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             ? Results.Json(new OperateResponse(true, message, null))
             : Results.Json(new OperateResponse(false, "", "leadership changed while committing; check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
     });
+
+    /// <summary>Why a change is refused while this node runs alone (two-node cluster, peer lost), or null.</summary>
+    private string? AloneRefusal() => _consensus.AloneNow is { } alone
+        ? $"this node runs alone since {alone.Since:HH:mm:ss} UTC ({alone.Peer} is lost): configuration changes need both nodes, " +
+          $"because a change made alone would be lost when they meet again; bring {alone.Peer} back (or confirm it is down: 'vigil fence ack {alone.Peer}') and try again"
+        : null;
 
     /// <summary>Changes go through the leader: a follower passes the request on, or answers 503 with <paramref name="noLeader"/> without one.</summary>
     private async Task<IResult> ForwardToLeaderAsync<TReq, TResp>(HttpContext ctx, string path, TReq request, TResp noLeader)
@@ -380,13 +398,17 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             warnings.Add($"this node self-fenced at {selfFenced.At:yyyy-MM-dd HH:mm:ss} UTC: {selfFenced.Reason}");
         if (state.Configuration.Property("no-quorum-policy") == "ignore")
             warnings.Add("no-quorum-policy=ignore: each side of a network split may run the same resources");
+        var aloneNow = _consensus.AloneNow;
+        if (aloneNow is not null)
+            warnings.Add($"running alone since {aloneNow.Since:HH:mm:ss} UTC: {aloneNow.Peer} is lost; {aloneNow.Reason}. Configuration changes wait until {aloneNow.Peer} is back");
         return new StatusResponse
         {
-            Node = _settings.Name, Leader = _consensus.Leader, Term = _consensus.Term, Quorum = _consensus.Leader is not null,
+            Node = _settings.Name, Leader = _consensus.Leader, Term = _consensus.Term, Quorum = _consensus.Leader is not null && aloneNow is null,
             Version = state.Version, Nodes = nodes, Resources = resources, FailedActions = failed, Warnings = warnings,
             Constraints = ConfigEdits.DescribeCli(state.Configuration).ToList(),
             LocalActive = _localActive.Keys.Order(StringComparer.Ordinal).ToList(),
             LocalQuorum = _hasQuorum,
+            Alone = aloneNow is null ? null : new AloneStatus(aloneNow.Peer, aloneNow.Reason, aloneNow.Since),
             Witnesses = witnesses,
             Fencing = FencingStatus.Pending(state, _fencing.Keys.ToHashSet(StringComparer.Ordinal)).ToList(),
             FencingHistory = FencingStatus.Recent(state, 5).ToList(),

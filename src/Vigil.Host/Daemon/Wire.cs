@@ -45,7 +45,12 @@ public sealed record StatusResponse
     public List<string> Fencing { get; init; } = [];
     /// <summary>The newest fencing events, newest first.</summary>
     public List<string> FencingHistory { get; init; } = [];
+    /// <summary>Set while this member of a two-node cluster carries on without its peer.</summary>
+    public AloneStatus? Alone { get; init; }
 }
+
+/// <summary>A two-node member running without its peer: which peer, why it may, since when.</summary>
+public sealed record AloneStatus(string Peer, string Reason, DateTimeOffset Since);
 
 public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool Standby)
 {

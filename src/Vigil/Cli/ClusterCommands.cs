@@ -425,7 +425,9 @@ public static class ClusterCommands
         var sb = new StringBuilder();
         sb.Append("Cluster Summary:\n");
         sb.Append("  * Stack: vigil\n");
-        sb.Append(s.Leader is null
+        sb.Append(s.Alone is { } alone
+            ? $"  * Current DC: {s.Leader} (term {s.Term}) - ALONE without {alone.Peer} (two-node cluster)\n"
+            : s.Leader is null
             ? "  * Current DC: NONE - partition WITHOUT quorum\n"
             : $"  * Current DC: {s.Leader} (term {s.Term}) - partition with quorum\n");
         sb.Append($"  * {s.Nodes.Count} nodes configured\n");
