@@ -31,6 +31,14 @@ public class TwoNodeTests
     private static StatusResponse StatusOf(LocalCluster c, string node, Func<StatusResponse, bool> condition, string what) =>
         c.WaitFor(s => s.Node == node && condition(s), TimeSpan.FromSeconds(30), what);
 
+    /// <summary>Power loss: the daemon dies, and what agents kept in the runtime directory (RAM in real life) is gone.</summary>
+    private static void PowerOff(LocalCluster c, string node)
+    {
+        c.Kill(node);
+        var run = Path.Combine(c.Dir, node, "run");
+        if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
+    }
+
     [Fact]
     public void Seed_001_two_nodes_fail_over_on_power_off_and_the_group_stays_when_the_node_returns()
     {
@@ -38,7 +46,7 @@ public class TwoNodeTests
         var victim = StartGroup(c, Seed001);
         var survivor = victim == "n1" ? "n2" : "n1";
 
-        c.Kill(victim);   // power-off: the daemon and the node's view are gone at once
+        PowerOff(c, victim);
         var alone = StatusOf(c, survivor, s => s.Alone is not null && ClusterTests.GroupNode(s) == survivor, "failover to the survivor, alone");
         Assert.Equal(victim, alone.Alone!.Peer);
         Assert.Contains("no-quorum-policy=ignore", alone.Alone.Reason);
@@ -100,8 +108,8 @@ public class TwoNodeTests
     {
         using var c = new LocalCluster(2);
         StartGroup(c, Seed001);
-        c.Kill("n1");
-        c.Kill("n2");
+        PowerOff(c, "n1");
+        PowerOff(c, "n2");
         c.Start("n1");   // n2 stays down: wait for all
         var log = Path.Combine(c.Dir, "n1.log");
         var sw = System.Diagnostics.Stopwatch.StartNew();

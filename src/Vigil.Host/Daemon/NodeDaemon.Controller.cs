@@ -45,10 +45,14 @@ public sealed partial class NodeDaemon
                 var term = _consensus.Term;
                 if (_controller.Lead(term, DateTimeOffset.UtcNow)) Log($"leading in term {term}");
                 var views = _consensus.Members.ToDictionary(m => m.Name);
-                await RefreshBootsAsync(n => views.TryGetValue(n, out var v) && v.Reachable).ConfigureAwait(false);
+                // Alone, the peer stays lost to this controller even once it answers: the quorum loop then ends
+                // running alone, and the peer rejoins through consensus (re-probed), not into the local copy.
+                var alonePeer = _consensus.AloneNow?.Peer;
+                bool Reachable(string n) => n != alonePeer && views.TryGetValue(n, out var v) && v.Reachable;
+                await RefreshBootsAsync(Reachable).ConfigureAwait(false);
                 // Reachable means the node's daemon answered (with its boot id), not only the consensus layer's view.
                 foreach (var change in _controller.ReconcileMembership(_consensus.State, term,
-                             n => views.TryGetValue(n, out var v) && v.Reachable && _peerBoots.ContainsKey(n), DateTimeOffset.UtcNow,
+                             n => Reachable(n) && _peerBoots.ContainsKey(n), DateTimeOffset.UtcNow,
                              n => n == _settings.Name ? Boot : _peerBoots.TryGetValue(n, out var b) ? b.Boot : null))
                 {
                     Log(change.Message);
