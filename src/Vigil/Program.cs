@@ -12,6 +12,7 @@ public static class Program
         root.Subcommands.Add(ConfigCommands.Build());
         root.Subcommands.Add(SimulateCommands.Build());
         foreach (var c in ClusterCommands.Build()) root.Subcommands.Add(c);
+        foreach (var c in JoinCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(AgentCommands.Build());
         try

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Vigil.Host.Daemon;
 
 namespace Vigil.Tests;
@@ -229,12 +230,27 @@ public class ClusterTests
         handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         using (var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) })
             await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync($"https://{c.Members["n1"].Api}/v1/status"));
-        // Without any certificate the TLS handshake fails too.
+        Thread.Sleep(1100);   // refusals are logged at most once a second
+        // Without any certificate only the join endpoints answer (a joining node has none yet); everything else is 401.
         using (var plain = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }) { Timeout = TimeSpan.FromSeconds(5) })
-            await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetStringAsync($"https://{c.Members["n1"].Api}/v1/status"));
+        {
+            foreach (var path in new[] { "/v1/status", "/v1/cib", "/v1/fence/history", "/v1/ping" })
+            {
+                using var r = await plain.GetAsync($"https://{c.Members["n1"].Api}{path}");
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, r.StatusCode);
+                Assert.Contains("needs the cluster's client certificate", await r.Content.ReadAsStringAsync());
+            }
+            using var op = await plain.PostAsJsonAsync($"https://{c.Members["n1"].Api}/v1/operate", new OperateRequest("standby", null, "n1"));
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, op.StatusCode);
+            // A join with a made-up token changes nothing.
+            using var join = await plain.PostAsJsonAsync($"https://{c.Members["n1"].Api}/v1/join", new JoinRequest("n2", "guess"));
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, join.StatusCode);
+            Assert.Contains("join token is not valid", await join.Content.ReadAsStringAsync());
+        }
         Thread.Sleep(500); // the node's log is written by a pipe reader
         var log = File.ReadAllText(Path.Combine(c.Dir, "n1.log"));
         Assert.True(log.Contains("refused a connection: certificate 'CN=n2' is not issued by this cluster's CA"), log);
+        Assert.Contains("called /v1/status without a client certificate", log);
         Assert.NotNull(c.Status("n1"));
     }
 

@@ -136,7 +136,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             l.UseHttps(https =>
             {
                 https.ServerCertificate = _credentials.Node;
-                https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                // Allowed, not required, at the TLS level: a joining node has no certificate yet. Every path
+                // except /v1/join then requires one (the middleware below); a wrong one fails the handshake.
+                https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
                 https.ClientCertificateValidation = (cert, _, _) =>
                 {
                     var why = _credentials.Reject(cert);
@@ -147,6 +149,23 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         }));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         var app = builder.Build();
+        if (_credentials is not null)
+        {
+            app.Use(async (ctx, next) =>
+            {
+                if (ctx.Connection.ClientCertificate is null && !ctx.Request.Path.StartsWithSegments("/v1/join"))
+                {
+                    Refused($"{ctx.Connection.RemoteIpAddress} called {ctx.Request.Path} without a client certificate");
+                    ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    await ctx.Response.WriteAsJsonAsync(new ErrorResponse("this API needs the cluster's client certificate",
+                        "run vigil as root on a cluster node (it uses that node's credentials), or join the node first: 'vigil join --token …'")).ConfigureAwait(false);
+                    return;
+                }
+                await next(ctx).ConfigureAwait(false);
+            });
+            app.MapGet("/v1/join/ca", () => Results.Text(_credentials.Ca.ExportCertificatePem(), "application/x-pem-file"));
+            app.MapPost("/v1/join", (Func<HttpContext, Task<IResult>>)JoinAsync);
+        }
         app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
         app.MapGet("/v1/ping", () => Results.Text(_settings.Name));
         app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, Boot)));
@@ -159,6 +178,28 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         app.MapGet("/v1/fence/history", () => Results.Json(_consensus.State.FencingHistory));
         return app;
     }
+
+    /// <summary>
+    /// A planned member fetches its credentials with its one-time token (the token's hash is in this
+    /// node's TLS folder, where 'vigil init' ran). A wrong or used token changes nothing.
+    /// </summary>
+    private Task<IResult> JoinAsync(HttpContext ctx) => ReadJson<JoinRequest>(ctx, req =>
+    {
+        var tls = _settings.TlsDirectory!;
+        if (string.IsNullOrEmpty(req.Node) || string.IsNullOrEmpty(req.Secret) || !_settings.Members.ContainsKey(req.Node))
+            return Task.FromResult(Results.Json(new ErrorResponse($"'{req.Node}' is not a member of this cluster", "members are fixed by 'vigil init'"), statusCode: StatusCodes.Status403Forbidden));
+        var pfx = Path.Combine(tls, $"{req.Node}.pfx");
+        if (!File.Exists(pfx))
+            return Task.FromResult(Results.Json(new ErrorResponse($"{_settings.Name} does not hold the credentials of {req.Node}", "join through the node where 'vigil init' ran"), statusCode: StatusCodes.Status404NotFound));
+        if (!Security.JoinTokens.Redeem(tls, req.Node, req.Secret))
+        {
+            Refused($"{ctx.Connection.RemoteIpAddress} tried to join as {req.Node} with an invalid or used token");
+            return Task.FromResult(Results.Json(new ErrorResponse("this join token is not valid (used already, replaced, or from another cluster)",
+                $"issue a new one where 'vigil init' ran: vigil token {req.Node} --dir DIR"), statusCode: StatusCodes.Status403Forbidden));
+        }
+        Log($"{req.Node} fetched its credentials with its join token (from {ctx.Connection.RemoteIpAddress})");
+        return Task.FromResult(Results.Json(new JoinResponse(_settings.Members, _credentials!.Ca.ExportCertificatePem(), Convert.ToBase64String(File.ReadAllBytes(pfx)))));
+    });
 
     private async Task<IResult> ReadJson<T>(HttpContext ctx, Func<T, Task<IResult>> handle) where T : class
     {

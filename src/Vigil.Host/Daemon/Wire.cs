@@ -77,3 +77,9 @@ public sealed record OperateResponse(bool Applied, string Message, string? Error
 
 /// <summary>A node's answer to the leader before it is recorded as joined: its name and the boot id of its daemon.</summary>
 public sealed record HelloResponse(string Name, string Boot);
+
+/// <summary>A planned member asks for its credentials with its one-time join token.</summary>
+public sealed record JoinRequest(string Node, string Secret);
+
+/// <summary>What a joining member needs: the member list, the cluster CA (PEM) and its own key and certificate (PKCS#12, base64).</summary>
+public sealed record JoinResponse(Dictionary<string, MemberAddress> Members, string CaPem, string Pfx);

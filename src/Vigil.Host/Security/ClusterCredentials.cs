@@ -71,16 +71,24 @@ public sealed class ClusterCredentials : IDisposable
     public string? Reject(X509Certificate? presented)
     {
         if (presented is null) return "no certificate presented";
+        if (NotIssuedBy(Ca, presented) is { } why) return why;
         using var cert = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (!chain.Build(cert))
-            return $"certificate '{cert.Subject}' is not issued by this cluster's CA ({string.Join(", ", chain.ChainStatus.Select(s => s.Status))})";
         var name = cert.GetNameInfo(X509NameType.SimpleName, false);
         if (!_members.Contains(name)) return $"certificate name '{name}' is not a member of this cluster";
         return null;
+    }
+
+    /// <summary>Why <paramref name="presented"/> is not issued by <paramref name="ca"/>, or null when it is.</summary>
+    public static string? NotIssuedBy(X509Certificate2 ca, X509Certificate? presented)
+    {
+        if (presented is null) return "no certificate presented";
+        using var cert = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(cert) ? null
+            : $"certificate '{cert.Subject}' is not issued by this cluster's CA ({string.Join(", ", chain.ChainStatus.Select(s => s.Status))})";
     }
 
     public SslServerAuthenticationOptions ServerOptions(Action<string> onReject) => new()

@@ -40,12 +40,14 @@ public static class ClusterCommands
         var nodeOpt = new Option<string[]>("--node") { Description = "NAME=RAFT_IP:PORT,API_IP:PORT (once per node)", Required = true, AllowMultipleArgumentsPerToken = false };
         var nameOpt = new Option<string>("--cluster-name") { Description = "Name written into the cluster CA", DefaultValueFactory = _ => "vigil" };
         var witnessOpt = new Option<string?>("--witness") { Description = "NAME=RAFT_IP:PORT,API_IP:PORT of a witness: a member that votes but runs no resources (the third vote of a two-node cluster)" };
-        var init = new Command("init", "Create a cluster: a CA, one certificate and one settings file per node. Copy DIR/NAME.json, DIR/tls/ca.crt and DIR/tls/NAME.pfx to each node");
+        var initDataDir = new Option<string>("--data-dir") { Description = "Parent of each node's data directory (default /var/lib/vigil)", DefaultValueFactory = _ => "/var/lib/vigil" };
+        var init = new Command("init", "Create a cluster on its first node: a CA, every member's certificate and settings, and a one-time join token for each other member ('vigil join')");
         init.Options.Add(dirOpt);
+        init.Options.Add(initDataDir);
         init.Options.Add(nodeOpt);
         init.Options.Add(nameOpt);
         init.Options.Add(witnessOpt);
-        init.SetAction(r => Init(r.GetValue(dirOpt)!, r.GetValue(nodeOpt)!, r.GetValue(nameOpt)!, r.GetValue(witnessOpt)));
+        init.SetAction(r => Init(r.GetValue(dirOpt)!, r.GetValue(nodeOpt)!, r.GetValue(nameOpt)!, r.GetValue(witnessOpt), r.GetValue(initDataDir)!));
         yield return init;
 
         var settings = new Option<string>("--settings") { Description = "This node's settings file (JSON)", Required = true };
@@ -293,7 +295,7 @@ public static class ClusterCommands
         return api is null ? null : new ApiTarget(api, null);
     }
 
-    private static int Init(string dir, string[] nodes, string clusterName, string? witness)
+    private static int Init(string dir, string[] nodes, string clusterName, string? witness, string dataDir)
     {
         var members = new Dictionary<string, MemberAddress>(StringComparer.Ordinal);
         foreach (var (spec, isWitness) in nodes.Select(n => (n, false)).Concat(witness is null ? [] : [(witness, true)]))
@@ -322,13 +324,16 @@ public static class ClusterCommands
             Console.Error.WriteLine($"vigil: {dir}/tls exists already; refusing to replace a cluster's credentials");
             return ExitCodes.Refused;
         }
-        var tls = Path.Combine(dir, "tls");
+        var tls = Path.GetFullPath(Path.Combine(dir, "tls"));
         Vigil.Host.Security.ClusterCredentials.CreateCluster(tls, members.Keys, clusterName);
         foreach (var name in members.Keys)
-            new NodeSettings { Name = name, DataDirectory = $"/var/lib/vigil/{name}", Members = members, TlsDirectory = "/etc/vigil/tls" }.Save(Path.Combine(dir, $"{name}.json"));
+            new NodeSettings { Name = name, DataDirectory = Path.GetFullPath(Path.Combine(dataDir, name)), Members = members, TlsDirectory = tls }.Save(Path.Combine(dir, $"{name}.json"));
+        var first = members.Keys.First();
         Console.WriteLine($"created the cluster CA and credentials for {string.Join(", ", members.Keys)} in {tls}");
-        Console.WriteLine($"on each node: copy {dir}/NAME.json to /etc/vigil/node.json, and {tls}/ca.crt and {tls}/NAME.pfx to /etc/vigil/tls/ (mode 0600), then run 'vigil daemon --settings /etc/vigil/node.json'");
-        Console.WriteLine($"keep {tls}/ca.key offline: it signs new nodes");
+        Console.WriteLine($"this machine is {first}: vigil daemon --settings {Path.GetFullPath(Path.Combine(dir, first + ".json"))}");
+        foreach (var name in members.Keys.Skip(1))
+            Console.WriteLine($"on {name}: vigil join --token {Vigil.Host.Security.JoinTokens.Issue(tls, name)} {members[first].Api}");
+        Console.WriteLine($"each token works once ('vigil token NAME --dir {dir}' issues a new one); keep {tls}/ca.key safe: it signs nodes");
         if (members.Count == 2) Console.WriteLine("note: with two nodes, a node alone has no majority; add a third node or a witness (--witness) to survive the loss of one");
         if (witness is not null) Console.WriteLine("the witness runs 'vigil daemon' (or 'vigil witness') with its settings file like any node; it votes and runs no resources");
         return ExitCodes.Ok;

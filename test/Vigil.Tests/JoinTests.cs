@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Vigil.Host.Daemon;
+
+namespace Vigil.Tests;
+
+/// <summary>
+/// 'vigil init' on the first node, 'vigil join --token' on the others: each machine gets its settings
+/// and credentials without copying files by hand, and the cluster forms from what join wrote.
+/// </summary>
+[Collection("cluster")]
+public class JoinTests
+{
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public void Init_prints_one_time_tokens_and_joined_nodes_form_the_cluster_with_the_credentials_they_fetched()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"vigil-join-{Guid.NewGuid():N}");
+        var processes = new List<Process>();
+        try
+        {
+            var api = new Dictionary<string, string>();
+            var args = new List<string> { "init", "--dir", Path.Combine(root, "n1"), "--data-dir", Path.Combine(root, "data") };
+            foreach (var n in new[] { "n1", "n2", "n3" })
+            {
+                api[n] = $"127.0.0.1:{FreePort()}";
+                args.AddRange(["--node", $"{n}=127.0.0.1:{FreePort()},{api[n]}"]);
+            }
+            var init = VigilProcess.Run(null, [.. args]);
+            Assert.True(init.ExitCode == 0, init.Stderr);
+            var tokens = init.Stdout.Split('\n').Where(l => l.StartsWith("on n", StringComparison.Ordinal))
+                .ToDictionary(l => l[3..5], l => l.Split("--token ")[1].Split(' ')[0]);
+            Assert.Equal(["n2", "n3"], tokens.Keys.Order());
+            Assert.Contains($"vigil join --token {tokens["n2"]} {api["n1"]}", init.Stdout);
+
+            // Join before the first node runs: nothing answers, nothing is written.
+            var early = VigilProcess.Run(null, "join", "--token", tokens["n2"], api["n1"], "--dir", Path.Combine(root, "n2"), "--data-dir", Path.Combine(root, "data"));
+            Assert.Equal(69, early.ExitCode);
+            Assert.False(Directory.Exists(Path.Combine(root, "n2", "tls")));
+
+            processes.Add(StartDaemon(Path.Combine(root, "n1", "n1.json"), Path.Combine(root, "n1.log")));
+            // A token whose CA pin is not this cluster's: refused before the secret is sent.
+            var parts = tokens["n2"].Split(':');
+            var forged = VigilProcess.Run(null, "join", "--token", $"{parts[0]}:{parts[1]}:AAAA", api["n1"], "--dir", Path.Combine(root, "x"));
+            var sw = Stopwatch.StartNew();
+            while (forged.ExitCode == 69 && sw.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Thread.Sleep(200);
+                forged = VigilProcess.Run(null, "join", "--token", $"{parts[0]}:{parts[1]}:AAAA", api["n1"], "--dir", Path.Combine(root, "x"));
+            }
+            Assert.Equal(3, forged.ExitCode);
+            Assert.Contains("CA pin differs", forged.Stderr);
+
+            foreach (var n in new[] { "n2", "n3" })
+            {
+                var join = VigilProcess.Run(null, "join", "--token", tokens[n], api["n1"], "--dir", Path.Combine(root, n), "--data-dir", Path.Combine(root, "data"));
+                Assert.True(join.ExitCode == 0, join.Stderr);
+                var pfx = Path.Combine(root, n, "tls", $"{n}.pfx");
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(pfx));
+                Assert.False(File.Exists(Path.Combine(root, n, "tls", "ca.key")));   // the CA key stays where init ran
+                processes.Add(StartDaemon(Path.Combine(root, n, $"{n}.json"), Path.Combine(root, $"{n}.log")));
+            }
+            // A used token does not work twice.
+            var again = VigilProcess.Run(null, "join", "--token", tokens["n2"], api["n1"], "--dir", Path.Combine(root, "again"));
+            Assert.Equal(3, again.ExitCode);
+            Assert.Contains("join token is not valid", again.Stderr);
+            Assert.False(File.Exists(Path.Combine(root, "again", "tls", "n2.pfx")));
+
+            // The cluster forms from the joined settings (mutual TLS with the fetched credentials).
+            sw.Restart();
+            StatusResponse? formed = null;
+            while (sw.Elapsed < TimeSpan.FromSeconds(60) && formed is null)
+            {
+                var r = VigilProcess.Run(null, "status", "--json", "--settings", Path.Combine(root, "n3", "n3.json"));
+                if (r.ExitCode == 0 && JsonSerializer.Deserialize<StatusResponse>(r.Stdout, new JsonSerializerOptions(JsonSerializerDefaults.Web)) is { } s
+                    && s.Leader is not null && s.Nodes.Count(x => x.Online) == 3) formed = s;
+                else Thread.Sleep(300);
+            }
+            Assert.True(formed is not null, string.Join("\n", Directory.GetFiles(root, "*.log").Select(f => $"{f}:\n{File.ReadAllText(f)}")));
+
+            // A new token for n2 can be issued where init ran; it replaces nothing else.
+            var reissue = VigilProcess.Run(null, "token", "n2", "--dir", Path.Combine(root, "n1"));
+            Assert.Equal(0, reissue.ExitCode);
+            Assert.StartsWith("n2:", reissue.Stdout.Trim());
+        }
+        finally
+        {
+            foreach (var p in processes) { try { p.Kill(); p.WaitForExit(10_000); } catch (InvalidOperationException) { } p.Dispose(); }
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static Process StartDaemon(string settings, string log)
+    {
+        // Keep the agents' runtime state inside the test folder (as root it would default to /run/vigil/NAME).
+        var loaded = NodeSettings.Load(settings);
+        (loaded with { RuntimeDirectory = Path.Combine(Path.GetDirectoryName(log)!, "run", loaded.Name) }).Save(settings);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "vigil.dll"), "daemon", "--settings", settings }) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var writer = new StreamWriter(log, append: true) { AutoFlush = true };
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+}
