@@ -23,8 +23,13 @@ public static class DemoCommand
         """;
 
     /// <summary>The demo's configuration: two native test resources in a group, and fencing as asked.</summary>
-    private static string Configuration(string fencing, string dir, IEnumerable<string> names) => fencing switch
+    private static string Configuration(string fencing, string dir, IReadOnlyCollection<string> names) => fencing switch
     {
+        "off" when names.Count == 2 => $"""
+            # Two nodes, no fencing, quorum ignored (as seed 001 configures it): the survivor carries on alone.
+            property stonith-enabled=false no-quorum-policy=ignore
+            {Resources}
+            """,
         "agent" => $"""
             # Fencing through a fence agent (a demo one: it "powers off" a node by killing its daemon).
             property stonith-enabled=true
@@ -58,7 +63,7 @@ public static class DemoCommand
 
     public static Command Build()
     {
-        var nodes = new Option<int>("--nodes") { Description = "Number of nodes (3 to 7)", DefaultValueFactory = _ => 3 };
+        var nodes = new Option<int>("--nodes") { Description = "Number of nodes (2 to 7; two run as seed 001 does, or with --fencing agent)", DefaultValueFactory = _ => 3 };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (logs, state) for inspection" };
         var soak = new Option<int>("--soak") { Description = "Instead of killing a node, watch the running cluster for SECONDS and count leader changes, node losses and group moves (false positives)", DefaultValueFactory = _ => 0 };
         var rounds = new Option<int>("--rounds") { Description = "Kill and restart the group's node this many times (a benchmark); prints median, p95 and max", DefaultValueFactory = _ => 1 };
@@ -97,9 +102,14 @@ public static class DemoCommand
             Console.Error.WriteLine("vigil: --rounds must be between 1 and 1000");
             return ExitCodes.Usage;
         }
-        if (count is < 3 or > 7)
+        if (count is < 2 or > 7)
         {
-            Console.Error.WriteLine("vigil: --nodes must be between 3 and 7");
+            Console.Error.WriteLine("vigil: --nodes must be between 2 and 7");
+            return ExitCodes.Usage;
+        }
+        if (count == 2 && fencing == "lease")
+        {
+            Console.Error.WriteLine("vigil: lease self-fencing needs a majority to wait for the lease; two nodes without a witness have none (use --fencing agent or off)");
             return ExitCodes.Usage;
         }
         var dir = Path.Combine(Path.GetTempPath(), $"vigil-demo-{Environment.ProcessId}-{DateTime.UtcNow:HHmmss}");
