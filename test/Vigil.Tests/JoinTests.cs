@@ -21,7 +21,7 @@ public class JoinTests
     }
 
     [Fact]
-    public void Init_prints_one_time_tokens_and_joined_nodes_form_the_cluster_with_the_credentials_they_fetched()
+    public async Task Init_prints_one_time_tokens_and_joined_nodes_form_the_cluster_with_the_credentials_they_fetched()
     {
         var root = Path.Combine(Path.GetTempPath(), $"vigil-join-{Guid.NewGuid():N}");
         var processes = new List<Process>();
@@ -85,6 +85,27 @@ public class JoinTests
                 else Thread.Sleep(300);
             }
             Assert.True(formed is not null, string.Join("\n", Directory.GetFiles(root, "*.log").Select(f => $"{f}:\n{File.ReadAllText(f)}")));
+
+            // A remote user with the API token from init (and no node credentials) reads status and changes the
+            // configuration through any member (joined members got the token's hash); node endpoints stay closed.
+            var apiToken = init.Stdout.Split("VIGIL_TOKEN=")[1].Split(' ')[0];
+            Assert.StartsWith("vigil-api:", apiToken);
+            var remote = new Dictionary<string, string> { ["VIGIL_TOKEN"] = apiToken };
+            var status = VigilProcess.RunWith(remote, null, "status", "--api", api["n3"]);
+            Assert.True(status.ExitCode == 0, status.Stderr);
+            Assert.Contains("Online: [ n1 n2 n3 ]", status.Stdout);
+            var set = VigilProcess.RunWith(remote, null, "property", "cluster-recheck-interval=7min", "--api", api["n2"]);
+            Assert.True(set.ExitCode == 0, set.Stderr + set.Stdout);
+            var wrong = VigilProcess.RunWith(new Dictionary<string, string> { ["VIGIL_TOKEN"] = $"vigil-api:nope:{apiToken.Split(':')[2]}" }, null, "status", "--api", api["n1"]);
+            Assert.Equal(3, wrong.ExitCode);
+            Assert.Contains("needs this node's credentials", wrong.Stderr);
+            var noCerts = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } };
+            using (var raw = new HttpClient(noCerts) { Timeout = TimeSpan.FromSeconds(5) })
+            {
+                raw.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiToken.Split(':')[1]);
+                using var execute = await raw.PostAsync($"https://{api["n1"]}/v1/node/execute", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.Unauthorized, execute.StatusCode);
+            }
 
             // A new token for n2 can be issued where init ran; it replaces nothing else.
             var reissue = VigilProcess.Run(null, "token", "n2", "--dir", Path.Combine(root, "n1"));

@@ -9,7 +9,10 @@ internal static class VigilProcess
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(string? stdin, params string[] args)
+    public static Result Run(string? stdin, params string[] args) => RunWith(null, stdin, args);
+
+    /// <summary>Runs vigil with extra environment variables.</summary>
+    public static Result RunWith(IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
         var psi = new ProcessStartInfo("dotnet")
@@ -17,6 +20,7 @@ internal static class VigilProcess
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
             WorkingDirectory = RepoRoot,
         };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

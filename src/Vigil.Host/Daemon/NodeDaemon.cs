@@ -153,7 +153,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         {
             app.Use(async (ctx, next) =>
             {
-                if (ctx.Connection.ClientCertificate is null && !ctx.Request.Path.StartsWithSegments("/v1/join"))
+                if (ctx.Connection.ClientCertificate is null && !ctx.Request.Path.StartsWithSegments("/v1/join") && !RemoteUserAllowed(ctx))
                 {
                     Refused($"{ctx.Connection.RemoteIpAddress} called {ctx.Request.Path} without a client certificate");
                     ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -198,8 +198,25 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 $"issue a new one where 'vigil init' ran: vigil token {req.Node} --dir DIR"), statusCode: StatusCodes.Status403Forbidden));
         }
         Log($"{req.Node} fetched its credentials with its join token (from {ctx.Connection.RemoteIpAddress})");
-        return Task.FromResult(Results.Json(new JoinResponse(_settings.Members, _credentials!.Ca.ExportCertificatePem(), Convert.ToBase64String(File.ReadAllBytes(pfx)))));
+        return Task.FromResult(Results.Json(new JoinResponse(_settings.Members, _credentials!.Ca.ExportCertificatePem(), Convert.ToBase64String(File.ReadAllBytes(pfx)))
+        {
+            ApiTokenHashes = [.. Security.JoinTokens.ApiHashes(tls)],
+        }));
     });
+
+    /// <summary>What a remote API token may call: reading the cluster, and the user's own changes — never node-to-node endpoints.</summary>
+    private static readonly HashSet<string> RemoteUserPaths = ["GET /v1/status", "GET /v1/cib", "GET /v1/fence/history", "GET /v1/ping", "POST /v1/configure", "POST /v1/operate"];
+
+    /// <summary>A caller without a certificate may use the user endpoints with a valid remote API token (Authorization: Bearer SECRET).</summary>
+    private bool RemoteUserAllowed(HttpContext ctx)
+    {
+        if (!RemoteUserPaths.Contains($"{ctx.Request.Method} {ctx.Request.Path}")) return false;
+        var auth = ctx.Request.Headers.Authorization.ToString();
+        if (!auth.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
+        var ok = Security.JoinTokens.IsApiToken(_settings.TlsDirectory!, auth["Bearer ".Length..].Trim());
+        if (!ok) Refused($"{ctx.Connection.RemoteIpAddress} called {ctx.Request.Path} with an unknown API token");
+        return ok;
+    }
 
     private async Task<IResult> ReadJson<T>(HttpContext ctx, Func<T, Task<IResult>> handle) where T : class
     {

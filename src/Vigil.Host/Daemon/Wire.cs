@@ -82,4 +82,8 @@ public sealed record HelloResponse(string Name, string Boot);
 public sealed record JoinRequest(string Node, string Secret);
 
 /// <summary>What a joining member needs: the member list, the cluster CA (PEM) and its own key and certificate (PKCS#12, base64).</summary>
-public sealed record JoinResponse(Dictionary<string, MemberAddress> Members, string CaPem, string Pfx);
+public sealed record JoinResponse(Dictionary<string, MemberAddress> Members, string CaPem, string Pfx)
+{
+    /// <summary>Hashes of the remote API tokens every member accepts.</summary>
+    public List<string> ApiTokenHashes { get; init; } = [];
+}

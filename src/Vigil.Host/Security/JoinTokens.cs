@@ -69,6 +69,50 @@ public static class JoinTokens
         }
     }
 
+    /// <summary>The node name of remote API tokens: <c>vigil-api:SECRET:CAPIN</c> (not a valid member name, so never a join token).</summary>
+    public const string ApiTokenName = "vigil-api";
+    private const string ApiFileName = "api-tokens.json";
+
+    /// <summary>
+    /// A new token for remote API users (status, configure, operate from a machine without node
+    /// credentials). It is kept as a hash next to the join tokens and handed to members as they join;
+    /// it works until the file is removed.
+    /// </summary>
+    public static JoinToken IssueApi(string tlsDirectory)
+    {
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tlsDirectory, "ca.crt")));
+        var secret = Base64Url(RandomNumberGenerator.GetBytes(24));
+        lock (Gate)
+        {
+            var hashes = ApiHashes(tlsDirectory).ToList();
+            hashes.Add(Hash(secret));
+            WriteApiHashes(tlsDirectory, hashes);
+        }
+        return new JoinToken(ApiTokenName, secret, Pin(ca));
+    }
+
+    /// <summary>The hashes of the remote API tokens this node accepts.</summary>
+    public static IReadOnlyList<string> ApiHashes(string tlsDirectory)
+    {
+        var path = Path.Combine(tlsDirectory, ApiFileName);
+        if (!File.Exists(path)) return [];
+        try { return JsonSerializer.Deserialize<List<string>>(File.ReadAllText(path)) ?? []; }
+        catch (JsonException) { return []; }
+    }
+
+    public static void WriteApiHashes(string tlsDirectory, IEnumerable<string> hashes) =>
+        WritePrivateJson(Path.Combine(tlsDirectory, ApiFileName), hashes.Distinct().ToList());
+
+    /// <summary>Whether <paramref name="secret"/> is a remote API token of this cluster (compared in constant time).</summary>
+    public static bool IsApiToken(string tlsDirectory, string secret)
+    {
+        var given = Encoding.ASCII.GetBytes(Hash(secret));
+        var ok = false;
+        foreach (var h in ApiHashes(tlsDirectory))
+            ok |= CryptographicOperations.FixedTimeEquals(given, Encoding.ASCII.GetBytes(h));
+        return ok;
+    }
+
     private static string Hash(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -81,12 +125,13 @@ public static class JoinTokens
         catch (JsonException) { return new(StringComparer.Ordinal); }
     }
 
-    private static void Write(string dir, Dictionary<string, string> hashes)
+    private static void Write(string dir, Dictionary<string, string> hashes) => WritePrivateJson(Path.Combine(dir, FileName), hashes);
+
+    private static void WritePrivateJson<T>(string path, T value)
     {
-        var path = Path.Combine(dir, FileName);
         using (File.Create(path + ".tmp")) { }
         File.SetUnixFileMode(path + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(hashes));
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(value));
         File.Move(path + ".tmp", path, overwrite: true);
     }
 }

@@ -17,12 +17,30 @@ public sealed record ApiTarget(string Address, NodeSettings? Settings)
 
     public Vigil.Host.Security.ClusterCredentials? Credentials => _credentials.Value;
 
-    public string Url(string path) => Settings is null ? $"http://{Address}{path}" : Settings.Url(Settings.Self, path);
+    /// <summary>A remote API token (from VIGIL_TOKEN) used instead of node credentials.</summary>
+    public Vigil.Host.Security.JoinToken? RemoteToken { get; init; }
+
+    public string Url(string path) => Settings is not null ? Settings.Url(Settings.Self, path) : RemoteToken is not null ? $"https://{Address}{path}" : $"http://{Address}{path}";
 
     public HttpClient Client(TimeSpan timeout)
     {
-        var http = Credentials is null ? new HttpClient() : new HttpClient(Credentials.HttpHandler(_ => { }), disposeHandler: true);
+        var http = Credentials is not null ? new HttpClient(Credentials.HttpHandler(_ => { }), disposeHandler: true)
+            : RemoteToken is { } token ? RemoteClient(token, timeout)
+            : new HttpClient();
         http.Timeout = timeout;
+        return http;
+    }
+
+    /// <summary>
+    /// With a remote token: the cluster CA is fetched and must match the token's pin; the server must
+    /// hold a certificate of that CA; requests carry the token's secret. A mismatch fails every request.
+    /// </summary>
+    private HttpClient RemoteClient(Vigil.Host.Security.JoinToken token, TimeSpan timeout)
+    {
+        var ca = PinnedCa.Fetch(Address, token.CaPin, timeout < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : timeout, out var problem, out _);
+        if (ca is null) Console.Error.WriteLine($"vigil: VIGIL_TOKEN: {problem}");
+        var http = PinnedCa.Client(ca, timeout);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Secret);
         return http;
     }
 
@@ -292,7 +310,16 @@ public static class ClusterCommands
             }
         }
         api ??= Environment.GetEnvironmentVariable("VIGIL_API");
-        return api is null ? null : new ApiTarget(api, null);
+        if (api is null) return null;
+        var tokenText = Environment.GetEnvironmentVariable("VIGIL_TOKEN");
+        if (string.IsNullOrEmpty(tokenText)) return new ApiTarget(api, null);
+        if (!Vigil.Host.Security.JoinToken.TryParse(tokenText, out var token, out var error) || token!.Node != Vigil.Host.Security.JoinTokens.ApiTokenName)
+        {
+            Console.Error.WriteLine($"vigil: VIGIL_TOKEN is not a remote API token ({error ?? "it must start with 'vigil-api:'"}); 'vigil init' printed one");
+            Environment.Exit(ExitCodes.Usage);
+            return null;
+        }
+        return new ApiTarget(api, null) { RemoteToken = token };
     }
 
     private static int Init(string dir, string[] nodes, string clusterName, string? witness, string dataDir)
@@ -334,6 +361,7 @@ public static class ClusterCommands
         foreach (var name in members.Keys.Skip(1))
             Console.WriteLine($"on {name}: vigil join --token {Vigil.Host.Security.JoinTokens.Issue(tls, name)} {members[first].Api}");
         Console.WriteLine($"each token works once ('vigil token NAME --dir {dir}' issues a new one); keep {tls}/ca.key safe: it signs nodes");
+        Console.WriteLine($"remote API access (status and changes from a machine without node credentials): VIGIL_TOKEN={Vigil.Host.Security.JoinTokens.IssueApi(tls)} vigil status --api {members[first].Api}");
         if (members.Count == 2) Console.WriteLine("note: with two nodes, a node alone has no majority; add a third node or a witness (--witness) to survive the loss of one");
         if (witness is not null) Console.WriteLine("the witness runs 'vigil daemon' (or 'vigil witness') with its settings file like any node; it votes and runs no resources");
         return ExitCodes.Ok;
@@ -381,10 +409,15 @@ public static class ClusterCommands
         return ExitCodes.Ok;
     }
 
-    internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout)
+    internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout) => FetchStatus(api, timeout, out _);
+
+    /// <param name="unauthorized">The node answered 401: this client has neither node credentials nor a valid token.</param>
+    internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout, out bool unauthorized)
     {
+        unauthorized = false;
         using var http = api.Client(timeout);
         try { return http.GetFromJsonAsync<StatusResponse>(api.Url("/v1/status"), Json).GetAwaiter().GetResult(); }
+        catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Unauthorized) { unauthorized = true; return null; }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { return null; }
     }
 
@@ -393,7 +426,12 @@ public static class ClusterCommands
         if (api is null) return NoCluster();
         while (true)
         {
-            var s = FetchStatus(api, TimeSpan.FromSeconds(3));
+            var s = FetchStatus(api, TimeSpan.FromSeconds(3), out var unauthorized);
+            if (unauthorized)
+            {
+                Console.Error.WriteLine($"vigil: {api} refused: its API needs this node's credentials (--settings, as root on a node) or a remote API token (VIGIL_TOKEN, printed by 'vigil init')");
+                return ExitCodes.Refused;
+            }
             if (s is null)
             {
                 Console.Error.WriteLine($"vigil: no answer from {api}; is 'vigil daemon' running there?");

@@ -67,29 +67,19 @@ public static class JoinCommands
             return ExitCodes.Refused;
         }
         // 1. The CA, fetched without trusting anything, must be the one the token was issued for.
-        X509Certificate2 ca;
-        try
+        var ca = PinnedCa.Fetch(address, token.CaPin, TimeSpan.FromSeconds(10), out var problem, out var wrongCa);
+        if (ca is null)
         {
-            using var open = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }) { Timeout = TimeSpan.FromSeconds(10) };
-            ca = X509Certificate2.CreateFromPem(open.GetStringAsync($"https://{address}/v1/join/ca").GetAwaiter().GetResult());
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Security.Cryptography.CryptographicException)
-        {
-            Console.Error.WriteLine($"vigil: no cluster CA from {address} ({e.Message}); is 'vigil daemon' running there with TLS?");
-            return ExitCodes.Unavailable;
+            Console.Error.WriteLine($"vigil: {problem}{(wrongCa ? "; nothing was sent or written" : "; is 'vigil daemon' running there with TLS?")}");
+            return wrongCa ? ExitCodes.Refused : ExitCodes.Unavailable;
         }
         using (ca)
         {
-            if (JoinTokens.Pin(ca) != token.CaPin)
-            {
-                Console.Error.WriteLine($"vigil: the cluster at {address} is not the one this token was issued for (CA pin differs): wrong address, or someone in between; nothing was sent or written");
-                return ExitCodes.Refused;
-            }
             // 2. The secret goes only to a server whose certificate that CA issued.
             JoinResponse? answer;
             try
             {
-                using var trusted = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => ClusterCredentials.NotIssuedBy(ca, cert) is null } }) { Timeout = TimeSpan.FromSeconds(10) };
+                using var trusted = PinnedCa.Client(ca, TimeSpan.FromSeconds(10));
                 using var resp = trusted.PostAsJsonAsync($"https://{address}/v1/join", new JoinRequest(token.Node, token.Secret)).GetAwaiter().GetResult();
                 if (!resp.IsSuccessStatusCode)
                 {
@@ -115,6 +105,7 @@ public static class JoinCommands
             using (File.Create(pfx)) { }
             File.SetUnixFileMode(pfx, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.WriteAllBytes(pfx, Convert.FromBase64String(answer.Pfx));
+            JoinTokens.WriteApiHashes(tls, answer.ApiTokenHashes);
             var settingsPath = Path.GetFullPath(Path.Combine(dir, $"{token.Node}.json"));
             new NodeSettings
             {
@@ -125,4 +116,33 @@ public static class JoinCommands
             return ExitCodes.Ok;
         }
     }
+}
+
+/// <summary>The cluster CA as a client without credentials gets it: fetched from a node, accepted only when it matches a token's pin.</summary>
+internal static class PinnedCa
+{
+    /// <summary>The CA at <paramref name="address"/> if its pin is <paramref name="pin"/>; else null and why (<paramref name="wrongCa"/>: it answered with another CA).</summary>
+    public static X509Certificate2? Fetch(string address, string pin, TimeSpan timeout, out string? problem, out bool wrongCa)
+    {
+        wrongCa = false;
+        try
+        {
+            using var open = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }) { Timeout = timeout };
+            var ca = X509Certificate2.CreateFromPem(open.GetStringAsync($"https://{address}/v1/join/ca").GetAwaiter().GetResult());
+            if (JoinTokens.Pin(ca) == pin) { problem = null; return ca; }
+            ca.Dispose();
+            wrongCa = true;
+            problem = $"the cluster at {address} is not the one this token was issued for (CA pin differs): wrong address, or someone in between";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Security.Cryptography.CryptographicException)
+        {
+            problem = $"no cluster CA from {address} ({e.Message})";
+        }
+        return null;
+    }
+
+    /// <summary>A client that talks only to servers holding a certificate of <paramref name="ca"/> (null: to none).</summary>
+    public static HttpClient Client(X509Certificate2? ca, TimeSpan timeout) =>
+        new(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => ca is not null && ClusterCredentials.NotIssuedBy(ca, cert) is null } }, disposeHandler: true)
+        { Timeout = timeout };
 }
