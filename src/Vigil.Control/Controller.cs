@@ -46,6 +46,8 @@ public sealed class Controller
     private readonly string _self;
     private readonly TimeSpan _memberDownAfter;
     private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
+    /// <summary>How long a member was already silent when this controller started leading (the former leader): counted towards its loss.</summary>
+    private readonly Dictionary<string, TimeSpan> _silentBefore = new(StringComparer.Ordinal);
     private long? _ledTerm;
     private long _plannedVersion = -1;
     private DateTimeOffset _plannedAt = DateTimeOffset.MinValue;
@@ -90,11 +92,18 @@ public sealed class Controller
     /// Called on every round while leading. Returns true when leadership is new in this term: every
     /// member then gets a grace period before it is judged unreachable, and the next round plans.
     /// </summary>
-    public bool Lead(long term, DateTimeOffset now)
+    /// <param name="formerLeader">The leader this node followed before, if it knows one: an election means
+    /// the voters had not heard from it for at least <paramref name="formerLeaderSilent"/> (the lower election
+    /// timeout), so judging it lost starts that much earlier (it still rejoins the moment it answers).
+    /// The lease (<see cref="LastSeen"/>) is not backdated: a lost node's own clock decides its self-fence.</param>
+    public bool Lead(long term, DateTimeOffset now, string? formerLeader = null, TimeSpan formerLeaderSilent = default)
     {
         if (_ledTerm == term) return false;
         _ledTerm = term;
         foreach (var m in _members) _lastSeen[m] = now;
+        _silentBefore.Clear();
+        if (formerLeader is not null && formerLeader != _self && _members.Contains(formerLeader) && formerLeaderSilent > TimeSpan.Zero)
+            _silentBefore[formerLeader] = formerLeaderSilent;
         _plannedVersion = -1;
         _uncertain.Clear();
         _graph = null;
@@ -111,12 +120,12 @@ public sealed class Controller
         foreach (var name in _members)
         {
             bool reached = name == _self || reachable(name);
-            if (reached) _lastSeen[name] = now;
+            if (reached) { _lastSeen[name] = now; _silentBefore.Remove(name); }
             var recorded = state.Nodes.FirstOrDefault(n => n.Uname == name);
             bool recordedOnline = recorded?.Crmd == "online";
             // The grace period only delays judging a member lost; a member recorded as lost comes back
             // only when it is really reachable (a new leader must not revive a lost node that waits for fencing).
-            bool online = reached || (recordedOnline && now - _lastSeen.GetValueOrDefault(name, now) < _memberDownAfter);
+            bool online = reached || (recordedOnline && now - _lastSeen.GetValueOrDefault(name, now) + _silentBefore.GetValueOrDefault(name) < _memberDownAfter);
             var bootId = reached ? boot?.Invoke(name) : null;
             if (online && recordedOnline && bootId is not null && ClusterState.BootOf(recorded!) != bootId)
             {

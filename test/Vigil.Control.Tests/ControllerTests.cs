@@ -94,6 +94,24 @@ public class ControllerTests
     }
 
     [Fact]
+    public void A_new_leader_counts_the_silence_that_elected_it_towards_the_former_leaders_loss_but_not_its_lease()
+    {
+        var s = Running(fencing: false);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(2, T0, formerLeader: "n1", formerLeaderSilent: TimeSpan.FromMilliseconds(300));
+        Assert.Empty(c.ReconcileMembership(s, 2, n => n != "n1", T0.AddMilliseconds(99)));
+        var lost = Assert.Single(c.ReconcileMembership(s, 2, n => n != "n1", T0.AddMilliseconds(101)));
+        Assert.Equal("n1", lost.Command.Node);
+        Assert.Equal(T0, c.LastSeen("n1"));   // the lease still counts from the election
+        // Another member gets the full threshold; a former leader that answers is not lost.
+        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        d.Lead(2, T0, formerLeader: "n1", formerLeaderSilent: TimeSpan.FromMilliseconds(300));
+        Assert.Empty(d.ReconcileMembership(s, 2, n => n != "n3", T0.AddMilliseconds(399)));
+        Assert.Empty(d.ReconcileMembership(s, 2, _ => true, T0.AddMilliseconds(50)));
+        Assert.Empty(d.ReconcileMembership(s, 2, n => n != "n1", T0.AddMilliseconds(449)));   // seen at 50 ms: 400 ms from then
+    }
+
+    [Fact]
     public void A_member_is_lost_only_after_the_threshold()
     {
         var s = Running(fencing: false);

@@ -35,15 +35,24 @@ public sealed partial class NodeDaemon
     {
         // Witnesses vote but are never cluster nodes: they get no membership records and no resources.
         _controller = new Controller([.. _settings.ResourceNodes], _settings.Name, TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs));
+        string? formerLeader = null;
         while (!ct.IsCancellationRequested)
         {
             try { await _signal.WaitAsync(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
-            if (!_consensus.IsLeader) { _controller.Follow(); continue; }
+            if (!_consensus.IsLeader)
+            {
+                _controller.Follow();
+                if (_consensus.Leader is { } followed && followed != _settings.Name) formerLeader = followed;
+                continue;
+            }
             try
             {
                 var term = _consensus.Term;
-                if (_controller.Lead(term, DateTimeOffset.UtcNow)) Log($"leading in term {term}");
+                // Elected because the voters stopped hearing from the former leader for at least the lower election timeout.
+                if (_controller.Lead(term, DateTimeOffset.UtcNow, formerLeader, TimeSpan.FromMilliseconds(_settings.LowerElectionTimeoutMs)))
+                    Log($"leading in term {term}{(formerLeader is null ? "" : $" (after {formerLeader})")}");
+                formerLeader = null;
                 var views = _consensus.Members.ToDictionary(m => m.Name);
                 // Alone, the peer stays lost to this controller even once it answers: the quorum loop then ends
                 // running alone, and the peer rejoins through consensus (re-probed), not into the local copy.
