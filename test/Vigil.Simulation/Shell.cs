@@ -112,6 +112,7 @@ public sealed partial class Simulator
             RequestId = $"op:{act.Node}:{act.Resource}:{act.Task}:{act.IntervalMs}:{callId}:{a.Term}:{dispatch}",
             CallId = callId,
             Term = a.Term,
+            OpDigest = a.OpDigest,
         };
         // As the daemon does: the action stays in flight until its result is committed.
         var e = Propose(l, cmd);
@@ -236,6 +237,7 @@ public sealed partial class Simulator
             {
                 RequestId = $"{t.Name}:{t.Incarnation}:{act.Resource}:monitor:{act.IntervalMs}:{++t.Exec.CallId}",
                 CallId = t.Exec.CallId,
+                OpDigest = a.OpDigest,
             };
             Trace(t.Name, $"monitor of {rsc} now says rc {rc}; reporting to {t.Raft.Leader ?? "no leader"}");
             t.Reports[key] = report;

@@ -22,6 +22,8 @@ public sealed record OperationRecord(string ResourceId, AgentId Agent, string Ac
     public string OperationKey => $"{ResourceId}_{Action}_{IntervalMs}";
     /// <summary>The controller's transition key the action came with, if any.</summary>
     public string? TransitionKey { get; init; }
+    /// <summary>The digest of the parameters the action came with (<see cref="AgentAction.OpDigest"/>), if any.</summary>
+    public string? OpDigest { get; init; }
 }
 
 /// <summary>
@@ -252,6 +254,7 @@ public sealed class Executor : IAsyncDisposable
             QueueTime = queueTime,
             Changed = changed,
             TransitionKey = action.TransitionKey,
+            OpDigest = action.OpDigest,
         };
         if (result.Status != ExecStatus.Cancelled)
         {
