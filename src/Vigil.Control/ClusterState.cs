@@ -164,13 +164,6 @@ public sealed partial record ClusterState
         var key = $"{r.Resource}_{r.Operation}_{interval}";
         var failed = r.OpStatus != 0 || r.Rc != r.TargetRc;
         var now = r.AtUnixSeconds.ToString(CultureInfo.InvariantCulture);
-        var digest = r.OpDigest;
-        // A probe that finds the resource running learns that it runs, not with which parameters:
-        // when the entry it replaces saw it running, that entry's digest still describes it. (A new
-        // leader probes everything; with the probe's digest, a change loaded just before would be lost.)
-        if (r.Operation == "monitor" && r.IntervalMs == 0 && r.OpStatus == 0 && r.Rc is 0 or 8
-            && ops.FirstOrDefault(o => o.Id == slot) is { } replaced && SawRunning(replaced) && replaced.Attribute("op-digest") is { } kept)
-            digest = kept;
         List<KeyValuePair<string, string>> Attrs(string id) =>
         [
             new("operation_key", key), new("operation", r.Operation), new("crm-debug-origin", "vigil"),
@@ -180,7 +173,7 @@ public sealed partial record ClusterState
             new("call-id", r.CallId.ToString(CultureInfo.InvariantCulture)), new("rc-code", r.Rc.ToString(CultureInfo.InvariantCulture)),
             new("op-status", r.OpStatus.ToString(CultureInfo.InvariantCulture)), new("interval", interval),
             new("last-rc-change", now), new("last-run", now), new("exec-time", r.ExecMs.ToString(CultureInfo.InvariantCulture)), new("queue-time", "0"),
-            .. digest is null || r.Operation == "cancel" ? [] : new KeyValuePair<string, string>[] { new("op-digest", digest) },
+            .. r.OpDigest is null || r.Operation == "cancel" ? [] : new KeyValuePair<string, string>[] { new("op-digest", r.OpDigest) },
         ];
         void Put(string id)
         {
@@ -220,11 +213,6 @@ public sealed partial record ClusterState
         }
         return WithNode(n);
     }
-
-    /// <summary>Whether a history entry shows its resource running afterwards (a successful start, promote, demote, migrate_from or monitor).</summary>
-    private static bool SawRunning(LrmOp op) =>
-        op.Operation is "start" or "promote" or "demote" or "migrate_from" or "monitor"
-        && op.Attribute("op-status") == "0" && op.Attribute("rc-code") is "0" or "8";
 
     private ClusterState Cleanup(CleanupCommand c)
     {

@@ -178,20 +178,6 @@ public class DigestTests
         Assert.Equal(snapshot, back.ToSnapshot());
     }
 
-    [Fact]
-    public void A_probe_that_finds_the_resource_running_keeps_the_digest_it_was_started_with()
-    {
-        var s = ClusterState.Empty
-            .Apply(new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "start", 0, 0, 0, 0) { RequestId = Rid(), CallId = 1, OpDigest = DigestA })
-            .Apply(new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "monitor", 0, 0, 0, 7) { RequestId = Rid(), CallId = 2, OpDigest = DigestB });
-        var last = s.Nodes.Single().Resources.Single().Ops.Single(o => o.Id == "d_last_0");
-        Assert.Equal(("monitor", DigestA), (last.Operation, last.Attribute("op-digest")));
-        // After a stop the probe's own digest is recorded: what runs now was started by someone else.
-        s = s.Apply(new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "stop", 0, 0, 0, 0) { RequestId = Rid(), CallId = 3, OpDigest = DigestA })
-            .Apply(new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "monitor", 0, 0, 0, 7) { RequestId = Rid(), CallId = 4, OpDigest = DigestB });
-        Assert.Equal(DigestB, s.Nodes.Single().Resources.Single().Ops.Single(o => o.Id == "d_last_0").Attribute("op-digest"));
-    }
-
     /// <summary>The command encoding is persisted in every node's log: this golden text must not change.</summary>
     [Fact]
     public void The_digest_is_part_of_the_command_encoding_and_older_commands_still_decode()

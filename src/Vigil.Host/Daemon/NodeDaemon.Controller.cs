@@ -170,7 +170,8 @@ public sealed partial class NodeDaemon
                 // repeated id would make the state drop the new result as a duplicate (found by the simulator).
                 RequestId = $"op:{a.Node}:{a.Resource}:{a.Task}:{a.IntervalMs}:{response.CallId}:{term}:{Guid.NewGuid():N}",
                 CallId = response.CallId, ExecMs = response.ExecMs, ExitReason = response.ExitReason, Term = term,
-                OpDigest = planned.OpDigest,
+                // A probe's answer may name the parameters the resource really runs with (see ExecuteResponse.OpDigest).
+                OpDigest = response.OpDigest ?? planned.OpDigest,
             }).ConfigureAwait(false);
             if (outcome == ProposeOutcome.Committed) _outcomes.Enqueue((a, response.Rc == (request.TargetRc ?? 0) && response.OpStatus == 0));
             Log($"{a.Task} {a.Resource} on {a.Node}: rc {response.Rc}, {response.ExecMs} ms");

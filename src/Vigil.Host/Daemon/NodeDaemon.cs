@@ -203,7 +203,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         };
         var rec = await _executor.ExecuteAsync(action, _stop.Token).ConfigureAwait(false);
         TrackLocal(req, rec.Rc, (int)rec.Status);
-        return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason));
+        var digest = action.IsProbe && rec.Status == ExecStatus.Done && rec.Rc is OcfCode.Success or OcfCode.RunningPromoted
+            ? _executor.StartedWith(req.Resource) ?? req.OpDigest : req.OpDigest;
+        return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason) { OpDigest = digest });
     });
 
     private Task<IResult> ReportAsync(HttpContext ctx) => ReadJson<ReportRequest>(ctx, async r =>

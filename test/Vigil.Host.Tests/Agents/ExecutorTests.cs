@@ -118,6 +118,24 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task The_executor_knows_the_digest_a_running_resource_was_started_with_until_it_stops()
+    {
+        var runner = new ScriptedAgentRunner().Script("t", "start", new AgentResult(OcfCode.ErrGeneric, ExecStatus.Timeout));
+        await using var ex = new Executor(runner);
+        Assert.Null(ex.StartedWith("r"));
+        await ex.ExecuteAsync(A("r", "start") with { OpDigest = "a" });
+        await ex.ExecuteAsync(A("r", "monitor") with { OpDigest = "b" });   // a probe does not start anything
+        Assert.Equal("a", ex.StartedWith("r"));
+        await ex.ExecuteAsync(A("r", "stop") with { OpDigest = "c" });
+        Assert.Null(ex.StartedWith("r"));
+        await ex.ExecuteAsync(A("r", "start") with { OpDigest = "d" });
+        Assert.Equal("d", ex.StartedWith("r"));
+        // A start that timed out may have started it, with its parameters.
+        await ex.ExecuteAsync(A("t", "start") with { OpDigest = "e" });
+        Assert.Equal("e", ex.StartedWith("t"));
+    }
+
+    [Fact]
     public async Task History_converts_to_the_CIB_status_shape_the_scheduler_reads()
     {
         var runner = new ScriptedAgentRunner().Script("r", "monitor", OcfCode.ErrGeneric, "boom");
