@@ -232,12 +232,13 @@ public sealed class Controller
         var fencePending = actions.Where(a => a.Item3 is { IsFence: true }).Select(a => a.Item3!.Node).ToList();
         var requests = new List<ActionRequest>();
         var fencing = new List<FenceRequest>();
+        OperationDigest.Calculator? digests = null;
         foreach (var a in ready)
         {
             if (!a.IsFence && busy.Contains(a.Resource)) continue;
             if (a.Task is "start" or "promote" or "migrate_from" && fencePending.Any(x => x != a.Node && !KnownOn(state, x, a.Resource, term, uncertain))) continue;
             if (a.IsFence) fencing.Add(new FenceRequest(a.Node, a.Task, term) { Planned = a });
-            else if (BuildRequest(a, state, term, now) is { } r) requests.Add(r);
+            else if (BuildRequest(a, state, term, now, digests ??= OperationDigest.For(state.Cib, now)) is { } r) requests.Add(r);
         }
         return new ControllerPlan(requests, fencing);
     }
@@ -315,7 +316,8 @@ public sealed class Controller
     /// configuration, and the digest to record with its result. The parameters are the scheduler's
     /// (rules evaluated for the node, a group's or clone's added beneath): the agent gets what the digest covers.
     /// </summary>
-    public static ActionRequest? BuildRequest(PlannedAction a, ClusterState state, long term, DateTimeOffset now)
+    /// <param name="digests">Digests on <paramref name="state"/> when the caller builds many requests (see <see cref="OperationDigest.For"/>).</param>
+    public static ActionRequest? BuildRequest(PlannedAction a, ClusterState state, long term, DateTimeOffset now, OperationDigest.Calculator? digests = null)
     {
         var id = a.Resource.Contains(':') ? a.Resource[..a.Resource.IndexOf(':')] : a.Resource;
         var config = state.Configuration;
@@ -329,7 +331,7 @@ public sealed class Controller
         var meta = prim.MetaAttributes.Flatten();
         foreach (var s in op?.MetaAttributes ?? []) foreach (var p in s.Pairs) if (p.Value is not null) meta[p.Name] = p.Value;
         meta["timeout"] = timeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var digest = OperationDigest.ForResource(state.Cib, now, a.Resource, a.Node, a.Task, a.IntervalMs);
+        var digest = (digests ?? OperationDigest.For(state.Cib, now)).ForResource(a.Resource, a.Node, a.Task, a.IntervalMs);
         return new ActionRequest(a, term, prim.Class, prim.Provider, prim.Type)
         {
             TimeoutMs = timeoutMs,

@@ -94,16 +94,24 @@ internal sealed partial class Engine
     }
 
     /// <summary>
-    /// The digest of an operation as <see cref="Compare"/> will compute it, and the resource's
-    /// parameters for the node; null when the primitive or the node is not in the configuration.
-    /// Only the nodes, resources and node attributes are unpacked: nothing else decides the parameters.
+    /// Prepares this engine for <see cref="DigestFor"/> only: the nodes, resources and node attributes
+    /// are unpacked (nothing else decides the parameters), placement is not run.
     /// </summary>
-    internal OperationDigest.ForOperation? DigestFor(string resource, string nodeName, string task, long intervalMs)
+    internal Engine ForDigests()
     {
         UnpackOptions();
         UnpackNodes();
         UnpackResources();
         UnpackNodeStates();
+        return this;
+    }
+
+    /// <summary>
+    /// The digest of an operation as <see cref="Compare"/> will compute it, and the resource's
+    /// parameters for the node; null when the primitive or the node is not in the configuration.
+    /// </summary>
+    internal OperationDigest.ForOperation? DigestFor(string resource, string nodeName, string task, long intervalMs)
+    {
         var node = _nodeByName.GetValueOrDefault(nodeName) ?? _nodes.FirstOrDefault(n => n.Id == nodeName);
         // An anonymous clone's history is kept under the primitive's id: any instance has the same parameters.
         var rsc = _rscById.GetValueOrDefault(resource) is { Prim: not null } exact ? exact

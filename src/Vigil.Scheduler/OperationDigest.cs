@@ -23,7 +23,24 @@ public static class OperationDigest
     /// anonymous clone, the primitive its history is kept under) or the node is not configured.
     /// </summary>
     public static ForOperation? ForResource(Cib cib, DateTimeOffset now, string resource, string node, string task, long intervalMs) =>
-        new Engine(cib, now, null).DigestFor(resource, node, task, intervalMs);
+        For(cib, now).ForResource(resource, node, task, intervalMs);
+
+    /// <summary>
+    /// <see cref="ForResource(Cib, DateTimeOffset, string, string, string, long)"/> for many operations
+    /// on one state: the configuration is unpacked once (a plan that starts 10,000 resources would
+    /// otherwise unpack it 10,000 times).
+    /// </summary>
+    public static Calculator For(Cib cib, DateTimeOffset now) => new(new Engine(cib, now, null).ForDigests());
+
+    /// <summary>Digests on one state; see <see cref="For"/>.</summary>
+    public sealed class Calculator
+    {
+        private readonly Engine _engine;
+        internal Calculator(Engine engine) => _engine = engine;
+
+        public ForOperation? ForResource(string resource, string node, string task, long intervalMs) =>
+            _engine.DigestFor(resource, node, task, intervalMs);
+    }
 
     /// <summary>MD5 (hex) of the parameters, sorted by name and written as Pacemaker serialises them for digests.</summary>
     public static string Compute(IEnumerable<KeyValuePair<string, string>> parameters)

@@ -446,6 +446,7 @@ public sealed partial class Simulator
         }
         var transition = Vigil.Scheduler.Scheduler.Run(state.Cib, Clock);
         var recorded = Activity.Active(state);
+        var digests = Vigil.Scheduler.OperationDigest.For(state.Cib, Clock);
         // Fence devices are left out: where one "runs" only says which node watches it (probes skip them too).
         foreach (var p in state.Configuration.AllResources().OfType<Primitive>().Where(p => !p.IsFencingDevice))
         {
@@ -460,7 +461,7 @@ public sealed partial class Simulator
             // It runs with the configured parameters: a changed parameter was applied by a restart.
             foreach (var node in truth)
             {
-                var configured = Vigil.Scheduler.OperationDigest.ForResource(state.Cib, Clock, p.Id, node, "start", 0)?.Digest;
+                var configured = digests.ForResource(p.Id, node, "start", 0)?.Digest;
                 var ranWith = _byName[node].StartedWith.GetValueOrDefault(p.Id);
                 if (ranWith != configured)
                 {

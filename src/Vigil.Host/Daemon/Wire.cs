@@ -7,7 +7,7 @@ public sealed record ExecuteRequest(long Term, string Leader, string Resource, s
     public int? TargetRc { get; init; }
     public Dictionary<string, string> Parameters { get; init; } = [];
     public Dictionary<string, string> Meta { get; init; } = [];
-    /// <summary>The digest of the parameters, which the node returns with a recurring monitor's reports.</summary>
+    /// <summary>The digest of the parameters (op-digest): the node answers with it and sends it with a recurring monitor's reports.</summary>
     public string? OpDigest { get; init; }
 }
 
