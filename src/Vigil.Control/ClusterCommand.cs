@@ -55,6 +55,11 @@ public sealed record RecordOperationCommand(string Node, string Resource, string
     public string? ExitReason { get; init; }
     /// <summary>The term of the leader that dispatched the operation (the fencing token).</summary>
     public long Term { get; init; }
+    /// <summary>
+    /// The <c>op-digest</c> of the parameters the operation ran with (<see cref="Vigil.Scheduler.OperationDigest.ForResource"/>),
+    /// or null when unknown (commands written before digests were recorded have none).
+    /// </summary>
+    public string? OpDigest { get; init; }
 }
 
 /// <summary>A node joined or left the membership (the leader's view).</summary>

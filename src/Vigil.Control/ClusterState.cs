@@ -173,6 +173,7 @@ public sealed partial record ClusterState
             new("call-id", r.CallId.ToString(CultureInfo.InvariantCulture)), new("rc-code", r.Rc.ToString(CultureInfo.InvariantCulture)),
             new("op-status", r.OpStatus.ToString(CultureInfo.InvariantCulture)), new("interval", interval),
             new("last-rc-change", now), new("last-run", now), new("exec-time", r.ExecMs.ToString(CultureInfo.InvariantCulture)), new("queue-time", "0"),
+            .. r.OpDigest is null || r.Operation == "cancel" ? [] : new KeyValuePair<string, string>[] { new("op-digest", r.OpDigest) },
         ];
         void Put(string id)
         {

@@ -30,14 +30,27 @@ public static class ConfigEdits
         return new Result(Replace(c, updated), $"{id}: target-role={role}");
     }
 
-    private static Resource WithMeta(Resource r, string name, string value)
+    /// <summary>Sets an instance attribute (an agent parameter) on the resource itself, like <c>crm_resource --set-parameter</c>.</summary>
+    public static Result SetParameter(Configuration c, string id, string name, string value)
     {
-        var sets = r.MetaAttributes.ToList();
-        var set = sets.FirstOrDefault(s => s.Rule is null) ?? new AttributeSet(AttributeSetKind.Meta, $"{r.Id}-meta_attributes");
+        var r = Find(c, id);
+        if (r is null) return new Result(null, "", Unknown(c, id));
+        var updated = r with { InstanceAttributes = WithPair(r.InstanceAttributes, AttributeSetKind.Instance, $"{r.Id}-instance_attributes", name, value) };
+        return new Result(Replace(c, updated), $"{id}: {name}={value}");
+    }
+
+    private static Resource WithMeta(Resource r, string name, string value) =>
+        r with { MetaAttributes = WithPair(r.MetaAttributes, AttributeSetKind.Meta, $"{r.Id}-meta_attributes", name, value) };
+
+    /// <summary>The sets with <paramref name="name"/> set in the first unconditional one (created when there is none).</summary>
+    private static List<AttributeSet> WithPair(IReadOnlyList<AttributeSet> existing, AttributeSetKind kind, string newSetId, string name, string value)
+    {
+        var sets = existing.ToList();
+        var set = sets.FirstOrDefault(s => s.Rule is null) ?? new AttributeSet(kind, newSetId);
         var pairs = set.Pairs.Where(p => p.Name != name).Append(new NvPair($"{set.Id}-{name}", name, value)).ToList();
         var i = sets.IndexOf(set);
         if (i >= 0) sets[i] = set with { Pairs = pairs }; else sets.Add(set with { Pairs = pairs });
-        return r with { MetaAttributes = sets };
+        return sets;
     }
 
     private static Configuration Replace(Configuration c, Resource updated)

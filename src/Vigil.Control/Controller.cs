@@ -11,6 +11,8 @@ public sealed record ActionRequest(PlannedAction Action, long Term, string Class
     public int? TargetRc { get; init; }
     public Dictionary<string, string> Parameters { get; init; } = [];
     public Dictionary<string, string> Meta { get; init; } = [];
+    /// <summary>The <c>op-digest</c> of <see cref="Parameters"/> as the scheduler computes it; recorded with the result.</summary>
+    public string? OpDigest { get; init; }
 }
 
 /// <summary>A node the scheduler wants fenced before anything it ran may run elsewhere.</summary>
@@ -160,7 +162,7 @@ public sealed class Controller
         {
             if (!replanRequested && state.Version == _plannedVersion) return null;
             _plannedVersion = state.Version;
-            return Select(state, term, _graph!, _generation, _done, inFlight, _uncertain);
+            return Select(state, term, _graph!, _generation, _done, inFlight, _uncertain, now);
         }
         if (state.Version == _plannedVersion && !replanRequested && !_abort && now - _plannedAt <= Heartbeat) return null;
         _plannedVersion = state.Version;
@@ -171,7 +173,7 @@ public sealed class Controller
         _expected = 0;
         _abort = false;
         _done.Clear();
-        return Select(state, term, _graph, _generation, _done, inFlight, _uncertain);
+        return Select(state, term, _graph, _generation, _done, inFlight, _uncertain, now);
     }
 
     private Transition? _graph;
@@ -203,7 +205,7 @@ public sealed class Controller
     public static ControllerPlan Plan(ClusterState state, long term, IReadOnlySet<string> inFlight, DateTimeOffset now, IReadOnlySet<string>? uncertain = null)
     {
         if (state.Configuration.Resources.Count == 0) return ControllerPlan.None;
-        return Select(state, term, Vigil.Scheduler.Scheduler.Run(state.Cib, now), 0, new HashSet<int>(), inFlight, uncertain);
+        return Select(state, term, Vigil.Scheduler.Scheduler.Run(state.Cib, now), 0, new HashSet<int>(), inFlight, uncertain, now);
     }
 
     /// <summary>
@@ -211,7 +213,7 @@ public sealed class Controller
     /// it runs), then every action of the transition whose predecessors are done, then missing
     /// recurring monitors once the transition has nothing ready.
     /// </summary>
-    private static ControllerPlan Select(ClusterState state, long term, Transition transition, int generation, IReadOnlySet<int> done, IReadOnlySet<string> inFlight, IReadOnlySet<string>? uncertain)
+    private static ControllerPlan Select(ClusterState state, long term, Transition transition, int generation, IReadOnlySet<int> done, IReadOnlySet<string> inFlight, IReadOnlySet<string>? uncertain, DateTimeOffset now)
     {
         if (state.Configuration.Resources.Count == 0) return ControllerPlan.None;
         var actions = transition.Actions.Select(a =>
@@ -244,12 +246,13 @@ public sealed class Controller
         var fencePending = actions.Where(a => a.Item3 is { IsFence: true }).Select(a => a.Item3!.Node).ToList();
         var requests = new List<ActionRequest>();
         var fencing = new List<FenceRequest>();
+        OperationDigest.Calculator? digests = null;
         foreach (var a in ready)
         {
             if (!a.IsFence && busy.Contains(a.Resource)) continue;
             if (a.Task is "start" or "promote" or "migrate_from" && fencePending.Any(x => x != a.Node && !KnownOn(state, x, a.Resource, term, uncertain))) continue;
             if (a.IsFence) fencing.Add(new FenceRequest(a.Node, a.Task, term) { Planned = a });
-            else if (BuildRequest(a, state, term) is { } r) requests.Add(r);
+            else if (BuildRequest(a, state, term, now, digests ??= OperationDigest.For(state.Cib, now)) is { } r) requests.Add(r);
         }
         return new ControllerPlan(requests, fencing);
     }
@@ -322,8 +325,13 @@ public sealed class Controller
             && r.Ops.Any(o => o.TransitionKey?.EndsWith(suffix, StringComparison.Ordinal) == true));
     }
 
-    /// <summary>Resolves an action's agent, parameters, meta attributes, timeout and expected result from the configuration.</summary>
-    public static ActionRequest? BuildRequest(PlannedAction a, ClusterState state, long term)
+    /// <summary>
+    /// Resolves an action's agent, parameters, meta attributes, timeout and expected result from the
+    /// configuration, and the digest to record with its result. The parameters are the scheduler's
+    /// (rules evaluated for the node, a group's or clone's added beneath): the agent gets what the digest covers.
+    /// </summary>
+    /// <param name="digests">Digests on <paramref name="state"/> when the caller builds many requests (see <see cref="OperationDigest.For"/>).</param>
+    public static ActionRequest? BuildRequest(PlannedAction a, ClusterState state, long term, DateTimeOffset now, OperationDigest.Calculator? digests = null)
     {
         var id = a.Resource.Contains(':') ? a.Resource[..a.Resource.IndexOf(':')] : a.Resource;
         var config = state.Configuration;
@@ -337,12 +345,14 @@ public sealed class Controller
         var meta = prim.MetaAttributes.Flatten();
         foreach (var s in op?.MetaAttributes ?? []) foreach (var p in s.Pairs) if (p.Value is not null) meta[p.Name] = p.Value;
         meta["timeout"] = timeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var digest = (digests ?? OperationDigest.For(state.Cib, now)).ForResource(a.Resource, a.Node, a.Task, a.IntervalMs);
         return new ActionRequest(a, term, prim.Class, prim.Provider, prim.Type)
         {
             TimeoutMs = timeoutMs,
             TargetRc = target,
-            Parameters = prim.InstanceAttributes.Flatten(),
+            Parameters = digest is null ? prim.InstanceAttributes.Flatten() : new Dictionary<string, string>(digest.ResourceParameters, StringComparer.Ordinal),
             Meta = meta,
+            OpDigest = digest?.Digest,
         };
     }
 

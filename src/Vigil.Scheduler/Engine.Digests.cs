@@ -74,9 +74,15 @@ internal sealed partial class Engine
 
     private enum DigestResult { Match, Changed, Restart }
 
-    private DigestResult Compare(Rsc rsc, NodeInfo node, LrmOp op)
+    /// <summary>
+    /// What <c>op-digest</c> covers for one operation of a primitive on a node: the resource's
+    /// parameters (rules evaluated for the node, parents' added beneath) and the operation's own
+    /// instance attributes over them, without <c>CRM_meta_*</c>; and whether the operation has any
+    /// of its own. The one definition the comparison and every recorder of results use.
+    /// </summary>
+    private (SortedDictionary<string, string> All, bool HasOpParameters) DigestParameters(Rsc rsc, NodeInfo node, string task, long intervalMs)
     {
-        var configured = ConfiguredOp(rsc.Prim!, op.Operation, op.IntervalMs);
+        var configured = ConfiguredOp(rsc.Prim!, task, intervalMs);
         var extra = configured is null ? [] : Flatten(configured.InstanceAttributes, node.Attribute);
         foreach (var name in extra.Where(kv => kv.Value == "#default").Select(kv => kv.Key).ToList()) extra.Remove(name);
         var parameters = ResourceParameters(rsc, node);
@@ -84,7 +90,41 @@ internal sealed partial class Engine
         foreach (var kv in parameters) all[kv.Key] = kv.Value;
         foreach (var kv in extra) all[kv.Key] = kv.Value;
         foreach (var name in all.Keys.Where(k => k.StartsWith("CRM_meta_", StringComparison.Ordinal)).ToList()) all.Remove(name);
-        var result = CompareDigests(op, all, extra.Count > 0);
+        return (all, extra.Count > 0);
+    }
+
+    /// <summary>
+    /// Prepares this engine for <see cref="DigestFor"/> only: the nodes, resources and node attributes
+    /// are unpacked (nothing else decides the parameters), placement is not run.
+    /// </summary>
+    internal Engine ForDigests()
+    {
+        UnpackOptions();
+        UnpackNodes();
+        UnpackResources();
+        UnpackNodeStates();
+        return this;
+    }
+
+    /// <summary>
+    /// The digest of an operation as <see cref="Compare"/> will compute it, and the resource's
+    /// parameters for the node; null when the primitive or the node is not in the configuration.
+    /// </summary>
+    internal OperationDigest.ForOperation? DigestFor(string resource, string nodeName, string task, long intervalMs)
+    {
+        var node = _nodeByName.GetValueOrDefault(nodeName) ?? _nodes.FirstOrDefault(n => n.Id == nodeName);
+        // An anonymous clone's history is kept under the primitive's id: any instance has the same parameters.
+        var rsc = _rscById.GetValueOrDefault(resource) is { Prim: not null } exact ? exact
+            : _primitives.FirstOrDefault(p => p.Prim!.Id == resource);
+        if (node is null || rsc is null) return null;
+        var (all, _) = DigestParameters(rsc, node, task, intervalMs);
+        return new OperationDigest.ForOperation(OperationDigest.Compute(all), ResourceParameters(rsc, node));
+    }
+
+    private DigestResult Compare(Rsc rsc, NodeInfo node, LrmOp op)
+    {
+        var (all, hasOpParameters) = DigestParameters(rsc, node, op.Operation, op.IntervalMs);
+        var result = CompareDigests(op, all, hasOpParameters);
         // Only private parameters (passwords, left out of a sanitised CIB) changed: nothing to do.
         if (result != DigestResult.Match && op.Attribute("op-secure-digest") is { } recordedSecure)
         {
@@ -122,8 +162,9 @@ internal sealed partial class Engine
             }
             if (OperationDigest.Compute(restart) != recordedRestart) return DigestResult.Restart;
         }
-        // Pacemaker restarts when a history entry has no digest at all; Vigil's own history does not
-        // record digests yet, so such entries are taken as unchanged (no restart loop in the daemon).
+        // Pacemaker restarts when a history entry has no digest at all. Vigil's daemon recorded none
+        // before it recorded op-digest, so such entries are taken as unchanged: a state written by an
+        // older daemon must not restart every resource at once.
         if (recordedAll is null) return recordedRestart is null ? DigestResult.Match : DigestResult.Changed;
         if (OperationDigest.Compute(all) == recordedAll) return DigestResult.Match;
         // Parameters given to this very operation only take effect through a restart.

@@ -135,20 +135,25 @@ internal sealed partial class Engine
 
     // ---------------------------------------------------------------- status
 
-    private void UnpackStatus()
+    /// <summary>Each configured node's status entry (the first one counts), its transient attributes added to the node's.</summary>
+    private Dictionary<NodeInfo, NodeState> UnpackNodeStates()
     {
-        var states = _cib.Status?.Nodes ?? [];
         var stateByNode = new Dictionary<NodeInfo, NodeState>();
-        var statusOrder = _statusOrder;
-        foreach (var ns in states)
+        foreach (var ns in _cib.Status?.Nodes ?? [])
         {
             var node = (ns.Uname is not null && _nodeByName.TryGetValue(ns.Uname, out var n1) ? n1 : null)
                        ?? _nodes.FirstOrDefault(n => n.Id == ns.Id);
             if (node is null || stateByNode.ContainsKey(node)) continue;
             stateByNode[node] = ns;
-            statusOrder[node] = statusOrder.Count;
+            _statusOrder[node] = _statusOrder.Count;
             foreach (var kv in Flatten(ns.TransientAttributes)) node.Attributes[kv.Key] = kv.Value;
         }
+        return stateByNode;
+    }
+
+    private void UnpackStatus()
+    {
+        var stateByNode = UnpackNodeStates();
         foreach (var node in _nodes)
         {
             node.Standby = Truth.IsTrue(node.Attribute("standby"));

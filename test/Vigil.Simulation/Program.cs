@@ -6,6 +6,7 @@ namespace Vigil.Simulation;
 /// <summary>
 /// dotnet run --project test/Vigil.Simulation -- --seed N [--bug B]     one seed with its event trace
 /// dotnet run --project test/Vigil.Simulation -- --seeds N [--from S] [--bug B]   many seeds in parallel
+/// --parameter-edits: the client also changes agent parameters (see <see cref="Scenario.ParameterEdits"/>)
 /// The last line reads "seeds=… violations=… seeds_per_s=…"; the exit code is 1 on any violation.
 /// </summary>
 public static class Program
@@ -16,6 +17,7 @@ public static class Program
         int seeds = 0;
         long from = 1;
         var bug = InjectedBug.None;
+        bool parameterEdits = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -26,6 +28,7 @@ public static class Program
                     case "--seed": seed = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--seeds": seeds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--from": from = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--parameter-edits": parameterEdits = true; break;
                     case "--bug":
                         var b = Next();
                         if (!Enum.TryParse(b.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out bug))
@@ -36,27 +39,27 @@ public static class Program
             }
             catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
             {
-                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--bug B] | --seeds N [--from S] [--bug B]");
+                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--bug B] [--parameter-edits] | --seeds N [--from S] [--bug B] [--parameter-edits]");
                 return 64;
             }
         }
         if (seed is null && seeds <= 0)
         {
-            Console.Error.WriteLine("usage: --seed N [--bug B] | --seeds N [--from S] [--bug B]");
+            Console.Error.WriteLine("usage: --seed N [--bug B] [--parameter-edits] | --seeds N [--from S] [--bug B] [--parameter-edits]");
             return 64;
         }
         if (seed is { } one)
         {
             var sw = Stopwatch.StartNew();
-            var r = new Simulator(Scenario.FromSeed(one, bug), Console.Out).Run();
+            var r = new Simulator(Scenario.FromSeed(one, bug) with { ParameterEdits = parameterEdits }, Console.Out).Run();
             foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
             Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} simulated_ms={r.SimulatedMs}");
             Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
             return r.Ok ? 0 : 1;
         }
-        var batch = SeedRunner.Run(from, seeds, bug);
+        var batch = SeedRunner.Run(from, seeds, bug, parameterEdits);
         foreach (var f in batch.Failures.Take(20))
-            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")})");
+            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")}{(parameterEdits ? " --parameter-edits" : "")})");
         Console.WriteLine(batch.Summary);
         return batch.Failures.Count == 0 ? 0 : 1;
     }
@@ -83,11 +86,11 @@ public static class SeedRunner
         return (null, max);
     }
 
-    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None)
+    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None, bool parameterEdits = false)
     {
         var sw = Stopwatch.StartNew();
         var results = new RunResult[count];
-        Parallel.For(0, count, i => results[i] = new Simulator(Scenario.FromSeed(from + i, bug)).Run());
+        Parallel.For(0, count, i => results[i] = new Simulator(Scenario.FromSeed(from + i, bug) with { ParameterEdits = parameterEdits }).Run());
         return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed);
     }
 }

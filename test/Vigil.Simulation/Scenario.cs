@@ -45,6 +45,12 @@ public sealed record Scenario
     public int SafetyMs { get; init; } = 15_000;
     public int LivenessBoundMs { get; init; } = 40_000;
     public InjectedBug Bug { get; init; }
+    /// <summary>
+    /// The client also changes agent parameters (every third edit, a new parameter on one primitive
+    /// after another): running resources must restart with them. Off for the CI seeds, whose runs are
+    /// fixed by the seed (regression seeds replay them).
+    /// </summary>
+    public bool ParameterEdits { get; init; }
 
     /// <summary>The split-brain windows this configuration permits (fencing off): counted and reported, not violations.</summary>
     public bool WindowsAllowed => !Fencing;

@@ -18,6 +18,8 @@ public sealed partial class Simulator
     private bool _configAcked;
     private readonly List<int> _ackedEdits = [];
     private int _nextEdit;
+    /// <summary>Edits that set a parameter instead of a property: edit number → primitive.</summary>
+    private readonly Dictionary<int, string> _parameterEdits = [];
 
     private static string Base(string rsc) => rsc.Contains(':') ? rsc[..rsc.IndexOf(':')] : rsc;
 
@@ -102,7 +104,7 @@ public sealed partial class Simulator
         }
     }
 
-    private void OnResult(SimNode l, ActionRequest a, int rc, int opStatus, int callId, long dispatch)
+    private void OnResult(SimNode l, ActionRequest a, int rc, int opStatus, int callId, long dispatch, string? digest)
     {
         if (!l.Raft.IsLeader || l.LedTerm != a.Term) return; // the leadership this was for is over
         var act = a.Action;
@@ -112,6 +114,7 @@ public sealed partial class Simulator
             RequestId = $"op:{act.Node}:{act.Resource}:{act.Task}:{act.IntervalMs}:{callId}:{a.Term}:{dispatch}",
             CallId = callId,
             Term = a.Term,
+            OpDigest = digest,
         };
         // As the daemon does: the action stays in flight until its result is committed.
         var e = Propose(l, cmd);
@@ -179,6 +182,7 @@ public sealed partial class Simulator
         {
             CheckStart(t, rsc);
             t.Truth[rsc] = Role.Started;
+            t.StartedWith[rsc] = a.OpDigest;
         }
         long took = hang ? a.TimeoutMs : 5 + _rng.Next(45);
         At(Now + took, () =>
@@ -211,7 +215,9 @@ public sealed partial class Simulator
                 exec.Recurring[$"{rsc}|{act.IntervalMs}"] = gen;
                 At(Now + act.IntervalMs, () => Recur(t, a, incarnation, gen));
             }
-            Send(t, leader, () => OnResult(leader, a, rc, status, callId, dispatch));
+            // As the daemon's executor: a probe that finds the resource running names the parameters it was started with.
+            var digest = act.Task == "monitor" && act.IntervalMs == 0 && status == 0 && rc == 0 ? t.StartedWith.GetValueOrDefault(rsc) ?? a.OpDigest : a.OpDigest;
+            Send(t, leader, () => OnResult(leader, a, rc, status, callId, dispatch, digest));
         });
     }
 
@@ -236,6 +242,7 @@ public sealed partial class Simulator
             {
                 RequestId = $"{t.Name}:{t.Incarnation}:{act.Resource}:monitor:{act.IntervalMs}:{++t.Exec.CallId}",
                 CallId = t.Exec.CallId,
+                OpDigest = a.OpDigest,
             };
             Trace(t.Name, $"monitor of {rsc} now says rc {rc}; reporting to {t.Raft.Leader ?? "no leader"}");
             t.Reports[key] = report;
@@ -357,9 +364,18 @@ public sealed partial class Simulator
             {
                 int k = _nextEdit++;
                 var state = leader.Raft.State;
-                var edit = ConfigEdits.SetProperty(state.Configuration, $"sim-edit-{k}", "1");
+                // Chosen by the edit's number, not by the Random: the run stays what the seed makes it.
+                var primitives = state.Configuration.AllResources().OfType<Primitive>().Where(p => !p.IsFencingDevice).Select(p => p.Id).ToList();
+                if (_scenario.ParameterEdits && k % 3 == 1 && primitives.Count > 0) _parameterEdits[k] = primitives[k / 3 % primitives.Count];
+                var edit = _parameterEdits.TryGetValue(k, out var target)
+                    ? ConfigEdits.SetParameter(state.Configuration, target, $"sim-edit-{k}", "1")
+                    : ConfigEdits.SetProperty(state.Configuration, $"sim-edit-{k}", "1");
                 var xml = CibXmlWriter.Write(state.Cib with { Configuration = edit.Configuration! }, includeStatus: false);
-                Watch(leader, new ConfigureCommand(xml) { RequestId = $"edit-{k}", By = "sim" }, () => _ackedEdits.Add(k));
+                Watch(leader, new ConfigureCommand(xml) { RequestId = $"edit-{k}", By = "sim" }, () =>
+                {
+                    _ackedEdits.Add(k);
+                    if (target is not null) Trace("sim", $"parameter sim-edit-{k} of {target} acknowledged");
+                });
             }
         }
         At(Now + (_configAcked ? 700 : 100), ClientTick);
@@ -402,7 +418,12 @@ public sealed partial class Simulator
             var config = n.Raft.State.Configuration;
             if (config.Resources.Count == 0) { Violation(5, $"{n.Name} lost the acknowledged initial configuration"); return; }
             foreach (var k in _ackedEdits)
-                if (config.Property($"sim-edit-{k}") is null) { Violation(5, $"{n.Name} lost acknowledged edit sim-edit-{k}"); return; }
+            {
+                var value = _parameterEdits.TryGetValue(k, out var target)
+                    ? config.FindResource(target)?.InstanceAttributes.Get($"sim-edit-{k}")
+                    : config.Property($"sim-edit-{k}");
+                if (value is null) { Violation(5, $"{n.Name} lost acknowledged edit sim-edit-{k}"); return; }
+            }
         }
     }
 
@@ -425,6 +446,7 @@ public sealed partial class Simulator
         }
         var transition = Vigil.Scheduler.Scheduler.Run(state.Cib, Clock);
         var recorded = Activity.Active(state);
+        var digests = Vigil.Scheduler.OperationDigest.For(state.Cib, Clock);
         // Fence devices are left out: where one "runs" only says which node watches it (probes skip them too).
         foreach (var p in state.Configuration.AllResources().OfType<Primitive>().Where(p => !p.IsFencingDevice))
         {
@@ -435,6 +457,17 @@ public sealed partial class Simulator
             {
                 why = $"{p.Id} runs on [{string.Join(",", truth)}], recorded [{string.Join(",", rec)}], placed [{string.Join(",", placed)}]";
                 return false;
+            }
+            // It runs with the configured parameters: a changed parameter was applied by a restart.
+            foreach (var node in truth)
+            {
+                var configured = digests.ForResource(p.Id, node, "start", 0)?.Digest;
+                var ranWith = _byName[node].StartedWith.GetValueOrDefault(p.Id);
+                if (ranWith != configured)
+                {
+                    why = $"{p.Id} runs on {node} with parameters {ranWith ?? "(none)"}, configured {configured ?? "(none)"}";
+                    return false;
+                }
             }
         }
         why = "";

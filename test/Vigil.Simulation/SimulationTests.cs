@@ -20,6 +20,27 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.True(batch.Failures.Count == 0, Report(batch));
     }
 
+    /// <summary>
+    /// The client also changes agent parameters: every running resource must end up restarted with
+    /// the configured ones (invariant 4 compares the digest each runs with), without breaking any
+    /// other invariant. Other seeds than the CI's, since these runs differ from theirs.
+    /// </summary>
+    [Fact]
+    public void Parameter_changes_under_faults_restart_resources_and_keep_every_invariant()
+    {
+        var batch = SeedRunner.Run(100_001, 200, parameterEdits: true);
+        output.WriteLine(Report(batch));
+        Assert.True(batch.Failures.Count == 0, Report(batch));
+        // Not vacuous: a changed parameter is acknowledged and the resource is stopped after it.
+        var text = new StringWriter();
+        new Simulator(Scenario.FromSeed(42) with { ParameterEdits = true }, text).Run();
+        var lines = text.ToString().Split('\n');
+        var acked = Array.FindIndex(lines, l => l.Contains(" acknowledged", StringComparison.Ordinal) && l.Contains("parameter sim-edit-", StringComparison.Ordinal));
+        Assert.True(acked >= 0, "no parameter change was acknowledged");
+        var target = lines[acked].Split(" of ")[1].Split(' ')[0];
+        Assert.Contains(lines.Skip(acked), l => l.Contains($"dispatch stop {target} on", StringComparison.Ordinal));
+    }
+
     /// <summary>The first failing seed with the bug injected, within the CI seed budget.</summary>
     private string Caught(InjectedBug bug)
     {

@@ -222,6 +222,8 @@ public sealed partial class Simulator
         public ExecutorState Exec = new();
         /// <summary>Ground truth: resources (base ids) really active here, with their role.</summary>
         public readonly SortedDictionary<string, Vigil.Core.Role> Truth = new(StringComparer.Ordinal);
+        /// <summary>The digest of the parameters each resource's last start here ran with (what it runs with while in <see cref="Truth"/>).</summary>
+        public readonly Dictionary<string, string?> StartedWith = new(StringComparer.Ordinal);
         public readonly HashSet<string> InFlight = new(StringComparer.Ordinal);
         public long? LedTerm;
         public bool Replan;

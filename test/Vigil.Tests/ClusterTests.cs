@@ -22,7 +22,7 @@ public class ClusterTests
         return members.All(r => r.Nodes[0] == members[0].Nodes[0]) ? members[0].Nodes[0] : null;
     }
 
-    private static void Configure(LocalCluster c, string node, string crm, int expectedExit)
+    internal static void Configure(LocalCluster c, string node, string crm, int expectedExit)
     {
         var r = VigilProcess.Run(crm, "configure", "load", "--settings", c.SettingsFile(node), "-");
         Assert.True(r.ExitCode == expectedExit, $"configure exit {r.ExitCode}:\n{r.Stdout}\n{r.Stderr}");

@@ -26,6 +26,8 @@ public sealed record AgentAction(AgentId Agent, string ResourceId, string Action
     public string? NodeUuid { get; init; }
     /// <summary>The controller's transition key (recorded in history; the term it carries is the controller's fencing token).</summary>
     public string? TransitionKey { get; init; }
+    /// <summary>The controller's digest of the parameters (op-digest), kept with the results; never given to the agent.</summary>
+    public string? OpDigest { get; init; }
 
     public bool IsProbe => Action == "monitor" && Interval == TimeSpan.Zero;
     public bool IsRecurring => Interval > TimeSpan.Zero;

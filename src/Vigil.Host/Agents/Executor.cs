@@ -22,6 +22,8 @@ public sealed record OperationRecord(string ResourceId, AgentId Agent, string Ac
     public string OperationKey => $"{ResourceId}_{Action}_{IntervalMs}";
     /// <summary>The controller's transition key the action came with, if any.</summary>
     public string? TransitionKey { get; init; }
+    /// <summary>The digest of the parameters the action came with (<see cref="AgentAction.OpDigest"/>), if any.</summary>
+    public string? OpDigest { get; init; }
 }
 
 /// <summary>
@@ -157,6 +159,16 @@ public sealed class Executor : IAsyncDisposable
     /// <summary>The recurring operations currently scheduled.</summary>
     public IReadOnlyList<AgentAction> RecurringOperations => _recurring.Values.Select(r => r.Action).ToList();
 
+    /// <summary>
+    /// The digest of the parameters this executor last started <paramref name="resourceId"/> with
+    /// (a start that failed or timed out may have started it too), or null when it was stopped or
+    /// migrated away since, or never started in this executor's life: what a probe that finds it
+    /// running reports, since the cluster may not have recorded that start (its answer was lost).
+    /// </summary>
+    public string? StartedWith(string resourceId) =>
+        _history.Values.Where(r => r.ResourceId == resourceId && r.IntervalMs == 0 && r.Action is "start" or "migrate_from" or "stop" or "migrate_to")
+            .MaxBy(r => r.CallId) is { Action: "start" or "migrate_from" } last ? last.OpDigest : null;
+
     /// <summary>The latest record of every operation of <paramref name="resourceId"/>, plus its last failure if any.</summary>
     public IReadOnlyList<OperationRecord> History(string resourceId)
     {
@@ -252,6 +264,7 @@ public sealed class Executor : IAsyncDisposable
             QueueTime = queueTime,
             Changed = changed,
             TransitionKey = action.TransitionKey,
+            OpDigest = action.OpDigest,
         };
         if (result.Status != ExecStatus.Cancelled)
         {

@@ -56,6 +56,7 @@ public static class OperationHistory
         if (r.IntervalMs == 0) attrs.Add(new("last-run", I(r.LastRun.ToUnixTimeSeconds())));
         attrs.Add(new("exec-time", I((long)r.ExecTime.TotalMilliseconds)));
         attrs.Add(new("queue-time", I((long)r.QueueTime.TotalMilliseconds)));
+        if (r.OpDigest is not null) attrs.Add(new("op-digest", r.OpDigest));
         return new LrmOp(id) { Attributes = attrs };
     }
 }

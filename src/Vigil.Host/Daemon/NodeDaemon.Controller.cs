@@ -155,6 +155,7 @@ public sealed partial class NodeDaemon
             var request = new ExecuteRequest(term, "", a.Resource, planned.Class, planned.Provider, planned.Type, a.Task, a.IntervalMs)
             {
                 TimeoutMs = planned.TimeoutMs, TargetRc = planned.TargetRc, Parameters = planned.Parameters, Meta = planned.Meta,
+                OpDigest = planned.OpDigest,
             };
             Log($"dispatch {a.Task}{(a.IntervalMs > 0 ? $"/{a.IntervalMs}ms" : "")} {a.Resource} on {a.Node} (term {term})");
             ExecuteResponse? response = null;
@@ -182,6 +183,8 @@ public sealed partial class NodeDaemon
                 // repeated id would make the state drop the new result as a duplicate (found by the simulator).
                 RequestId = $"op:{a.Node}:{a.Resource}:{a.Task}:{a.IntervalMs}:{response.CallId}:{term}:{Guid.NewGuid():N}",
                 CallId = response.CallId, ExecMs = response.ExecMs, ExitReason = response.ExitReason, Term = term,
+                // A probe's answer may name the parameters the resource really runs with (see ExecuteResponse.OpDigest).
+                OpDigest = response.OpDigest ?? planned.OpDigest,
             }).ConfigureAwait(false);
             if (outcome == ProposeOutcome.Committed) _outcomes.Enqueue((a, response.Rc == (request.TargetRc ?? 0) && response.OpStatus == 0));
             Log($"{a.Task} {a.Resource} on {a.Node}: rc {response.Rc}, {response.ExecMs} ms");
@@ -205,7 +208,7 @@ public sealed partial class NodeDaemon
         _ = Task.Run(async () =>
         {
             var report = new ReportRequest(_settings.Name, rec.ResourceId, AgentId.ClassName(rec.Agent.Class), rec.Agent.Provider, rec.Agent.Type,
-                rec.Action, rec.IntervalMs, rec.Rc, (int)rec.Status, rec.CallId, rec.ExitReason, TargetRc: 0);
+                rec.Action, rec.IntervalMs, rec.Rc, (int)rec.Status, rec.CallId, rec.ExitReason, TargetRc: 0) { OpDigest = rec.OpDigest };
             for (int attempt = 0; attempt < 300 && !_stop.IsCancellationRequested; attempt++)
             {
                 var leader = _consensus.Leader;

@@ -264,10 +264,13 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             NodeName = _settings.Name,
             Parameters = req.Parameters.ToImmutableDictionary(),
             Meta = req.Meta.ToImmutableDictionary(),
+            OpDigest = req.OpDigest,
         };
         var rec = await _executor.ExecuteAsync(action, _stop.Token).ConfigureAwait(false);
         TrackLocal(req, rec.Rc, (int)rec.Status);
-        return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason));
+        var digest = action.IsProbe && rec.Status == ExecStatus.Done && rec.Rc is OcfCode.Success or OcfCode.RunningPromoted
+            ? _executor.StartedWith(req.Resource) ?? req.OpDigest : req.OpDigest;
+        return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason) { OpDigest = digest });
     });
 
     private Task<IResult> ReportAsync(HttpContext ctx) => ReadJson<ReportRequest>(ctx, async r =>
@@ -275,10 +278,13 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (string.IsNullOrEmpty(r.Node) || !_settings.Members.ContainsKey(r.Node) || string.IsNullOrEmpty(r.Resource)
             || string.IsNullOrEmpty(r.Class) || string.IsNullOrEmpty(r.Type) || string.IsNullOrEmpty(r.Operation) || r.IntervalMs < 0)
             return Results.BadRequest(new ErrorResponse("a report needs node (a member), resource, class, type and operation"));
+        if (r.OpDigest is not null && (r.OpDigest.Length != 32 || !r.OpDigest.All(char.IsAsciiHexDigitLower)))
+            return Results.BadRequest(new ErrorResponse("opDigest must be 32 lowercase hexadecimal digits (an MD5)"));
         if (!_consensus.IsLeader) return Results.Json(new ErrorResponse("not the leader", _consensus.Leader), statusCode: StatusCodes.Status421MisdirectedRequest);
         var outcome = await ProposeAsync(new RecordOperationCommand(r.Node, r.Resource, r.Class, r.Provider, r.Type, r.Operation, r.IntervalMs, r.Rc, r.OpStatus, r.TargetRc)
         {
             RequestId = $"{r.Node}:{r.Resource}:{r.Operation}:{r.IntervalMs}:{r.CallId}", CallId = r.CallId, ExitReason = r.ExitReason, Term = _consensus.Term,
+            OpDigest = r.OpDigest,
         }).ConfigureAwait(false);
         return outcome == ProposeOutcome.Committed ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
     });

@@ -7,12 +7,25 @@ public sealed record ExecuteRequest(long Term, string Leader, string Resource, s
     public int? TargetRc { get; init; }
     public Dictionary<string, string> Parameters { get; init; } = [];
     public Dictionary<string, string> Meta { get; init; } = [];
+    /// <summary>The digest of the parameters (op-digest): the node answers with it and sends it with a recurring monitor's reports.</summary>
+    public string? OpDigest { get; init; }
 }
 
-public sealed record ExecuteResponse(int Rc, int OpStatus, int CallId, long ExecMs, string? ExitReason);
+public sealed record ExecuteResponse(int Rc, int OpStatus, int CallId, long ExecMs, string? ExitReason)
+{
+    /// <summary>
+    /// The digest to record: the request's, except for a probe that finds the resource running, which
+    /// reports the digest of the parameters this node started it with (when it knows them).
+    /// </summary>
+    public string? OpDigest { get; init; }
+}
 
 /// <summary>Node → leader: a recurring monitor's result changed.</summary>
-public sealed record ReportRequest(string Node, string Resource, string Class, string? Provider, string Type, string Operation, long IntervalMs, int Rc, int OpStatus, int CallId, string? ExitReason, int TargetRc);
+public sealed record ReportRequest(string Node, string Resource, string Class, string? Provider, string Type, string Operation, long IntervalMs, int Rc, int OpStatus, int CallId, string? ExitReason, int TargetRc)
+{
+    /// <summary>The digest the operation was dispatched with, recorded as its op-digest.</summary>
+    public string? OpDigest { get; init; }
+}
 
 /// <summary>CLI → any node: load a configuration.</summary>
 public sealed record ConfigureRequest(string Text, string Format, string? By);

@@ -100,6 +100,42 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task A_recurring_monitor_reports_the_digest_it_was_dispatched_with()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        var records = new System.Collections.Concurrent.ConcurrentQueue<OperationRecord>();
+        ex.Completed += records.Enqueue;
+        const string digest = "0123456789abcdef0123456789abcdef";
+        await ex.ExecuteAsync(A("r", "start") with { OpDigest = digest });
+        await ex.ExecuteAsync(A("r", "monitor", 50) with { OpDigest = digest });
+        runner.SetState("r", ObservedRole.Stopped);
+        await WaitFor(() => records.Any(r => r.Action == "monitor" && r.Rc == 7));
+        var changed = records.First(r => r.Action == "monitor" && r.Rc == 7);
+        Assert.Equal(digest, changed.OpDigest);   // what the node reports to the leader
+        Assert.Equal(digest, OperationHistory.ToLrmOp(changed, "r_monitor_50", "n1").Attribute("op-digest"));
+        Assert.Null(OperationHistory.ToLrmOp(records.First(r => r.Action == "start") with { OpDigest = null }, "r_last_0", "n1").Attribute("op-digest"));
+    }
+
+    [Fact]
+    public async Task The_executor_knows_the_digest_a_running_resource_was_started_with_until_it_stops()
+    {
+        var runner = new ScriptedAgentRunner().Script("t", "start", new AgentResult(OcfCode.ErrGeneric, ExecStatus.Timeout));
+        await using var ex = new Executor(runner);
+        Assert.Null(ex.StartedWith("r"));
+        await ex.ExecuteAsync(A("r", "start") with { OpDigest = "a" });
+        await ex.ExecuteAsync(A("r", "monitor") with { OpDigest = "b" });   // a probe does not start anything
+        Assert.Equal("a", ex.StartedWith("r"));
+        await ex.ExecuteAsync(A("r", "stop") with { OpDigest = "c" });
+        Assert.Null(ex.StartedWith("r"));
+        await ex.ExecuteAsync(A("r", "start") with { OpDigest = "d" });
+        Assert.Equal("d", ex.StartedWith("r"));
+        // A start that timed out may have started it, with its parameters.
+        await ex.ExecuteAsync(A("t", "start") with { OpDigest = "e" });
+        Assert.Equal("e", ex.StartedWith("t"));
+    }
+
+    [Fact]
     public async Task History_converts_to_the_CIB_status_shape_the_scheduler_reads()
     {
         var runner = new ScriptedAgentRunner().Script("r", "monitor", OcfCode.ErrGeneric, "boom");
