@@ -60,6 +60,15 @@ internal sealed class CibElement
         return null;
     }
 
+    /// <summary>How many elements of this subtree (this one included) carry the attribute.</summary>
+    public int CountWithAttribute(string name)
+    {
+        var n = Attribute(name) is null ? 0 : 1;
+        if (_children is not null)
+            foreach (var c in _children) n += c.CountWithAttribute(name);
+        return n;
+    }
+
     /// <summary>Reads a whole document; throws <see cref="XmlException"/> (with line and column) when it is not well-formed.</summary>
     public static CibElement Load(XmlReader reader)
     {

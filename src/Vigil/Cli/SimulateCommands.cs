@@ -111,8 +111,27 @@ public static class SimulateCommands
         }
         o.WriteLine();
         o.WriteLine($"Executing Cluster Transition: {t.Actions.Count(a => a.Kind != ActionKind.Pseudo)} actions, {t.Orderings.Count} orderings");
-        foreach (var a in t.Actions.Where(a => a.Kind != ActionKind.Pseudo))
-            o.WriteLine($"  * {(a.Kind == ActionKind.Fence ? $"Fencing {a.Node} ({a.Detail})" : a.Resource is null ? $"Cluster action: {a.Task} on {a.Node}" : $"Resource action: {a.Resource} {a.OpKey} on {a.Node}")}");
+        foreach (var a in t.Actions.Where(a => a.Kind != ActionKind.Pseudo)) PrintAction(a, o);
+    }
+
+    /// <summary>One action line, written piece by piece: a cold 10,000-resource cluster has 320,000 of them.</summary>
+    private static void PrintAction(GraphAction a, TextWriter o)
+    {
+        o.Write("  * ");
+        if (a.Kind == ActionKind.Fence)
+        {
+            o.Write("Fencing "); o.Write(a.Node); o.Write(" ("); o.Write(a.Detail); o.WriteLine(")");
+        }
+        else if (a.Resource is null)
+        {
+            o.Write("Cluster action: "); o.Write(a.Task); o.Write(" on "); o.WriteLine(a.Node);
+        }
+        else
+        {
+            o.Write("Resource action: "); o.Write(a.Resource); o.Write(' '); o.Write(a.Task);
+            if (a.OpKeyHasInterval) { o.Write('_'); o.Write(a.IntervalMs); }
+            o.Write(" on "); o.WriteLine(a.Node);
+        }
     }
 
     private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
