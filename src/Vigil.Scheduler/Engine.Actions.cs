@@ -35,8 +35,17 @@ internal sealed class Act(int id, string task, Rsc? rsc, NodeInfo? node)
     /// <summary>How many <see cref="EdgeFlags.OneOrMore"/> inputs must be runnable (clone-min).</summary>
     public int MinRunnable { get; set; } = 1;
     public string? Detail { get; set; }
-    public List<(Act First, EdgeFlags Flags)> Inputs { get; } = [];
-    public List<(Act Then, EdgeFlags Flags)> Outputs { get; } = [];
+
+    // A cold 10,000-resource cluster has 320,000 probes with one edge each: the edge lists are made on
+    // the first edge (Engine.Order), and an action without edges shares one empty list nobody adds to.
+    private static readonly List<(Act, EdgeFlags)> NoEdges = [];
+    private List<(Act First, EdgeFlags Flags)>? _inputs;
+    private List<(Act Then, EdgeFlags Flags)>? _outputs;
+    public List<(Act First, EdgeFlags Flags)> Inputs => _inputs ?? NoEdges;
+    public List<(Act Then, EdgeFlags Flags)> Outputs => _outputs ?? NoEdges;
+
+    public void AddOutput(Act then, EdgeFlags flags) => (_outputs ??= []).Add((then, flags));
+    public void AddInput(Act first, EdgeFlags flags) => (_inputs ??= []).Add((first, flags));
     public override string ToString() => $"{Rsc?.Id}_{Task}_{Node?.Uname}{(Optional ? " (optional)" : "")}{(Runnable ? "" : " (unrunnable)")}";
 }
 
@@ -44,7 +53,7 @@ internal sealed class Act(int id, string task, Rsc? rsc, NodeInfo? node)
 internal sealed partial class Engine
 {
     private readonly List<Act> _acts = [];
-    private readonly Dictionary<(Rsc, string), List<Act>> _actsByRsc = [];
+    private static readonly List<Act> NoActs = [];
     private readonly Dictionary<NodeInfo, Act> _fencing = [];
 
     private Act NewAct(string task, Rsc? rsc, NodeInfo? node, bool optional, bool pseudo = false)
@@ -53,19 +62,28 @@ internal sealed partial class Engine
         _acts.Add(a);
         if (rsc is not null)
         {
-            if (!_actsByRsc.TryGetValue((rsc, task), out var list)) _actsByRsc[(rsc, task)] = list = [];
+            var list = FindActs(rsc, task);
+            if (list is null) rsc.ActsByTask.Add((task, list = []));
             list.Add(a);
         }
         return a;
     }
 
-    private List<Act> ActsOf(Rsc rsc, string task) => _actsByRsc.TryGetValue((rsc, task), out var l) ? l : [];
+    /// <summary>The resource's actions of one task, in creation order; an empty list (not to be added to) when none.</summary>
+    private static List<Act> ActsOf(Rsc rsc, string task) => FindActs(rsc, task) ?? NoActs;
+
+    private static List<Act>? FindActs(Rsc rsc, string task)
+    {
+        foreach (var (t, acts) in rsc.ActsByTask)
+            if (t == task) return acts;
+        return null;
+    }
 
     private static void Order(Act first, Act then, EdgeFlags flags)
     {
         if (first == then) return;
-        first.Outputs.Add((then, flags));
-        then.Inputs.Add((first, flags));
+        first.AddOutput(then, flags);
+        then.AddInput(first, flags);
     }
 
     private void CreateActions()
@@ -157,7 +175,7 @@ internal sealed partial class Engine
                 if (anonymous)
                 {
                     var key = (r.Prim!.Id, node.Index);
-                    known |= r.CloneParent!.Primitives().Any(p => p.Prim?.Id == r.Prim.Id && (p.KnownOn.Contains(node.Index) || p.RunningOn.Contains(node)));
+                    known |= AnyInstanceKnownOn(r.CloneParent!, r.Prim.Id, node);
                     if (known || !probedAnonymous.Add(key)) continue;
                 }
                 else if (known) continue;
@@ -187,6 +205,18 @@ internal sealed partial class Engine
                 Order(after, mon, EdgeFlags.ImpliesThen | EdgeFlags.RunnableLeft);
             }
         }
+    }
+
+    /// <summary>Whether any copy of the primitive <paramref name="primId"/> in the clone has history on or runs on the node.</summary>
+    private static bool AnyInstanceKnownOn(Rsc collective, string primId, NodeInfo node)
+    {
+        // A loop instead of Primitives().Any(…): this runs for every instance × node × instance.
+        foreach (var c in collective.Children)
+        {
+            if (c.Kind != RscKind.Primitive) { if (AnyInstanceKnownOn(c, primId, node)) return true; continue; }
+            if (c.Prim?.Id == primId && (c.KnownOn.Contains(node.Index) || c.RunningOn.Contains(node))) return true;
+        }
+        return false;
     }
 
     private static bool IsAncestor(Rsc candidate, Rsc r)
@@ -450,9 +480,16 @@ internal sealed partial class Engine
         var queue = new Queue<Act>();
         void Changed(Act a) => queue.Enqueue(a);
         foreach (var a in _acts)
-            if (a.Inputs.Any(i => (i.Flags & EdgeFlags.OneOrMore) != 0)) CheckOneOrMore(a, Changed);
+            if (HasOneOrMoreInput(a)) CheckOneOrMore(a, Changed);
         foreach (var a in _acts) Push(a, Changed);
         while (queue.Count > 0) Push(queue.Dequeue(), Changed);
+    }
+
+    private static bool HasOneOrMoreInput(Act a)
+    {
+        foreach (var (_, flags) in a.Inputs)
+            if ((flags & EdgeFlags.OneOrMore) != 0) return true;
+        return false;
     }
 
     private void Push(Act a, Action<Act> changed)

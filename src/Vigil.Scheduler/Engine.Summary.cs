@@ -30,7 +30,9 @@ internal sealed partial class Engine
             Pending: n.Pending)).ToList();
 
         var graph = new List<GraphAction>();
-        var map = new Dictionary<Act, int>();
+        // Graph index of each action by its id (its index in _acts); -1 for those left out.
+        var map = new int[_acts.Count];
+        Array.Fill(map, -1);
         foreach (var a in _acts)
         {
             if (a.Optional || !a.Runnable) continue;
@@ -40,7 +42,7 @@ internal sealed partial class Engine
                 "do_shutdown" => ActionKind.Cluster,
                 _ => ActionKind.Resource,
             };
-            map[a] = graph.Count;
+            map[a.Id] = graph.Count;
             graph.Add(new GraphAction(graph.Count, kind, a.Task, a.Rsc?.Id, a.Node?.Uname)
             {
                 IntervalMs = a.IntervalMs,
@@ -51,9 +53,10 @@ internal sealed partial class Engine
         var orderings = new List<Ordering>();
         foreach (var a in _acts)
         {
-            if (!map.TryGetValue(a, out var ai)) continue;
+            var ai = map[a.Id];
+            if (ai < 0) continue;
             foreach (var (t, _) in a.Outputs)
-                if (map.TryGetValue(t, out var ti)) orderings.Add(new Ordering(ai, ti));
+                if (map[t.Id] is var ti and >= 0) orderings.Add(new Ordering(ai, ti));
         }
         return new Transition
         {
@@ -66,7 +69,12 @@ internal sealed partial class Engine
         };
     }
 
-    private Act? Find(Rsc r, string task, NodeInfo? node) => ActsOf(r, task).FirstOrDefault(a => node is null || a.Node == node);
+    private static Act? Find(Rsc r, string task, NodeInfo? node)
+    {
+        foreach (var a in ActsOf(r, task))
+            if (node is null || a.Node == node) return a;
+        return null;
+    }
 
     private static bool Done(Act? a) => a is not null && !a.Optional && a.Runnable;
 

@@ -47,19 +47,27 @@ internal sealed partial class Engine
         _explain = explain;
     }
 
-    public Transition Run()
+    public Transition Run(Action<string>? phaseDone = null)
     {
         UnpackOptions();
         UnpackNodes();
         UnpackResources();
+        phaseDone?.Invoke("unpack resources");
         UnpackConstraints();
+        phaseDone?.Invoke("unpack constraints");
         UnpackStatus();
+        phaseDone?.Invoke("unpack status");
         CheckDefinitions();
         ApplyLocations();
         ApplyStickinessAndThresholds();
+        phaseDone?.Invoke("locations, stickiness");
         Assign();
+        phaseDone?.Invoke("assign");
         CreateActions();
-        return BuildTransition();
+        phaseDone?.Invoke("actions");
+        var transition = BuildTransition();
+        phaseDone?.Invoke("transition");
+        return transition;
     }
 
     private int NodeCount => _nodes.Count;

@@ -9,5 +9,7 @@ namespace Vigil.Scheduler;
 /// </summary>
 public static class Scheduler
 {
-    public static Transition Run(Cib cib, DateTimeOffset now, string? explain = null) => new Engine(cib, now, explain).Run();
+    /// <param name="phaseDone">Called with a phase's name when it ends (the shell times them; see VIGIL_TRACE_PHASES).</param>
+    public static Transition Run(Cib cib, DateTimeOffset now, string? explain = null, Action<string>? phaseDone = null) =>
+        new Engine(cib, now, explain).Run(phaseDone);
 }

@@ -48,9 +48,10 @@ public sealed record GraphAction(int Id, ActionKind Kind, string Task, string? R
     public bool Anonymous { get; init; }
 
     /// <summary>The operation key suffix the records use: start, monitor_0, monitor_10000, …</summary>
-    public string OpKey => Task is "start" or "stop" or "promote" or "demote" or "migrate_to" or "migrate_from" or "reload" or "reload-agent"
-        ? Task
-        : $"{Task}_{IntervalMs}";
+    public string OpKey => OpKeyHasInterval ? $"{Task}_{IntervalMs}" : Task;
+
+    /// <summary>Whether <see cref="OpKey"/> is the task followed by _ and the interval (monitors, probes, notifies …).</summary>
+    public bool OpKeyHasInterval => Task is not ("start" or "stop" or "promote" or "demote" or "migrate_to" or "migrate_from" or "reload" or "reload-agent");
 }
 
 /// <summary>An ordering edge: <see cref="Before"/> must complete before <see cref="After"/> starts.</summary>

@@ -105,6 +105,9 @@ internal sealed class Rsc(string id, RscKind kind, Resource config)
     public List<Coloc> ColocAsDependent { get; } = [];
     public List<Coloc> ColocAsPrimary { get; } = [];
     public int Index { get; set; }
+    /// <summary>This resource's actions by task. A resource has a handful of tasks, so a list searched
+    /// in order is cheaper than one dictionary keyed by (resource, task) for 350,000 actions.</summary>
+    public List<(string Task, List<Act> Acts)> ActsByTask { get; } = [];
     /// <summary>Instance number inside a clone, -1 otherwise.</summary>
     public int InstanceNo { get; set; } = -1;
 

@@ -1,5 +1,4 @@
 using System.Xml;
-using System.Xml.Linq;
 using Vigil.Core;
 using Vigil.Core.Model;
 
@@ -19,24 +18,28 @@ public sealed class CibXmlReader
     private readonly List<Diagnostic> _diagnostics = [];
     private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Operation>> _operationBlocks = new(StringComparer.Ordinal);
-    private readonly List<(string Primitive, string Ref, XElement Element)> _operationRefs = [];
+    private readonly List<(string Primitive, string Ref, CibElement Element)> _operationRefs = [];
 
     private CibXmlReader(string source) => _source = source;
 
     public static Parsed<Cib> Read(string xml, string source = "<input>")
+    {
+        using var text = new StringReader(xml);
+        return Read(text, source);
+    }
+
+    /// <summary>Reads the CIB from a reader (a file need not be held in memory as one string first).</summary>
+    public static Parsed<Cib> Read(TextReader text, string source = "<input>")
     {
         var reader = new CibXmlReader(source);
         Cib? cib = null;
         try
         {
             var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = 1L << 30 };
-            using var sr = new StringReader(xml);
-            using var xr = XmlReader.Create(sr, settings);
-            var doc = XDocument.Load(xr, LoadOptions.SetLineInfo);
-            cib = reader.ReadRoot(doc.Root!);
-            foreach (var e in doc.Descendants())
-                if (e.Attribute("id") is { } id && e is IXmlLineInfo li && li.HasLineInfo())
-                    reader._locations.TryAdd(id.Value, new SourceLocation(source, li.LineNumber, li.LinePosition));
+            using var xr = XmlReader.Create(text, settings);
+            var root = CibElement.Load(xr);
+            cib = reader.ReadRoot(root);
+            reader.RecordLocations(root);
         }
         catch (XmlException e)
         {
@@ -46,20 +49,37 @@ public sealed class CibXmlReader
         return new Parsed<Cib>(reader._diagnostics.Any(d => d.Severity == Severity.Error) ? null : cib, reader._diagnostics) { Locations = reader._locations };
     }
 
-    private Cib? ReadRoot(XElement root)
+    /// <summary>Where each id is defined (the first element carrying it, in document order), for diagnostics.</summary>
+    private void RecordLocations(CibElement root)
     {
-        if (root.Name.LocalName == "configuration")
-            return new Cib { Configuration = ReadConfiguration(root) };
-        if (root.Name.LocalName != "cib")
+        // Sized once: grown step by step, the table (170,000 ids at 10,000 resources) is reallocated
+        // 17 times on the large-object heap, and each time can start a full collection.
+        _locations.EnsureCapacity(root.CountWithAttribute("id"));
+        var stack = new Stack<CibElement>();
+        stack.Push(root);
+        while (stack.Count > 0)
         {
-            Error("VX002", $"the root element is <{root.Name.LocalName}>, expected <cib> or <configuration>", root, "export the CIB with 'cibadmin -Q' or 'crm configure show xml'");
+            var e = stack.Pop();
+            if (e.Attribute("id") is { } id) _locations.TryAdd(id, new SourceLocation(_source, e.Line, e.Column));
+            var children = e.Elements();
+            for (var i = children.Count - 1; i >= 0; i--) stack.Push(children[i]);
+        }
+    }
+
+    private Cib? ReadRoot(CibElement root)
+    {
+        if (root.Name == "configuration")
+            return new Cib { Configuration = ReadConfiguration(root) };
+        if (root.Name != "cib")
+        {
+            Error("VX002", $"the root element is <{root.Name}>, expected <cib> or <configuration>", root, "export the CIB with 'cibadmin -Q' or 'crm configure show xml'");
             return null;
         }
         Configuration? configuration = null;
         ClusterStatus? status = null;
         foreach (var child in root.Elements())
         {
-            switch (child.Name.LocalName)
+            switch (child.Name)
             {
                 case "configuration": configuration = ReadConfiguration(child); break;
                 case "status": status = ReadStatus(child); break;
@@ -73,7 +93,7 @@ public sealed class CibXmlReader
 
     // ----- configuration ---------------------------------------------------------------------
 
-    private Configuration ReadConfiguration(XElement e)
+    private Configuration ReadConfiguration(CibElement e)
     {
         var props = new List<AttributeSet>();
         var nodes = new List<Node>();
@@ -85,16 +105,16 @@ public sealed class CibXmlReader
         var other = new List<OpaqueElement>();
         foreach (var section in e.Elements())
         {
-            switch (section.Name.LocalName)
+            switch (section.Name)
             {
                 case "crm_config":
                     foreach (var s in section.Elements())
-                        if (s.Name.LocalName == "cluster_property_set") props.Add(ReadSet(s, AttributeSetKind.ClusterProperties));
+                        if (s.Name == "cluster_property_set") props.Add(ReadSet(s, AttributeSetKind.ClusterProperties));
                         else Unknown(s, "crm_config");
                     break;
                 case "nodes":
                     foreach (var n in section.Elements())
-                        if (n.Name.LocalName == "node") { var node = ReadNode(n); if (node is not null) nodes.Add(node); }
+                        if (n.Name == "node") { var node = ReadNode(n); if (node is not null) nodes.Add(node); }
                         else Unknown(n, "nodes");
                     break;
                 case "resources":
@@ -115,14 +135,14 @@ public sealed class CibXmlReader
                 case "op_defaults": opDefaults.AddRange(ReadMetaSets(section, "op_defaults")); break;
                 case "fencing-topology":
                     foreach (var l in section.Elements())
-                        if (l.Name.LocalName == "fencing-level") { var lvl = ReadLevel(l); if (lvl is not null) levels.Add(lvl); }
+                        if (l.Name == "fencing-level") { var lvl = ReadLevel(l); if (lvl is not null) levels.Add(lvl); }
                         else Unknown(l, "fencing-topology");
                     break;
                 default:
-                    if (OpaqueConfigSections.Contains(section.Name.LocalName))
+                    if (OpaqueConfigSections.Contains(section.Name))
                     {
                         if (section.HasElements)
-                            Info("VX100", $"<{section.Name.LocalName}> is kept as written but not enforced by Vigil", section);
+                            Info("VX100", $"<{section.Name}> is kept as written but not enforced by Vigil", section);
                         other.Add(Opaque(section));
                     }
                     else Unknown(section, "configuration");
@@ -156,16 +176,16 @@ public sealed class CibXmlReader
         return resources.Select(Fix).ToList();
     }
 
-    private List<AttributeSet> ReadMetaSets(XElement section, string where)
+    private List<AttributeSet> ReadMetaSets(CibElement section, string where)
     {
         var sets = new List<AttributeSet>();
         foreach (var s in section.Elements())
-            if (s.Name.LocalName == "meta_attributes") sets.Add(ReadSet(s, AttributeSetKind.Meta));
+            if (s.Name == "meta_attributes") sets.Add(ReadSet(s, AttributeSetKind.Meta));
             else Unknown(s, where);
         return sets;
     }
 
-    private Node? ReadNode(XElement e)
+    private Node? ReadNode(CibElement e)
     {
         var id = Required(e, "id");
         var uname = Required(e, "uname");
@@ -174,7 +194,7 @@ public sealed class CibXmlReader
         var util = new List<AttributeSet>();
         foreach (var c in e.Elements())
         {
-            switch (c.Name.LocalName)
+            switch (c.Name)
             {
                 case "instance_attributes": inst.Add(ReadSet(c, AttributeSetKind.Instance)); break;
                 case "utilization": util.Add(ReadSet(c, AttributeSetKind.Utilization)); break;
@@ -183,17 +203,17 @@ public sealed class CibXmlReader
         }
         return new Node(id, uname)
         {
-            Type = (string?)e.Attribute("type"),
-            Description = (string?)e.Attribute("description"),
+            Type = e.Attribute("type"),
+            Description = e.Attribute("description"),
             Score = ScoreAttr(e, "score"),
             InstanceAttributes = inst, Utilization = util,
             Extra = Attrs(e, "id", "uname", "type", "description", "score"),
         };
     }
 
-    private Resource? ReadResource(XElement e, string parent)
+    private Resource? ReadResource(CibElement e, string parent)
     {
-        switch (e.Name.LocalName)
+        switch (e.Name)
         {
             case "primitive": return ReadPrimitive(e);
             case "group": return ReadGroup(e);
@@ -202,10 +222,10 @@ public sealed class CibXmlReader
                 Info("VX101", "<master> is deprecated; it is read as <clone> with meta promotable=true", e);
                 return ReadClone(e, legacyMaster: true);
             default:
-                if (OpaqueResources.Contains(e.Name.LocalName))
+                if (OpaqueResources.Contains(e.Name))
                 {
                     var id = Required(e, "id");
-                    Warning("VX102", $"<{e.Name.LocalName}> resources are kept as written but Vigil does not run them yet", e,
+                    Warning("VX102", $"<{e.Name}> resources are kept as written but Vigil does not run them yet", e,
                         "replace the bundle or template with primitives if Vigil should manage it");
                     return id is null ? null : new UnsupportedResource(id, Opaque(e));
                 }
@@ -214,14 +234,14 @@ public sealed class CibXmlReader
         }
     }
 
-    private Primitive? ReadPrimitive(XElement e)
+    private Primitive? ReadPrimitive(CibElement e)
     {
         var id = Required(e, "id");
         if (id is null) return null;
-        var template = (string?)e.Attribute("template");
-        var cls = (string?)e.Attribute("class");
-        var type = (string?)e.Attribute("type");
-        var provider = (string?)e.Attribute("provider");
+        var template = e.Attribute("template");
+        var cls = e.Attribute("class");
+        var type = e.Attribute("type");
+        var provider = e.Attribute("provider");
         if (template is null)
         {
             if (cls is null) { Error("VX010", $"primitive '{id}' has no class attribute", e, "add class=\"ocf\", \"lsb\", \"service\", \"systemd\" or \"stonith\""); }
@@ -231,21 +251,21 @@ public sealed class CibXmlReader
         }
         var (inst, meta, util, ops, _) = ReadResourceChildren(e, id, allowOps: true);
         var opsElement = e.Element("operations");
-        var opsIdRef = (string?)opsElement?.Attribute("id-ref");
+        var opsIdRef = opsElement?.Attribute("id-ref");
         if (opsIdRef is not null) _operationRefs.Add((id, opsIdRef, opsElement!));
-        else if ((string?)opsElement?.Attribute("id") is { } opsId) _operationBlocks[opsId] = ops;
+        else if (opsElement?.Attribute("id") is { } opsId) _operationBlocks[opsId] = ops;
         return new Primitive(id, cls ?? "", provider, type ?? "")
         {
-            OperationsId = (string?)opsElement?.Attribute("id"),
+            OperationsId = opsElement?.Attribute("id"),
             OperationsIdRef = opsIdRef,
             Template = template,
-            Description = (string?)e.Attribute("description"),
+            Description = e.Attribute("description"),
             InstanceAttributes = inst, MetaAttributes = meta, Utilization = util, Operations = ops,
             Extra = Attrs(e, "id", "class", "provider", "type", "template", "description"),
         };
     }
 
-    private Group? ReadGroup(XElement e)
+    private Group? ReadGroup(CibElement e)
     {
         var id = Required(e, "id");
         if (id is null) return null;
@@ -254,35 +274,35 @@ public sealed class CibXmlReader
             Warning("VX012", $"group '{id}' has no members", e, "add primitives to the group or remove it");
         return new Group(id)
         {
-            Description = (string?)e.Attribute("description"),
+            Description = e.Attribute("description"),
             InstanceAttributes = inst, MetaAttributes = meta, Utilization = util,
             Children = children.OfType<Primitive>().ToList(),
             Extra = Attrs(e, "id", "description"),
         };
     }
 
-    private Clone? ReadClone(XElement e, bool legacyMaster)
+    private Clone? ReadClone(CibElement e, bool legacyMaster)
     {
         var id = Required(e, "id");
         if (id is null) return null;
         var (inst, meta, util, _, children) = ReadResourceChildren(e, id, allowOps: false, childKinds: ["primitive", "group"]);
         if (children.Count != 1)
         {
-            Error("VX013", $"{e.Name.LocalName} '{id}' must contain exactly one primitive or group, found {children.Count}", e,
+            Error("VX013", $"{e.Name} '{id}' must contain exactly one primitive or group, found {children.Count}", e,
                 "put a single <primitive> or <group> inside the clone");
             return null;
         }
         return new Clone(id, children[0])
         {
             IsLegacyMaster = legacyMaster,
-            Description = (string?)e.Attribute("description"),
+            Description = e.Attribute("description"),
             InstanceAttributes = inst, MetaAttributes = meta, Utilization = util,
             Extra = Attrs(e, "id", "description"),
         };
     }
 
     private (List<AttributeSet> inst, List<AttributeSet> meta, List<AttributeSet> util, List<Operation> ops, List<Resource> children)
-        ReadResourceChildren(XElement e, string id, bool allowOps, string[]? childKinds = null)
+        ReadResourceChildren(CibElement e, string id, bool allowOps, string[]? childKinds = null)
     {
         var inst = new List<AttributeSet>();
         var meta = new List<AttributeSet>();
@@ -291,7 +311,7 @@ public sealed class CibXmlReader
         var children = new List<Resource>();
         foreach (var c in e.Elements())
         {
-            var name = c.Name.LocalName;
+            var name = c.Name;
             switch (name)
             {
                 case "instance_attributes": inst.Add(ReadSet(c, AttributeSetKind.Instance)); break;
@@ -299,31 +319,31 @@ public sealed class CibXmlReader
                 case "utilization": util.Add(ReadSet(c, AttributeSetKind.Utilization)); break;
                 case "operations" when allowOps:
                     foreach (var o in c.Elements())
-                        if (o.Name.LocalName == "op") { var op = ReadOp(o, id); if (op is not null) ops.Add(op); }
+                        if (o.Name == "op") { var op = ReadOp(o, id); if (op is not null) ops.Add(op); }
                         else Unknown(o, "operations");
                     break;
                 default:
                     if (childKinds is not null && childKinds.Contains(name))
                     {
-                        var r = ReadResource(c, e.Name.LocalName);
+                        var r = ReadResource(c, e.Name);
                         if (r is not null) children.Add(r);
                     }
                     else if (childKinds is not null && name is "primitive" or "group" or "clone" or "master")
-                        Error("VX014", $"<{name}> cannot be inside <{e.Name.LocalName}> '{id}'", c,
-                            e.Name.LocalName == "group" ? "groups hold primitives only; clone the whole group instead" : "clones hold one primitive or group");
-                    else Unknown(c, e.Name.LocalName);
+                        Error("VX014", $"<{name}> cannot be inside <{e.Name}> '{id}'", c,
+                            e.Name == "group" ? "groups hold primitives only; clone the whole group instead" : "clones hold one primitive or group");
+                    else Unknown(c, e.Name);
                     break;
             }
         }
         return (inst, meta, util, ops, children);
     }
 
-    private Operation? ReadOp(XElement e, string rscId)
+    private Operation? ReadOp(CibElement e, string rscId)
     {
         var id = Required(e, "id");
         var name = Required(e, "name");
         if (id is null || name is null) return null;
-        var interval = (string?)e.Attribute("interval");
+        var interval = e.Attribute("interval");
         if (interval is null)
         {
             // Pacemaker requires interval; crmsh fills in "0" for non-recurring operations.
@@ -332,14 +352,14 @@ public sealed class CibXmlReader
         }
         else if (!Duration.TryParse(interval, out _))
             Error("VX016", $"operation '{id}' of '{rscId}' has interval '{interval}', which is not a duration", e, "write a number of seconds or a value such as 30s, 1min, 500ms, PT1M");
-        var timeout = (string?)e.Attribute("timeout");
+        var timeout = e.Attribute("timeout");
         if (timeout is not null && !Duration.TryParse(timeout, out _))
             Warning("VX016", $"operation '{id}' of '{rscId}' has timeout '{timeout}', which is not a duration; the default timeout applies", e, "write a value such as 20s or 2min");
         var inst = new List<AttributeSet>();
         var meta = new List<AttributeSet>();
         foreach (var c in e.Elements())
         {
-            switch (c.Name.LocalName)
+            switch (c.Name)
             {
                 case "instance_attributes": inst.Add(ReadSet(c, AttributeSetKind.Instance)); break;
                 case "meta_attributes": meta.Add(ReadSet(c, AttributeSetKind.Meta)); break;
@@ -353,27 +373,27 @@ public sealed class CibXmlReader
         };
     }
 
-    private AttributeSet ReadSet(XElement e, AttributeSetKind kind)
+    private AttributeSet ReadSet(CibElement e, AttributeSetKind kind)
     {
-        var idref = (string?)e.Attribute("id-ref");
-        var id = idref is null ? Required(e, "id") ?? "" : (string?)e.Attribute("id") ?? "";
+        var idref = e.Attribute("id-ref");
+        var id = idref is null ? Required(e, "id") ?? "" : e.Attribute("id") ?? "";
         var pairs = new List<NvPair>();
         Rule? rule = null;
         foreach (var c in e.Elements())
         {
-            switch (c.Name.LocalName)
+            switch (c.Name)
             {
                 case "nvpair":
-                    var pref = (string?)c.Attribute("id-ref");
-                    var pname = pref is null ? Required(c, "name") : (string?)c.Attribute("name") ?? "";
+                    var pref = c.Attribute("id-ref");
+                    var pname = pref is null ? Required(c, "name") : c.Attribute("name") ?? "";
                     if (pname is null) break;
-                    pairs.Add(new NvPair((string?)c.Attribute("id") ?? "", pname, (string?)c.Attribute("value")) { IdRef = pref });
+                    pairs.Add(new NvPair(c.Attribute("id") ?? "", pname, c.Attribute("value")) { IdRef = pref });
                     break;
                 case "rule":
                     if (rule is not null) Warning("VX017", $"set '{id}' has more than one rule; only the first is used", c, "combine the rules with boolean-op");
                     else rule = ReadRule(c);
                     break;
-                default: Unknown(c, e.Name.LocalName); break;
+                default: Unknown(c, e.Name); break;
             }
         }
         return new AttributeSet(kind, id)
@@ -386,14 +406,14 @@ public sealed class CibXmlReader
         };
     }
 
-    private Rule ReadRule(XElement e)
+    private Rule ReadRule(CibElement e)
     {
-        var idref = (string?)e.Attribute("id-ref");
-        var id = idref is null ? Required(e, "id") ?? "" : (string?)e.Attribute("id") ?? "";
+        var idref = e.Attribute("id-ref");
+        var id = idref is null ? Required(e, "id") ?? "" : e.Attribute("id") ?? "";
         var exprs = new List<RuleExpression>();
         foreach (var c in e.Elements())
         {
-            switch (c.Name.LocalName)
+            switch (c.Name)
             {
                 case "expression":
                     var eid = Required(c, "id") ?? "";
@@ -405,8 +425,8 @@ public sealed class CibXmlReader
                         Error("VX021", $"expression '{eid}' compares '{attr}' with '{op}' but has no value", c, "add value=\"…\"");
                     exprs.Add(new AttributeExpression(eid, attr, op)
                     {
-                        Value = (string?)c.Attribute("value"), Type = (string?)c.Attribute("type"),
-                        ValueSource = (string?)c.Attribute("value-source"),
+                        Value = c.Attribute("value"), Type = c.Attribute("type"),
+                        ValueSource = c.Attribute("value-source"),
                         Extra = Attrs(c, "id", "attribute", "operation", "value", "type", "value-source"),
                     });
                     break;
@@ -415,28 +435,28 @@ public sealed class CibXmlReader
                     foreach (var d in c.Elements())
                     {
                         var fields = Attrs(d, "id");
-                        var did = (string?)d.Attribute("id") ?? "";
-                        if (d.Name.LocalName == "date_spec") spec = new DateFields(did, fields);
-                        else if (d.Name.LocalName == "duration") dur = new DateFields(did, fields);
+                        var did = d.Attribute("id") ?? "";
+                        if (d.Name == "date_spec") spec = new DateFields(did, fields);
+                        else if (d.Name == "duration") dur = new DateFields(did, fields);
                         else Unknown(d, "date_expression");
                     }
-                    exprs.Add(new DateExpression(Required(c, "id") ?? "", (string?)c.Attribute("operation") ?? "in_range")
+                    exprs.Add(new DateExpression(Required(c, "id") ?? "", c.Attribute("operation") ?? "in_range")
                     {
-                        Start = (string?)c.Attribute("start"), End = (string?)c.Attribute("end"), DateSpec = spec, Duration = dur,
+                        Start = c.Attribute("start"), End = c.Attribute("end"), DateSpec = spec, Duration = dur,
                         Extra = Attrs(c, "id", "operation", "start", "end"),
                     });
                     break;
                 case "rsc_expression":
                     exprs.Add(new ResourceExpression(Required(c, "id") ?? "")
                     {
-                        Class = (string?)c.Attribute("class"), Provider = (string?)c.Attribute("provider"), Type = (string?)c.Attribute("type"),
+                        Class = c.Attribute("class"), Provider = c.Attribute("provider"), Type = c.Attribute("type"),
                         Extra = Attrs(c, "id", "class", "provider", "type"),
                     });
                     break;
                 case "op_expression":
                     exprs.Add(new OperationExpression(Required(c, "id") ?? "", Required(c, "name") ?? "")
                     {
-                        Interval = (string?)c.Attribute("interval"),
+                        Interval = c.Attribute("interval"),
                         Extra = Attrs(c, "id", "name", "interval"),
                     });
                     break;
@@ -444,39 +464,39 @@ public sealed class CibXmlReader
                 default: Unknown(c, "rule"); break;
             }
         }
-        var bop = (string?)e.Attribute("boolean-op");
+        var bop = e.Attribute("boolean-op");
         if (bop is not null && bop is not ("and" or "or"))
             Error("VX022", $"rule '{id}' has boolean-op '{bop}'", e, "use boolean-op=\"and\" or \"or\"");
         return new Rule(id)
         {
             IdRef = idref,
             Score = ScoreAttr(e, "score"),
-            ScoreAttribute = (string?)e.Attribute("score-attribute"),
-            Role = (string?)e.Attribute("role"),
+            ScoreAttribute = e.Attribute("score-attribute"),
+            Role = e.Attribute("role"),
             BooleanOp = bop,
             Expressions = exprs,
             Extra = Attrs(e, "id", "id-ref", "score", "score-attribute", "role", "boolean-op"),
         };
     }
 
-    private Constraint? ReadConstraint(XElement e)
+    private Constraint? ReadConstraint(CibElement e)
     {
         var id = Required(e, "id");
         if (id is null) return null;
-        switch (e.Name.LocalName)
+        switch (e.Name)
         {
             case "rsc_location":
                 var rules = new List<Rule>();
                 var lsets = new List<ResourceSet>();
                 foreach (var c in e.Elements())
-                    if (c.Name.LocalName == "rule") rules.Add(ReadRule(c));
-                    else if (c.Name.LocalName == "resource_set") lsets.Add(ReadResourceSet(c));
+                    if (c.Name == "rule") rules.Add(ReadRule(c));
+                    else if (c.Name == "resource_set") lsets.Add(ReadResourceSet(c));
                     else Unknown(c, "rsc_location");
                 var loc = new LocationConstraint(id)
                 {
-                    Resource = (string?)e.Attribute("rsc"), ResourcePattern = (string?)e.Attribute("rsc-pattern"),
-                    Role = (string?)e.Attribute("role"), Score = ScoreAttr(e, "score"), Node = (string?)e.Attribute("node"),
-                    ResourceDiscovery = (string?)e.Attribute("resource-discovery"),
+                    Resource = e.Attribute("rsc"), ResourcePattern = e.Attribute("rsc-pattern"),
+                    Role = e.Attribute("role"), Score = ScoreAttr(e, "score"), Node = e.Attribute("node"),
+                    ResourceDiscovery = e.Attribute("resource-discovery"),
                     Rules = rules, Sets = lsets,
                     Extra = Attrs(e, "id", "rsc", "rsc-pattern", "role", "score", "node", "resource-discovery"),
                 };
@@ -489,9 +509,9 @@ public sealed class CibXmlReader
                 var csets = ReadSets(e, "rsc_colocation");
                 var col = new ColocationConstraint(id)
                 {
-                    Score = ScoreAttr(e, "score"), Resource = (string?)e.Attribute("rsc"), WithResource = (string?)e.Attribute("with-rsc"),
-                    ResourceRole = (string?)e.Attribute("rsc-role"), WithResourceRole = (string?)e.Attribute("with-rsc-role"),
-                    NodeAttribute = (string?)e.Attribute("node-attribute"), Influence = (string?)e.Attribute("influence"),
+                    Score = ScoreAttr(e, "score"), Resource = e.Attribute("rsc"), WithResource = e.Attribute("with-rsc"),
+                    ResourceRole = e.Attribute("rsc-role"), WithResourceRole = e.Attribute("with-rsc-role"),
+                    NodeAttribute = e.Attribute("node-attribute"), Influence = e.Attribute("influence"),
                     Sets = csets,
                     Extra = Attrs(e, "id", "score", "rsc", "with-rsc", "rsc-role", "with-rsc-role", "node-attribute", "influence"),
                 };
@@ -502,9 +522,9 @@ public sealed class CibXmlReader
                 var osets = ReadSets(e, "rsc_order");
                 var ord = new OrderConstraint(id)
                 {
-                    First = (string?)e.Attribute("first"), Then = (string?)e.Attribute("then"),
-                    FirstAction = (string?)e.Attribute("first-action"), ThenAction = (string?)e.Attribute("then-action"),
-                    Kind = (string?)e.Attribute("kind"), Score = ScoreAttr(e, "score"),
+                    First = e.Attribute("first"), Then = e.Attribute("then"),
+                    FirstAction = e.Attribute("first-action"), ThenAction = e.Attribute("then-action"),
+                    Kind = e.Attribute("kind"), Score = ScoreAttr(e, "score"),
                     Symmetrical = BoolAttr(e, "symmetrical"), RequireAll = BoolAttr(e, "require-all"),
                     Sets = osets,
                     Extra = Attrs(e, "id", "first", "then", "first-action", "then-action", "kind", "score", "symmetrical", "require-all"),
@@ -523,35 +543,35 @@ public sealed class CibXmlReader
         }
     }
 
-    private List<ResourceSet> ReadSets(XElement e, string parent)
+    private List<ResourceSet> ReadSets(CibElement e, string parent)
     {
         var sets = new List<ResourceSet>();
         foreach (var c in e.Elements())
-            if (c.Name.LocalName == "resource_set") sets.Add(ReadResourceSet(c));
+            if (c.Name == "resource_set") sets.Add(ReadResourceSet(c));
             else Unknown(c, parent);
         return sets;
     }
 
-    private ResourceSet ReadResourceSet(XElement e)
+    private ResourceSet ReadResourceSet(CibElement e)
     {
-        var idref = (string?)e.Attribute("id-ref");
-        var id = idref is null ? Required(e, "id") ?? "" : (string?)e.Attribute("id") ?? "";
+        var idref = e.Attribute("id-ref");
+        var id = idref is null ? Required(e, "id") ?? "" : e.Attribute("id") ?? "";
         var refs = new List<string>();
         foreach (var c in e.Elements())
-            if (c.Name.LocalName == "resource_ref") { var r = Required(c, "id"); if (r is not null) refs.Add(r); }
+            if (c.Name == "resource_ref") { var r = Required(c, "id"); if (r is not null) refs.Add(r); }
             else Unknown(c, "resource_set");
         return new ResourceSet(id)
         {
             IdRef = idref,
             Sequential = BoolAttr(e, "sequential"), RequireAll = BoolAttr(e, "require-all"),
-            Ordering = (string?)e.Attribute("ordering"), Action = (string?)e.Attribute("action"),
-            Role = (string?)e.Attribute("role"), Score = ScoreAttr(e, "score"), Kind = (string?)e.Attribute("kind"),
+            Ordering = e.Attribute("ordering"), Action = e.Attribute("action"),
+            Role = e.Attribute("role"), Score = ScoreAttr(e, "score"), Kind = e.Attribute("kind"),
             Resources = refs,
             Extra = Attrs(e, "id", "id-ref", "sequential", "require-all", "ordering", "action", "role", "score", "kind"),
         };
     }
 
-    private FencingLevel? ReadLevel(XElement e)
+    private FencingLevel? ReadLevel(CibElement e)
     {
         var id = Required(e, "id");
         var index = Required(e, "index");
@@ -564,31 +584,31 @@ public sealed class CibXmlReader
         }
         return new FencingLevel(id, idx, devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            Target = (string?)e.Attribute("target"), TargetPattern = (string?)e.Attribute("target-pattern"),
-            TargetAttribute = (string?)e.Attribute("target-attribute"), TargetValue = (string?)e.Attribute("target-value"),
+            Target = e.Attribute("target"), TargetPattern = e.Attribute("target-pattern"),
+            TargetAttribute = e.Attribute("target-attribute"), TargetValue = e.Attribute("target-value"),
             Extra = Attrs(e, "id", "index", "devices", "target", "target-pattern", "target-attribute", "target-value"),
         };
     }
 
     // ----- status ---------------------------------------------------------------------------
 
-    private ClusterStatus ReadStatus(XElement e)
+    private ClusterStatus ReadStatus(CibElement e)
     {
         var nodes = new List<NodeState>();
         var other = new List<OpaqueElement>();
         foreach (var c in e.Elements())
         {
-            if (c.Name.LocalName == "node_state") { var n = ReadNodeState(c); if (n is not null) nodes.Add(n); }
+            if (c.Name == "node_state") { var n = ReadNodeState(c); if (n is not null) nodes.Add(n); }
             else
             {
-                Info("VX104", $"<{c.Name.LocalName}> in <status> is kept as written but not interpreted", c);
+                Info("VX104", $"<{c.Name}> in <status> is kept as written but not interpreted", c);
                 other.Add(Opaque(c));
             }
         }
         return new ClusterStatus { Nodes = nodes, Other = other };
     }
 
-    private NodeState? ReadNodeState(XElement e)
+    private NodeState? ReadNodeState(CibElement e)
     {
         var id = Required(e, "id");
         if (id is null) return null;
@@ -598,23 +618,23 @@ public sealed class CibXmlReader
         bool hasLrm = false;
         foreach (var c in e.Elements())
         {
-            switch (c.Name.LocalName)
+            switch (c.Name)
             {
                 case "transient_attributes":
-                    transientId = (string?)c.Attribute("id");
+                    transientId = c.Attribute("id");
                     foreach (var s in c.Elements())
-                        if (s.Name.LocalName == "instance_attributes") transient.Add(ReadSet(s, AttributeSetKind.Instance));
+                        if (s.Name == "instance_attributes") transient.Add(ReadSet(s, AttributeSetKind.Instance));
                         else Unknown(s, "transient_attributes");
                     break;
                 case "lrm":
                     hasLrm = true;
-                    lrmId = (string?)c.Attribute("id");
+                    lrmId = c.Attribute("id");
                     foreach (var lr in c.Elements())
                     {
-                        if (lr.Name.LocalName != "lrm_resources") { Unknown(lr, "lrm"); continue; }
-                        lrmResourcesId = (string?)lr.Attribute("id");
+                        if (lr.Name != "lrm_resources") { Unknown(lr, "lrm"); continue; }
+                        lrmResourcesId = lr.Attribute("id");
                         foreach (var r in lr.Elements())
-                            if (r.Name.LocalName == "lrm_resource") { var res = ReadLrmResource(r); if (res is not null) resources.Add(res); }
+                            if (r.Name == "lrm_resource") { var res = ReadLrmResource(r); if (res is not null) resources.Add(res); }
                             else Unknown(r, "lrm_resources");
                     }
                     break;
@@ -623,29 +643,29 @@ public sealed class CibXmlReader
         }
         return new NodeState(id)
         {
-            Uname = (string?)e.Attribute("uname"), InCcm = (string?)e.Attribute("in_ccm"), Crmd = (string?)e.Attribute("crmd"),
-            Join = (string?)e.Attribute("join"), Expected = (string?)e.Attribute("expected"),
+            Uname = e.Attribute("uname"), InCcm = e.Attribute("in_ccm"), Crmd = e.Attribute("crmd"),
+            Join = e.Attribute("join"), Expected = e.Attribute("expected"),
             Extra = Attrs(e, "id", "uname", "in_ccm", "crmd", "join", "expected"),
             TransientId = transientId, TransientAttributes = transient,
             LrmId = lrmId, LrmResourcesId = lrmResourcesId, Resources = resources, HasLrm = hasLrm,
         };
     }
 
-    private LrmResource? ReadLrmResource(XElement e)
+    private LrmResource? ReadLrmResource(CibElement e)
     {
         var id = Required(e, "id");
         if (id is null) return null;
         var ops = new List<LrmOp>();
         foreach (var c in e.Elements())
         {
-            if (c.Name.LocalName != "lrm_rsc_op") { Unknown(c, "lrm_resource"); continue; }
+            if (c.Name != "lrm_rsc_op") { Unknown(c, "lrm_resource"); continue; }
             var oid = Required(c, "id");
             if (oid is null) continue;
             ops.Add(new LrmOp(oid) { Attributes = Attrs(c, "id"), Children = c.Elements().Select(Opaque).ToList() });
         }
         return new LrmResource(id)
         {
-            Class = (string?)e.Attribute("class"), Provider = (string?)e.Attribute("provider"), Type = (string?)e.Attribute("type"),
+            Class = e.Attribute("class"), Provider = e.Attribute("provider"), Type = e.Attribute("type"),
             Extra = Attrs(e, "id", "class", "provider", "type"),
             Ops = ops,
         };
@@ -653,65 +673,62 @@ public sealed class CibXmlReader
 
     // ----- helpers --------------------------------------------------------------------------
 
-    private static List<KeyValuePair<string, string>> Attrs(XElement e, params string[] except)
+    private static List<KeyValuePair<string, string>> Attrs(CibElement e, params string[] except)
     {
         var list = new List<KeyValuePair<string, string>>();
-        foreach (var a in e.Attributes())
+        foreach (var a in e.AllAttributes)
         {
-            if (a.IsNamespaceDeclaration) continue;
-            var name = a.Name.LocalName;
-            if (Array.IndexOf(except, name) >= 0) continue;
-            list.Add(new(name, a.Value));
+            if (Array.IndexOf(except, a.Name) >= 0) continue;
+            list.Add(new(a.Name, a.Value));
         }
         return list;
     }
 
-    private static OpaqueElement Opaque(XElement e) => new(e.Name.LocalName)
+    private static OpaqueElement Opaque(CibElement e) => new(e.Name)
     {
         Attributes = Attrs(e),
         Children = e.Elements().Select(Opaque).ToList(),
         Text = e.HasElements ? null : string.IsNullOrWhiteSpace(e.Value) ? null : e.Value,
     };
 
-    private string? Required(XElement e, string attribute)
+    private string? Required(CibElement e, string attribute)
     {
-        var v = (string?)e.Attribute(attribute);
+        var v = e.Attribute(attribute);
         if (v is null)
-            Error("VX004", $"<{e.Name.LocalName}> has no {attribute} attribute", e, $"add {attribute}=\"…\" to this element");
+            Error("VX004", $"<{e.Name}> has no {attribute} attribute", e, $"add {attribute}=\"…\" to this element");
         return v;
     }
 
-    private Score? ScoreAttr(XElement e, string name)
+    private Score? ScoreAttr(CibElement e, string name)
     {
-        var v = (string?)e.Attribute(name);
+        var v = e.Attribute(name);
         if (v is null) return null;
         if (Score.TryParse(v, out var s)) return s;
-        Error("VX005", $"{name}=\"{v}\" on <{e.Name.LocalName}> is not a score", e, "write an integer, INFINITY or -INFINITY");
+        Error("VX005", $"{name}=\"{v}\" on <{e.Name}> is not a score", e, "write an integer, INFINITY or -INFINITY");
         return null;
     }
 
-    private bool? BoolAttr(XElement e, string name)
+    private bool? BoolAttr(CibElement e, string name)
     {
-        var v = (string?)e.Attribute(name);
+        var v = e.Attribute(name);
         if (v is null) return null;
         if (Truth.IsTrue(v)) return true;
         if (Truth.IsFalse(v)) return false;
-        Error("VX006", $"{name}=\"{v}\" on <{e.Name.LocalName}> is not a boolean", e, "write true or false");
+        Error("VX006", $"{name}=\"{v}\" on <{e.Name}> is not a boolean", e, "write true or false");
         return null;
     }
 
-    private void Unknown(XElement e, string parent) =>
-        Warning("VX099", $"unknown element <{e.Name.LocalName}> inside <{parent}> was ignored", e,
+    private void Unknown(CibElement e, string parent) =>
+        Warning("VX099", $"unknown element <{e.Name}> inside <{parent}> was ignored", e,
             "check the spelling against Pacemaker's CIB schema; Vigil did not import this element");
 
-    private SourceLocation Loc(XElement e) =>
-        e is IXmlLineInfo li && li.HasLineInfo() ? new SourceLocation(_source, li.LineNumber, li.LinePosition) : new SourceLocation(_source, 0, 0);
+    private SourceLocation Loc(CibElement e) => new(_source, e.Line, e.Column);
 
-    private void Error(string code, string message, XElement e, string? hint = null) => Error(code, message, Loc(e), hint);
+    private void Error(string code, string message, CibElement e, string? hint = null) => Error(code, message, Loc(e), hint);
     private void Error(string code, string message, SourceLocation loc, string? hint) =>
         _diagnostics.Add(new Diagnostic(Severity.Error, code, message, loc) { Hint = hint });
-    private void Warning(string code, string message, XElement e, string? hint = null) =>
+    private void Warning(string code, string message, CibElement e, string? hint = null) =>
         _diagnostics.Add(new Diagnostic(Severity.Warning, code, message, Loc(e)) { Hint = hint });
-    private void Info(string code, string message, XElement e) =>
+    private void Info(string code, string message, CibElement e) =>
         _diagnostics.Add(new Diagnostic(Severity.Info, code, message, Loc(e)));
 }

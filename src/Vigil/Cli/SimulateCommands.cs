@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Vigil.Config.Xml;
 using Vigil.Core;
+using Vigil.Core.Model;
 using Vigil.Scheduler;
 
 namespace Vigil.Cli;
@@ -32,29 +33,33 @@ public static class SimulateCommands
 
     private static int Run(string path, bool record, bool orderings, string? nowText, string? explain)
     {
+        var trace = PhaseTrace.FromEnvironment();
+        trace?.Mark("start (runtime, CLI)");
         var at = DateTimeOffset.UtcNow;
         if (nowText is not null && !DateTimeOffset.TryParse(nowText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out at))
         {
             Console.Error.WriteLine($"vigil: --now '{nowText}' is not a date and time; use ISO 8601, e.g. 2026-01-31T12:00:00Z");
             return ExitCodes.Usage;
         }
-        string text;
+        // Parsed as it is read: a 10,000-resource CIB is 13 MB, twice that as one string.
+        Parsed<Cib> parsed;
         try
         {
-            text = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
+            using var text = path == "-" ? Console.In : new StreamReader(path, new FileStreamOptions { BufferSize = 1 << 16 });
+            parsed = CibXmlReader.Read(text, path == "-" ? "<stdin>" : path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"vigil: cannot read '{path}': {e.Message}");
             return ExitCodes.NoInput;
         }
-        var parsed = CibXmlReader.Read(text, path == "-" ? "<stdin>" : path);
+        trace?.Mark("read and parse CIB XML");
         if (parsed.Value is null)
         {
             foreach (var d in parsed.Diagnostics.Where(d => d.Severity == Severity.Error)) Console.Error.WriteLine(d);
             return ExitCodes.Errors;
         }
-        var transition = Scheduler.Scheduler.Run(parsed.Value, at, explain);
+        var transition = Scheduler.Scheduler.Run(parsed.Value, at, explain, trace is null ? null : trace.Mark);
         // One buffered writer: Console.Out flushes every line, which costs more than scheduling at 10,000 resources.
         using var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
         if (record)
@@ -74,6 +79,8 @@ public static class SimulateCommands
             if (transition.Explanation.Count == 0) output.WriteLine($"  no resource named '{explain}'");
             foreach (var line in transition.Explanation) output.WriteLine("  " + line);
         }
+        output.Flush();
+        trace?.Mark("write output");
         return ExitCodes.Ok;
     }
 
@@ -104,8 +111,27 @@ public static class SimulateCommands
         }
         o.WriteLine();
         o.WriteLine($"Executing Cluster Transition: {t.Actions.Count(a => a.Kind != ActionKind.Pseudo)} actions, {t.Orderings.Count} orderings");
-        foreach (var a in t.Actions.Where(a => a.Kind != ActionKind.Pseudo))
-            o.WriteLine($"  * {(a.Kind == ActionKind.Fence ? $"Fencing {a.Node} ({a.Detail})" : a.Resource is null ? $"Cluster action: {a.Task} on {a.Node}" : $"Resource action: {a.Resource} {a.OpKey} on {a.Node}")}");
+        foreach (var a in t.Actions.Where(a => a.Kind != ActionKind.Pseudo)) PrintAction(a, o);
+    }
+
+    /// <summary>One action line, written piece by piece: a cold 10,000-resource cluster has 320,000 of them.</summary>
+    private static void PrintAction(GraphAction a, TextWriter o)
+    {
+        o.Write("  * ");
+        if (a.Kind == ActionKind.Fence)
+        {
+            o.Write("Fencing "); o.Write(a.Node); o.Write(" ("); o.Write(a.Detail); o.WriteLine(")");
+        }
+        else if (a.Resource is null)
+        {
+            o.Write("Cluster action: "); o.Write(a.Task); o.Write(" on "); o.WriteLine(a.Node);
+        }
+        else
+        {
+            o.Write("Resource action: "); o.Write(a.Resource); o.Write(' '); o.Write(a.Task);
+            if (a.OpKeyHasInterval) { o.Write('_'); o.Write(a.IntervalMs); }
+            o.Write(" on "); o.WriteLine(a.Node);
+        }
     }
 
     private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
