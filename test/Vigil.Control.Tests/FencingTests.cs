@@ -6,7 +6,7 @@ namespace Vigil.Control.Tests;
 
 public class FencingTests
 {
-    private static Configuration Crm(string text)
+    internal static Configuration Crm(string text)
     {
         var parsed = CrmParser.Parse(text, "test.crm");
         Assert.True(parsed.Value is not null, string.Join("\n", parsed.Diagnostics));

@@ -1,0 +1,49 @@
+using Vigil.Control;
+using Vigil.Core.Model;
+
+namespace Vigil.Control.Tests;
+
+/// <summary>When a member of a two-node cluster without a witness may run alone (<see cref="TwoNode.Decide"/>).</summary>
+public class TwoNodeTests
+{
+    private static Configuration Crm(string text) => FencingTests.Crm(text);
+
+    private const string Device = "primitive fence stonith:fence_ipmilan params ip=10.0.0.1 pcmk_host_list=\"n1 n2\"\n";
+
+    [Fact]
+    public void A_node_that_has_not_seen_its_peer_since_it_started_never_runs_alone()
+    {
+        var config = Crm("property stonith-enabled=false no-quorum-policy=ignore\n");
+        var d = TwoNode.Decide(config, "n2", sawPeerSinceStart: false, canFencePeer: true);
+        Assert.False(d.MayRunAlone);
+        Assert.Contains("wait for all", d.Reason, StringComparison.Ordinal);
+        Assert.Null(TwoNode.AloneReason(config, "n2", sawPeerSinceStart: false));
+    }
+
+    [Fact]
+    public void With_fencing_on_and_a_device_for_the_peer_the_node_runs_alone_after_fencing_it()
+    {
+        var config = Crm("property stonith-enabled=true no-quorum-policy=stop\n" + Device);
+        Assert.True(TwoNode.CanFence(config, "n2"));
+        var d = TwoNode.Decide(config, "n2", sawPeerSinceStart: true, canFencePeer: true);
+        Assert.Equal(AloneBasis.FencePeerFirst, d.Basis);
+        Assert.Equal("fencing n2 before recovering what it ran", TwoNode.AloneReason(config, "n2", sawPeerSinceStart: true));
+        // Fencing is on by default: an unset stonith-enabled counts as on.
+        Assert.Equal(AloneBasis.FencePeerFirst, TwoNode.Decide(Crm(Device), "n2", true, true).Basis);
+    }
+
+    [Fact]
+    public void Without_a_usable_fence_device_only_no_quorum_policy_ignore_lets_a_node_run_alone()
+    {
+        var stop = Crm("property stonith-enabled=true no-quorum-policy=stop\n");
+        Assert.False(TwoNode.CanFence(stop, "n2"));
+        Assert.Equal(AloneBasis.None, TwoNode.Decide(stop, "n2", true, canFencePeer: false).Basis);
+        Assert.Null(TwoNode.AloneReason(stop, "n2", true));
+        var ignore = Crm("property stonith-enabled=false no-quorum-policy=ignore\n" + Device);
+        // Fencing off: the device is not used, quorum is ignored.
+        Assert.Equal(AloneBasis.IgnoreQuorum, TwoNode.Decide(ignore, "n2", true, canFencePeer: true).Basis);
+        var freeze = Crm("property stonith-enabled=false no-quorum-policy=freeze\n");
+        Assert.Equal(AloneBasis.None, TwoNode.Decide(freeze, "n2", true, false).Basis);
+        Assert.Contains("fencing is off", TwoNode.Decide(freeze, "n2", true, false).Reason, StringComparison.Ordinal);
+    }
+}
