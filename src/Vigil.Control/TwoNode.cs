@@ -44,6 +44,25 @@ public static class TwoNode
             : "fencing is off and no-quorum-policy is not ignore");
     }
 
+    /// <summary>
+    /// How long a member running alone waits before fencing its peer: <see cref="FencePlanner.DeathMatchDelay"/>
+    /// (the priority-fencing-delay when the peer is the favoured node), plus half that delay when the peer's name
+    /// sorts first. Each side judges "favoured" from the state it runs on, and those differ: its copy records its
+    /// own probes at once while the peer's side stays as last known, and the last commits before a split may
+    /// have reached one side only. Two sides that both think themselves favoured would shoot at once and both be
+    /// powered off (found by the simulator: seed 1705). The fixed half-delay, decided by names both sides know,
+    /// keeps their waits at least half the delay apart whatever they think: when they agree the favoured node
+    /// still shoots first (it waits 0 or half the delay, its peer the delay or more); when they disagree the
+    /// node whose name sorts first does. The daemon calls this where it calls FencePlanner.DeathMatchDelay.
+    /// </summary>
+    public static TimeSpan DeathMatchDelay(ClusterState state, string fencer, string peer)
+    {
+        var delay = FencePlanner.PriorityFencingDelay(state.Configuration);
+        if (delay <= TimeSpan.Zero) return TimeSpan.Zero;
+        var wait = FencePlanner.DeathMatchDelay(state, fencer, peer);
+        return string.CompareOrdinal(peer, fencer) < 0 ? wait + delay / 2 : wait;
+    }
+
     /// <summary>Whether the configuration names a fence device (or topology level) for <paramref name="peer"/>, as the daemon's fencer would try it.</summary>
     public static bool CanFence(Configuration config, string peer) => FencePlanner.Levels(config, peer, out _).Count > 0;
 

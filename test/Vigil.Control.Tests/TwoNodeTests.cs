@@ -46,4 +46,37 @@ public class TwoNodeTests
         Assert.Equal(AloneBasis.None, TwoNode.Decide(freeze, "n2", true, false).Basis);
         Assert.Contains("fencing is off", TwoNode.Decide(freeze, "n2", true, false).Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void When_both_sides_judge_from_the_same_state_the_favoured_node_shoots_first()
+    {
+        var d = FencePlanner.DefaultDeathMatchDelay;
+        // n2 runs something: favoured. n1 waits the delay; n2 waits nothing (n1's name sorts first: half the delay).
+        var s = FencingTests.Run(FencingTests.TwoNodes(""), "n2", "d");
+        Assert.Equal(d, TwoNode.DeathMatchDelay(s, "n1", "n2"));
+        Assert.Equal(d / 2, TwoNode.DeathMatchDelay(s, "n2", "n1"));
+        // n1 favoured: it shoots at once, n2 waits one and a half delays.
+        var t = FencingTests.Run(FencingTests.TwoNodes(""), "n1", "d");
+        Assert.Equal(TimeSpan.Zero, TwoNode.DeathMatchDelay(t, "n1", "n2"));
+        Assert.Equal(d + d / 2, TwoNode.DeathMatchDelay(t, "n2", "n1"));
+        var off = FencingTests.Run(FencingTests.TwoNodes("""<nvpair id="p1" name="priority-fencing-delay" value="0"/>"""), "n2", "d");
+        Assert.Equal(TimeSpan.Zero, TwoNode.DeathMatchDelay(off, "n2", "n1"));
+    }
+
+    [Fact]
+    public void Sides_whose_states_disagree_on_the_favoured_node_never_shoot_within_half_the_delay_of_each_other()
+    {
+        var d = FencePlanner.DefaultDeathMatchDelay;
+        var n1Busy = FencingTests.Run(FencingTests.TwoNodes(""), "n1", "d");
+        var n2Busy = FencingTests.Run(FencingTests.TwoNodes(""), "n2", "d");
+        foreach (var n1View in new[] { n1Busy, n2Busy })
+            foreach (var n2View in new[] { n1Busy, n2Busy })
+            {
+                var n1Waits = TwoNode.DeathMatchDelay(n1View, "n1", "n2");
+                var n2Waits = TwoNode.DeathMatchDelay(n2View, "n2", "n1");
+                Assert.True((n1Waits - n2Waits).Duration() >= d / 2, $"n1 waits {n1Waits}, n2 waits {n2Waits}");
+            }
+        // The favoured-only delay does not keep them apart: each thinks itself favoured, both shoot at once.
+        Assert.Equal(FencePlanner.DeathMatchDelay(n1Busy, "n1", "n2"), FencePlanner.DeathMatchDelay(n2Busy, "n2", "n1"));
+    }
 }

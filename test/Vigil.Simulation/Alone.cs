@@ -10,7 +10,7 @@ namespace Vigil.Simulation;
 /// </summary>
 public sealed partial class Simulator
 {
-    private int _aloneRuns, _refusedAlone, _aloneSessions;
+    private int _aloneRuns, _refusedAlone, _aloneSessions, _favouredDisagreements, _replicatedDisagreements;
 
     private SimNode? TwoNodePeer(SimNode n) => _nodes.Count == 2 ? _nodes.First(p => p != n) : null;
 

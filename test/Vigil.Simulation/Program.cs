@@ -75,8 +75,11 @@ public static class SeedRunner
         /// <summary>Seeds of two nodes, and how many of them had a member run alone at least once.</summary>
         public int TwoNodeSeeds { get; init; }
         public int AloneSeeds { get; init; }
+        /// <summary>Fence races whose two sides disagreed on the favoured node: judged from their local copies, and from their replicated states.</summary>
+        public int FavouredDisagreements { get; init; }
+        public int ReplicatedDisagreements { get; init; }
         public double SeedsPerSecond => Seeds / Elapsed.TotalSeconds;
-        public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} seeds_per_s={SeedsPerSecond:0.0}";
+        public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} favoured_disagreements_copy={FavouredDisagreements} favoured_disagreements_replicated={ReplicatedDisagreements} seeds_per_s={SeedsPerSecond:0.0}";
     }
 
     /// <summary>Runs seeds in parallel rounds until one fails (or <paramref name="max"/> ran): how soon a bug is caught.</summary>
@@ -99,6 +102,7 @@ public static class SeedRunner
         return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed)
         {
             TwoNodeSeeds = results.Count(r => r.Nodes == 2), AloneSeeds = results.Count(r => r.AloneRuns > 0),
+            FavouredDisagreements = results.Sum(r => r.FavouredDisagreements), ReplicatedDisagreements = results.Sum(r => r.ReplicatedDisagreements),
         };
     }
 }

@@ -19,6 +19,11 @@ public enum InjectedBug
     AloneWithoutFencing,
     /// <summary>Two-node members running alone fence each other at once (no death-match delay): the race can leave no node running.</summary>
     NoDeathMatchDelay,
+    /// <summary>
+    /// The death-match delay by the favoured node alone (FencePlanner.DeathMatchDelay, as the daemon did first):
+    /// sides whose copies disagree on who is favoured shoot at once (seed 1705).
+    /// </summary>
+    DeathMatchFavouredOnly,
 }
 
 /// <summary>What one seed simulates: cluster, configuration and fault mix. Everything derives from the seed.</summary>

@@ -14,6 +14,8 @@ namespace Vigil.Simulation;
 public sealed partial class Simulator
 {
     private const int ControllerTickMs = 50;
+    /// <summary>NodeDaemon.FenceRetryPause: a failed fence of a node is not retried sooner.</summary>
+    private const int FenceRetryPauseMs = 5000;
     private readonly Dictionary<string, HashSet<string>> _lostUnfenced = new(StringComparer.Ordinal);
     private bool _configAcked;
     private readonly List<int> _ackedEdits = [];
@@ -99,6 +101,8 @@ public sealed partial class Simulator
         }
         foreach (var f in plan.Fencing)
         {
+            // As the daemon's StartFencing: not again within 5 s of a failed attempt (a later plan tries again).
+            if (l.FenceFailedAt.TryGetValue(f.Target, out var failedAt) && Now - failedAt < FenceRetryPauseMs) continue;
             if (!l.InFlight.Add(f.Key)) continue;
             Fence(l, f);
         }
@@ -277,6 +281,7 @@ public sealed partial class Simulator
         {
             if (l.LedTerm != f.Term) return;
             Trace(l.Name, $"fencing of {f.Target} failed: {why}");
+            l.FenceFailedAt[f.Target] = Now;
             l.InFlight.Remove(f.Key);
             l.Replan = true;
         }
@@ -305,7 +310,27 @@ public sealed partial class Simulator
         {
             if (_scenario.Bug == InjectedBug.AloneWithoutFencing) { At(Now + 10, Confirm); return; }
             // The fence race of two nodes that both run alone: the side that would shoot the favoured node waits.
-            var wait = _scenario.Bug == InjectedBug.NoDeathMatchDelay ? TimeSpan.Zero : FencePlanner.DeathMatchDelay(alone.State, l.Name, f.Target);
+            var wait = _scenario.Bug switch
+            {
+                InjectedBug.NoDeathMatchDelay => TimeSpan.Zero,
+                InjectedBug.DeathMatchFavouredOnly => FencePlanner.DeathMatchDelay(alone.State, l.Name, f.Target),
+                _ => TwoNode.DeathMatchDelay(alone.State, l.Name, f.Target),
+            };
+            // Both sides must agree on who is favoured (diagnostic, counted per run): from their copies, and from their replicated states.
+            if (_byName[f.Target].Alone is { } other)
+            {
+                var peerNode = _byName[f.Target];
+                if (FencePlanner.Favoured(alone.State, l.Name, f.Target) != FencePlanner.Favoured(other.State, l.Name, f.Target))
+                {
+                    _favouredDisagreements++;
+                    Trace("check", $"fence race: the local copies of {l.Name} and {f.Target} disagree on which of them is favoured");
+                }
+                if (FencePlanner.Favoured(l.Raft.State, l.Name, f.Target) != FencePlanner.Favoured(peerNode.Raft.State, l.Name, f.Target))
+                {
+                    _replicatedDisagreements++;
+                    Trace("check", $"fence race: the replicated states of {l.Name} and {f.Target} disagree on which of them is favoured");
+                }
+            }
             if (wait > TimeSpan.Zero)
             {
                 Trace(l.Name, $"two-node fence race: waits {wait.TotalMilliseconds:0} ms before fencing {f.Target} (priority-fencing-delay)");

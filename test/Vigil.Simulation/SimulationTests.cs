@@ -146,6 +146,21 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.True(result.Converged);
     }
 
+    /// <summary>
+    /// Seed 1705 (two nodes, fencing on): both members run alone 200 ms apart and their copies disagree on which
+    /// of them is favoured. With the favoured-only delay both shoot at once and neither survives; with
+    /// TwoNode.DeathMatchDelay the waits stay apart and one node survives.
+    /// </summary>
+    [Fact]
+    public void A_fence_race_whose_sides_disagree_on_the_favoured_node_leaves_one_node_running()
+    {
+        var before = new Simulator(Scenario.FromSeed(1705, InjectedBug.DeathMatchFavouredOnly)).Run();
+        Assert.Contains(before.Violations, v => v.StartsWith("invariant 6 ", StringComparison.Ordinal));
+        var after = new Simulator(Scenario.FromSeed(1705)).Run();
+        Assert.True(after.Ok, string.Join("\n", after.Violations));
+        Assert.True(after.AloneRuns > 0);
+    }
+
     /// <summary>Seeds found with 6 nodes that now choose 7: their original scenario, replayed with the node count it had.</summary>
     [Theory]
     [InlineData(74, 6)] // a stop made without quorum, reported late, overwrote the newer start

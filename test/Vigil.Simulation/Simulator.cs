@@ -8,6 +8,9 @@ public sealed record RunResult(long Seed, IReadOnlyList<string> Violations, int 
     /// <summary>Two-node seeds: how often a member ran alone, and configuration changes refused because of it.</summary>
     public int AloneRuns { get; init; }
     public int RefusedAlone { get; init; }
+    /// <summary>Fence races in which the two sides' copies disagreed on which node is favoured.</summary>
+    public int FavouredDisagreements { get; init; }
+    public int ReplicatedDisagreements { get; init; }
     public int Nodes { get; init; }
 
     public bool Ok => Violations.Count == 0;
@@ -92,7 +95,7 @@ public sealed partial class Simulator
         else CheckAcknowledged();
         return new RunResult(_scenario.Seed, _violations, _windows, _elections, _fences, _actions, Now, converged)
         {
-            AloneRuns = _aloneRuns, RefusedAlone = _refusedAlone, Nodes = _scenario.Nodes,
+            AloneRuns = _aloneRuns, RefusedAlone = _refusedAlone, Nodes = _scenario.Nodes, FavouredDisagreements = _favouredDisagreements, ReplicatedDisagreements = _replicatedDisagreements,
         };
     }
 
@@ -212,6 +215,7 @@ public sealed partial class Simulator
         n.SawPeer = false;
         n.AloneEpoch = 0;
         n.PoweredOffBy = null;
+        n.FenceFailedAt.Clear();
         n.Raft.Applied = 0;
         n.Raft.State = ClusterState.Empty;
         n.Raft.IsLeader = false;
@@ -255,6 +259,8 @@ public sealed partial class Simulator
         public int AloneEpoch;
         /// <summary>The node whose fence powered this one off (cleared at boot).</summary>
         public string? PoweredOffBy;
+        /// <summary>When this node's fencer last failed to fence a node (reset at boot, as the daemon's memory).</summary>
+        public readonly Dictionary<string, long> FenceFailedAt = new(StringComparer.Ordinal);
         /// <summary>The boot id the leader sees: the incarnation, with ".N" after the Nth time it ran alone (same boot, probed again).</summary>
         public string BootId => AloneEpoch == 0 ? Incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Incarnation}.{AloneEpoch}";
     }
