@@ -79,4 +79,16 @@ public class TwoNodeTests
         // The favoured-only delay does not keep them apart: each thinks itself favoured, both shoot at once.
         Assert.Equal(FencePlanner.DeathMatchDelay(n1Busy, "n1", "n2"), FencePlanner.DeathMatchDelay(n2Busy, "n2", "n1"));
     }
+
+    [Fact]
+    public void The_death_match_wait_counts_from_when_the_peer_was_first_missed()
+    {
+        var d = FencePlanner.DefaultDeathMatchDelay;
+        var s = FencingTests.Run(FencingTests.TwoNodes(""), "n2", "d");   // n2 favoured
+        Assert.Equal(d, TwoNode.DeathMatchWait(s, "n1", "n2", TimeSpan.Zero));
+        Assert.Equal(d - TimeSpan.FromSeconds(3), TwoNode.DeathMatchWait(s, "n1", "n2", TimeSpan.FromSeconds(3)));
+        // A side that starts fencing after its whole delay has passed shoots at once.
+        Assert.Equal(TimeSpan.Zero, TwoNode.DeathMatchWait(s, "n2", "n1", TimeSpan.FromSeconds(4)));
+        Assert.Equal(TimeSpan.Zero, TwoNode.DeathMatchWait(s, "n1", "n2", TimeSpan.FromSeconds(9)));
+    }
 }

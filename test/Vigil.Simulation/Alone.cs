@@ -17,7 +17,7 @@ public sealed partial class Simulator
     private void EnterAlone(SimNode n, SimNode peer, AloneDecision decision)
     {
         var term = Math.Max(n.Exec.SeenTerm, n.Raft.Term);
-        n.Alone = new AloneMode(peer.Name, decision, term, n.Raft.State, Now, ++_aloneSessions);
+        n.Alone = new AloneMode(peer.Name, decision, term, n.Raft.State, Now, n.QuorumLostAt ?? Now, ++_aloneSessions);
         _aloneRuns++;
         Trace(n.Name, $"{peer.Name} unreachable for {Now - n.QuorumLostAt} ms: running alone in term {term} ({decision.Reason})");
     }

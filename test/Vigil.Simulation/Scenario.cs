@@ -20,7 +20,7 @@ public enum InjectedBug
     /// <summary>Two-node members running alone fence each other at once (no death-match delay): the race can leave no node running.</summary>
     NoDeathMatchDelay,
     /// <summary>
-    /// The death-match delay by the favoured node alone (FencePlanner.DeathMatchDelay, as the daemon did first):
+    /// The death-match delay by the favoured node alone (FencePlanner.DeathMatchDelay, as the daemon calls it today):
     /// sides whose copies disagree on who is favoured shoot at once (seed 1705).
     /// </summary>
     DeathMatchFavouredOnly,

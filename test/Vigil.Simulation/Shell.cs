@@ -314,7 +314,7 @@ public sealed partial class Simulator
             {
                 InjectedBug.NoDeathMatchDelay => TimeSpan.Zero,
                 InjectedBug.DeathMatchFavouredOnly => FencePlanner.DeathMatchDelay(alone.State, l.Name, f.Target),
-                _ => TwoNode.DeathMatchDelay(alone.State, l.Name, f.Target),
+                _ => TwoNode.DeathMatchWait(alone.State, l.Name, f.Target, TimeSpan.FromMilliseconds(Now - alone.LostAtMs)),
             };
             // Both sides must agree on who is favoured (diagnostic, counted per run): from their copies, and from their replicated states.
             if (_byName[f.Target].Alone is { } other)

@@ -138,6 +138,9 @@ public class SimulationTests(ITestOutputHelper output)
     [InlineData(4)]   // anonymous clone instances recorded under instance names were stopped forever
     [InlineData(861)] // a deposed leader's unrecorded start: recovery must wait for fencing of the lost node
     [InlineData(1643)] // a duplicated start request ran twice (executors now take each dispatch once)
+    [InlineData(1049)] // two nodes: a fence retried at once after a hang raced the peer's delayed fence (the fencer now pauses 5 s)
+    [InlineData(711)]  // two nodes: one side started fencing 2.5 s late; the death-match wait now counts from when the peer was missed
+    [InlineData(1315)] // the same, 2.9 s late
     // 34, 127, 19 and 1643 are two-node seeds: since two-node members run alone they replay other runs of the same scenario.
     public void Regression_seed_keeps_every_invariant(long seed)
     {

@@ -266,8 +266,10 @@ public sealed partial class Simulator
     }
 
     /// <summary>A two-node member running alone: it leads in <see cref="Term"/> on a local copy of the last replicated state.</summary>
-    private sealed class AloneMode(string peer, AloneDecision decision, long term, ClusterState state, long sinceMs, int session)
+    private sealed class AloneMode(string peer, AloneDecision decision, long term, ClusterState state, long sinceMs, long lostAtMs, int session)
     {
+        /// <summary>When this node's quorum loop first missed the peer (the death-match wait counts from here).</summary>
+        public long LostAtMs { get; } = lostAtMs;
         public string Peer { get; } = peer;
         public AloneDecision Decision { get; } = decision;
         public long Term { get; } = term;
