@@ -101,8 +101,10 @@ public static class SeedRunner
         Parallel.For(0, count, i => results[i] = new Simulator(Scenario.FromSeed(from + i, bug)).Run());
         return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed)
         {
-            TwoNodeSeeds = results.Count(r => r.Nodes == 2), AloneSeeds = results.Count(r => r.AloneRuns > 0),
-            FavouredDisagreements = results.Sum(r => r.FavouredDisagreements), ReplicatedDisagreements = results.Sum(r => r.ReplicatedDisagreements),
+            TwoNodeSeeds = results.Count(r => r.Nodes == 2),
+            AloneSeeds = results.Count(r => r.AloneRuns > 0),
+            FavouredDisagreements = results.Sum(r => r.FavouredDisagreements),
+            ReplicatedDisagreements = results.Sum(r => r.ReplicatedDisagreements),
         };
     }
 }

@@ -95,7 +95,11 @@ public sealed partial class Simulator
         else CheckAcknowledged();
         return new RunResult(_scenario.Seed, _violations, _windows, _elections, _fences, _actions, Now, converged)
         {
-            AloneRuns = _aloneRuns, RefusedAlone = _refusedAlone, Nodes = _scenario.Nodes, FavouredDisagreements = _favouredDisagreements, ReplicatedDisagreements = _replicatedDisagreements,
+            AloneRuns = _aloneRuns,
+            RefusedAlone = _refusedAlone,
+            Nodes = _scenario.Nodes,
+            FavouredDisagreements = _favouredDisagreements,
+            ReplicatedDisagreements = _replicatedDisagreements,
         };
     }
 
