@@ -225,14 +225,21 @@ public static class FencePlanner
     /// where both sides may shoot: fencing the favoured node is delayed, so the favoured node shoots first and
     /// survives. Favoured is the node whose active resources weigh more (Pacemaker's priority meta attribute,
     /// a promoted instance one more; then the number of active resources); on a tie the name that sorts first.
-    /// Both sides decide from the same replicated state, so they agree on who waits.
+    /// The two sides agree on who waits only when they judge from equal states: a node running alone judges
+    /// from its own copy, and copies differ (see <see cref="TwoNode.DeathMatchDelay"/>, which stays safe then).
     /// </summary>
     public static TimeSpan DeathMatchDelay(ClusterState state, string fencer, string target)
     {
-        var configured = state.Configuration.Property("priority-fencing-delay");
-        var delay = configured is null ? DefaultDeathMatchDelay : Duration.TryParse(configured, out var d) ? d : DefaultDeathMatchDelay;
+        var delay = PriorityFencingDelay(state.Configuration);
         if (delay <= TimeSpan.Zero) return TimeSpan.Zero;
         return Favoured(state, target, fencer) ? delay : TimeSpan.Zero;
+    }
+
+    /// <summary>priority-fencing-delay, <see cref="DefaultDeathMatchDelay"/> when unset or not a duration; zero or less turns it off.</summary>
+    public static TimeSpan PriorityFencingDelay(Configuration config)
+    {
+        var configured = config.Property("priority-fencing-delay");
+        return configured is null ? DefaultDeathMatchDelay : Duration.TryParse(configured, out var d) ? d : DefaultDeathMatchDelay;
     }
 
     /// <summary>Whether <paramref name="node"/> wins a fence race against <paramref name="other"/> (see <see cref="DeathMatchDelay"/>).</summary>

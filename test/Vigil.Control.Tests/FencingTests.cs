@@ -6,7 +6,7 @@ namespace Vigil.Control.Tests;
 
 public class FencingTests
 {
-    private static Configuration Crm(string text)
+    internal static Configuration Crm(string text)
     {
         var parsed = CrmParser.Parse(text, "test.crm");
         Assert.True(parsed.Value is not null, string.Join("\n", parsed.Diagnostics));
@@ -98,7 +98,7 @@ public class FencingTests
             .Apply(new NodeMembershipCommand("n2", false) { RequestId = "lost", AtUnixSeconds = 3 });
     }
 
-    private static ClusterState TwoNodes(string properties, string meta = "") => ClusterState.Empty
+    internal static ClusterState TwoNodes(string properties, string meta = "") => ClusterState.Empty
         .Apply(new ConfigureCommand($"""
             <configuration><crm_config><cluster_property_set id="p">{properties}</cluster_property_set></crm_config><nodes/><resources>
             <primitive id="d" class="ocf" provider="heartbeat" type="Dummy">{meta}</primitive>
@@ -107,7 +107,7 @@ public class FencingTests
         .Apply(new NodeMembershipCommand("n1", true) { RequestId = "m1", AtUnixSeconds = 1 })
         .Apply(new NodeMembershipCommand("n2", true) { RequestId = "m2", AtUnixSeconds = 1 });
 
-    private static ClusterState Run(ClusterState s, string node, string rsc) =>
+    internal static ClusterState Run(ClusterState s, string node, string rsc) =>
         s.Apply(new RecordOperationCommand(node, rsc, "ocf", "heartbeat", "Dummy", "start", 0, 0, 0, 0) { RequestId = $"s{node}{rsc}", AtUnixSeconds = 2 });
 
     [Fact]

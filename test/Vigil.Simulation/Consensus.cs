@@ -8,6 +8,8 @@ public sealed record Entry(long Term, ClusterCommand? Command)
 {
     /// <summary>Where it was appended in the proposer's log.</summary>
     public int Index { get; init; }
+    /// <summary>Applied only to the local copy of a two-node member running alone (never replicated).</summary>
+    public bool Local { get; init; }
 }
 
 /// <summary>
@@ -187,11 +189,25 @@ public sealed partial class Simulator
         }
     }
 
+    // What a node's shell sees of consensus (TwoNodeConsensus in the daemon): alone, its local copy and its own term.
+    private static ClusterState StateOf(SimNode n) => n.Alone?.State ?? n.Raft.State;
+    private static long TermOf(SimNode n) => n.Alone?.Term ?? n.Raft.Term;
+    private static bool Leads(SimNode n) => n.Alone is not null || n.Raft.IsLeader;
+    private static string? LeaderOf(SimNode n) => n.Alone is not null ? n.Name : n.Raft.Leader;
+
     /// <summary>Proposes on <paramref name="n"/>; the entry (to watch for its commit) or null when it does not lead.</summary>
     private Entry? Propose(SimNode n, ClusterCommand command)
     {
-        if (!n.Up || !n.Raft.IsLeader) return null;
+        if (!n.Up || !Leads(n)) return null;
         var stamped = command with { AtUnixSeconds = Epoch.ToUnixTimeSeconds() + Now / 1000 };
+        if (n.Alone is { } alone)
+        {
+            // Alone, a proposal applies to the local copy at once (TwoNodeConsensus.ProposeAsync).
+            alone.State = alone.State.Apply(stamped);
+            alone.Changes++;
+            OnAppliedAlone(n, alone, stamped);
+            return new Entry(alone.Term, stamped) { Index = -1, Local = true };
+        }
         var e = new Entry(n.Raft.Term, stamped) { Index = n.Raft.Log.Count };
         n.Raft.Log = n.Raft.Log.Add(e);
         return e;
@@ -200,6 +216,7 @@ public sealed partial class Simulator
     /// <summary>Committed and known to the proposer as committed (its commit index passed it).</summary>
     private static bool Acknowledged(SimNode proposer, Entry e)
     {
+        if (e.Local) return proposer.Alone is not null;
         var r = proposer.Raft;
         return e.Index < r.Commit && e.Index < r.Log.Count && ReferenceEquals(r.Log[e.Index], e);
     }

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Vigil.Simulation;
 
 /// <summary>
-/// dotnet run --project test/Vigil.Simulation -- --seed N [--bug B]     one seed with its event trace
+/// dotnet run --project test/Vigil.Simulation -- --seed N [--nodes K] [--bug B]   one seed with its event trace (K overrides its node count)
 /// dotnet run --project test/Vigil.Simulation -- --seeds N [--from S] [--bug B]   many seeds in parallel
 /// --parameter-edits: the client also changes agent parameters (see <see cref="Scenario.ParameterEdits"/>)
 /// The last line reads "seeds=… violations=… seeds_per_s=…"; the exit code is 1 on any violation.
@@ -14,6 +14,7 @@ public static class Program
     public static int Main(string[] args)
     {
         long? seed = null;
+        int? nodes = null;
         int seeds = 0;
         long from = 1;
         var bug = InjectedBug.None;
@@ -29,6 +30,10 @@ public static class Program
                     case "--seeds": seeds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--from": from = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--parameter-edits": parameterEdits = true; break;
+                    case "--nodes":
+                        nodes = int.Parse(Next(), CultureInfo.InvariantCulture);
+                        if (nodes is < 2 or > 7) throw new ArgumentException("--nodes takes 2..7");
+                        break;
                     case "--bug":
                         var b = Next();
                         if (!Enum.TryParse(b.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out bug))
@@ -39,21 +44,21 @@ public static class Program
             }
             catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
             {
-                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--bug B] [--parameter-edits] | --seeds N [--from S] [--bug B] [--parameter-edits]");
+                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] | --seeds N [--from S] [--bug B] [--parameter-edits]");
                 return 64;
             }
         }
         if (seed is null && seeds <= 0)
         {
-            Console.Error.WriteLine("usage: --seed N [--bug B] [--parameter-edits] | --seeds N [--from S] [--bug B] [--parameter-edits]");
+            Console.Error.WriteLine("usage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] | --seeds N [--from S] [--bug B] [--parameter-edits]");
             return 64;
         }
         if (seed is { } one)
         {
             var sw = Stopwatch.StartNew();
-            var r = new Simulator(Scenario.FromSeed(one, bug) with { ParameterEdits = parameterEdits }, Console.Out).Run();
+            var r = new Simulator(Scenario.FromSeed(one, bug, nodes) with { ParameterEdits = parameterEdits }, Console.Out).Run();
             foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
-            Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} simulated_ms={r.SimulatedMs}");
+            Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} simulated_ms={r.SimulatedMs}");
             Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
             return r.Ok ? 0 : 1;
         }
@@ -70,8 +75,14 @@ public static class SeedRunner
 {
     public sealed record Batch(int Seeds, IReadOnlyList<RunResult> Failures, int Windows, TimeSpan Elapsed)
     {
+        /// <summary>Seeds of two nodes, and how many of them had a member run alone at least once.</summary>
+        public int TwoNodeSeeds { get; init; }
+        public int AloneSeeds { get; init; }
+        /// <summary>Fence races whose two sides disagreed on the favoured node: judged from their local copies, and from their replicated states.</summary>
+        public int FavouredDisagreements { get; init; }
+        public int ReplicatedDisagreements { get; init; }
         public double SeedsPerSecond => Seeds / Elapsed.TotalSeconds;
-        public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} seeds_per_s={SeedsPerSecond:0.0}";
+        public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} favoured_disagreements_copy={FavouredDisagreements} favoured_disagreements_replicated={ReplicatedDisagreements} seeds_per_s={SeedsPerSecond:0.0}";
     }
 
     /// <summary>Runs seeds in parallel rounds until one fails (or <paramref name="max"/> ran): how soon a bug is caught.</summary>
@@ -91,6 +102,12 @@ public static class SeedRunner
         var sw = Stopwatch.StartNew();
         var results = new RunResult[count];
         Parallel.For(0, count, i => results[i] = new Simulator(Scenario.FromSeed(from + i, bug) with { ParameterEdits = parameterEdits }).Run());
-        return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed);
+        return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed)
+        {
+            TwoNodeSeeds = results.Count(r => r.Nodes == 2),
+            AloneSeeds = results.Count(r => r.AloneRuns > 0),
+            FavouredDisagreements = results.Sum(r => r.FavouredDisagreements),
+            ReplicatedDisagreements = results.Sum(r => r.ReplicatedDisagreements),
+        };
     }
 }

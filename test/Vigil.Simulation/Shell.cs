@@ -14,6 +14,8 @@ namespace Vigil.Simulation;
 public sealed partial class Simulator
 {
     private const int ControllerTickMs = 50;
+    /// <summary>NodeDaemon.FenceRetryPause: a failed fence of a node is not retried sooner.</summary>
+    private const int FenceRetryPauseMs = 5000;
     private readonly Dictionary<string, HashSet<string>> _lostUnfenced = new(StringComparer.Ordinal);
     private bool _configAcked;
     private readonly List<int> _ackedEdits = [];
@@ -33,23 +35,25 @@ public sealed partial class Simulator
         {
             if (!n.Up) continue;
             WatchProposals(n);
-            if (!n.Raft.IsLeader)
+            if (!Leads(n))
             {
                 if (n.LedTerm is not null) { n.Controller.Follow(); n.InFlight.Clear(); n.LedTerm = null; }
                 continue;
             }
-            var term = n.Raft.Term;
+            var term = TermOf(n);
             if (n.LedTerm != term) { n.InFlight.Clear(); n.Pending.Clear(); n.LedTerm = term; }
-            if (n.Controller.Lead(term, Clock)) Trace(n.Name, $"leading in term {term}");
-            foreach (var change in n.Controller.ReconcileMembership(n.Raft.State, term, name => Linked(n, _byName[name]), Clock,
-                name => _byName[name].Up ? _byName[name].Incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture) : null))
+            if (n.Controller.Lead(term, Clock)) Trace(n.Name, $"leading in term {term}{(n.Alone is not null ? " (alone)" : "")}");
+            // Alone, the peer stays lost to this controller until the quorum loop ends running alone (as the daemon does).
+            var alonePeer = n.Alone?.Peer;
+            foreach (var change in n.Controller.ReconcileMembership(StateOf(n), term, name => name != alonePeer && Linked(n, _byName[name]), Clock,
+                name => _byName[name].Up ? _byName[name].BootId : null))
             {
                 Trace(n.Name, change.Message);
                 Watch(n, change.Command, null);
             }
             var replan = n.Replan;
             n.Replan = false;
-            var plan = n.Controller.PlanIfDue(n.Raft.State, term, n.InFlight, replan, Clock);
+            var plan = n.Controller.PlanIfDue(StateOf(n), term, n.InFlight, replan, Clock);
             if (plan is not null) Carry(n, term, plan);
         }
         At(Now + ControllerTickMs, ControllerTick);
@@ -65,7 +69,7 @@ public sealed partial class Simulator
     private void WatchProposals(SimNode n)
     {
         if (n.Pending.Count == 0) return;
-        if (!n.Raft.IsLeader) { n.Pending.Clear(); return; }
+        if (!Leads(n)) { n.Pending.Clear(); return; }
         var done = n.Pending.Where(p => Acknowledged(n, p.Entry)).ToList();
         foreach (var p in done)
         {
@@ -99,6 +103,8 @@ public sealed partial class Simulator
         }
         foreach (var f in plan.Fencing)
         {
+            // As the daemon's StartFencing: not again within 5 s of a failed attempt (a later plan tries again).
+            if (l.FenceFailedAt.TryGetValue(f.Target, out var failedAt) && Now - failedAt < FenceRetryPauseMs) continue;
             if (!l.InFlight.Add(f.Key)) continue;
             Fence(l, f);
         }
@@ -106,7 +112,7 @@ public sealed partial class Simulator
 
     private void OnResult(SimNode l, ActionRequest a, int rc, int opStatus, int callId, long dispatch, string? digest)
     {
-        if (!l.Raft.IsLeader || l.LedTerm != a.Term) return; // the leadership this was for is over
+        if (!Leads(l) || l.LedTerm != a.Term) return; // the leadership this was for is over
         var act = a.Action;
         Trace(l.Name, $"{act.Task} {act.Resource} on {act.Node}: rc {rc}{(opStatus != 0 ? $" (status {opStatus})" : "")} (call {callId})");
         var cmd = new RecordOperationCommand(act.Node, act.Resource, a.Class, a.Provider, a.Type, act.Task, act.IntervalMs, rc, opStatus, a.TargetRc ?? 0)
@@ -133,15 +139,15 @@ public sealed partial class Simulator
 
     private void OnReport(SimNode l, RecordOperationCommand report, Action? acknowledged = null)
     {
-        if (!l.Raft.IsLeader) return;
-        Watch(l, report with { Term = l.Raft.Term }, () => { l.Replan = true; acknowledged?.Invoke(); });
+        if (!Leads(l)) return;
+        Watch(l, report with { Term = TermOf(l) }, () => { l.Replan = true; acknowledged?.Invoke(); });
     }
 
     /// <summary>A node's report goes to the leader it knows and is sent again until that leader acknowledges it.</summary>
     private void SendReport(SimNode t, string key, RecordOperationCommand report)
     {
         if (!t.Up || !t.Reports.TryGetValue(key, out var current) || !ReferenceEquals(current, report)) return;
-        if (t.Raft.Leader is { } name)
+        if (LeaderOf(t) is { } name)
         {
             var l = _byName[name];
             Send(t, l, () => OnReport(l, report, () => Send(l, t, () =>
@@ -160,7 +166,8 @@ public sealed partial class Simulator
         var exec = t.Exec;
         // The transport delivers a request at most once (HTTP over TCP): a duplicate is dropped.
         if (!exec.Dispatches.Add(dispatch)) return;
-        bool admit = Controller.AdmitTerm(exec.SeenTerm, t.Raft.Term, a.Term, out var seen);
+        // The consensus term as the daemon's executor sees it (alone: the term it leads in).
+        bool admit = Controller.AdmitTerm(exec.SeenTerm, TermOf(t), a.Term, out var seen);
         exec.SeenTerm = seen;
         if (_scenario.Bug == InjectedBug.IgnoreTerm) admit = true;
         if (!admit)
@@ -244,7 +251,7 @@ public sealed partial class Simulator
                 CallId = t.Exec.CallId,
                 OpDigest = a.OpDigest,
             };
-            Trace(t.Name, $"monitor of {rsc} now says rc {rc}; reporting to {t.Raft.Leader ?? "no leader"}");
+            Trace(t.Name, $"monitor of {rsc} now says rc {rc}; reporting to {LeaderOf(t) ?? "no leader"}");
             t.Reports[key] = report;
             SendReport(t, key, report);
         }
@@ -271,7 +278,7 @@ public sealed partial class Simulator
         Trace(l.Name, $"fencing {f.Target} ({f.Action}) in term {f.Term}");
         void Confirm()
         {
-            if (!l.Up || !l.Raft.IsLeader || l.LedTerm != f.Term) return;
+            if (!l.Up || !Leads(l) || l.LedTerm != f.Term) return;
             Trace(l.Name, $"fencing of {f.Target} confirmed");
             var e = Propose(l, new FenceResultCommand(f.Target, f.Action, true, l.Name, "controller") { RequestId = $"fenced:{f.Target}:{f.Term}:{_seq}" });
             if (e is null) return;
@@ -281,21 +288,69 @@ public sealed partial class Simulator
         {
             if (l.LedTerm != f.Term) return;
             Trace(l.Name, $"fencing of {f.Target} failed: {why}");
+            l.FenceFailedAt[f.Target] = Now;
             l.InFlight.Remove(f.Key);
             l.Replan = true;
         }
-        if (_scenario.Bug == InjectedBug.SkipFencing) { At(Now + 10, Confirm); return; }
-        double r = _liveness ? 1 : _rng.NextDouble();
-        if (r < _scenario.FenceHang) { At(Now + 5000, () => Failed("device timed out")); return; }
-        if (r < _scenario.FenceHang + _scenario.FenceFailure) { At(Now + 100 + _rng.Next(400), () => Failed("device error")); return; }
-        At(Now + 100 + _rng.Next(400), () =>
+        void Device()
         {
-            // The device acts out of band: the target is powered off whatever the network does.
-            if (target.Up) Crash(target, $"fenced ({f.Action})");
-            _lostUnfenced.Remove(target.Name);
-            if (f.Action != "off") At(Now + 1000 + _rng.Next(3000), () => { if (!target.Up) Boot(target); });
-            Confirm();
-        });
+            double r = _liveness ? 1 : _rng.NextDouble();
+            if (r < _scenario.FenceHang) { At(Now + 5000, () => Failed("device timed out")); return; }
+            if (r < _scenario.FenceHang + _scenario.FenceFailure) { At(Now + 100 + _rng.Next(400), () => Failed("device error")); return; }
+            At(Now + 100 + _rng.Next(400), () =>
+            {
+                // The device acts out of band: the target is powered off whatever the network does.
+                if (target.Up)
+                {
+                    CheckFenceRace(l, target);
+                    Crash(target, $"fenced ({f.Action}) for {l.Name}");
+                    target.PoweredOffBy = l.Name;
+                }
+                _lostUnfenced.Remove(target.Name);
+                _lostBy.Remove(target.Name);
+                if (f.Action != "off") At(Now + 1000 + _rng.Next(3000), () => { if (!target.Up) Boot(target); });
+                Confirm();
+            });
+        }
+        if (_scenario.Bug == InjectedBug.SkipFencing) { At(Now + 10, Confirm); return; }
+        if (l.Alone is { } alone && alone.Peer == f.Target)
+        {
+            if (_scenario.Bug == InjectedBug.AloneWithoutFencing) { At(Now + 10, Confirm); return; }
+            // The fence race of two nodes that both run alone: the side that would shoot the favoured node waits.
+            var wait = _scenario.Bug switch
+            {
+                InjectedBug.NoDeathMatchDelay => TimeSpan.Zero,
+                InjectedBug.DeathMatchFavouredOnly => FencePlanner.DeathMatchDelay(alone.State, l.Name, f.Target),
+                _ => TwoNode.DeathMatchWait(alone.State, l.Name, f.Target, TimeSpan.FromMilliseconds(Now - alone.LostAtMs)),
+            };
+            // Both sides must agree on who is favoured (diagnostic, counted per run): from their copies, and from their replicated states.
+            if (_byName[f.Target].Alone is { } other)
+            {
+                var peerNode = _byName[f.Target];
+                if (FencePlanner.Favoured(alone.State, l.Name, f.Target) != FencePlanner.Favoured(other.State, l.Name, f.Target))
+                {
+                    _favouredDisagreements++;
+                    Trace("check", $"fence race: the local copies of {l.Name} and {f.Target} disagree on which of them is favoured");
+                }
+                if (FencePlanner.Favoured(l.Raft.State, l.Name, f.Target) != FencePlanner.Favoured(peerNode.Raft.State, l.Name, f.Target))
+                {
+                    _replicatedDisagreements++;
+                    Trace("check", $"fence race: the replicated states of {l.Name} and {f.Target} disagree on which of them is favoured");
+                }
+            }
+            if (wait > TimeSpan.Zero)
+            {
+                Trace(l.Name, $"two-node fence race: waits {wait.TotalMilliseconds:0} ms before fencing {f.Target} (priority-fencing-delay)");
+                int incarnation = l.Incarnation, session = alone.Session;
+                At(Now + (long)wait.TotalMilliseconds, () =>
+                {
+                    // Abandoned when this node stopped running alone (its leadership ended) or lost power meanwhile.
+                    if (l.Up && l.Incarnation == incarnation && l.Alone?.Session == session) Device();
+                });
+                return;
+            }
+        }
+        Device();
     }
 
     // ----- no-quorum-policy on every node ---------------------------------------------------------
@@ -305,8 +360,17 @@ public sealed partial class Simulator
         foreach (var n in _nodes)
         {
             if (!n.Up) continue;
+            var peer = TwoNodePeer(n);
+            if (n.Alone is { } alone)
+            {
+                // Alone, this node is its own quorum until its peer answers again (a ping needs both directions).
+                if (Linked(n, _byName[alone.Peer])) LeaveAlone(n, alone);
+                continue;
+            }
             bool inContact = n.Raft.Leader is not null && (n.Raft.IsLeader || Now - n.Raft.LastHeardMs < ElectionLowMs);
-            bool quorate = inContact || _nodes.Count(p => Linked(n, p)) * 2 > _nodes.Count;
+            int reachable = _nodes.Count(p => Linked(n, p));
+            if (peer is not null && (inContact || reachable == _nodes.Count)) n.SawPeer = true;
+            bool quorate = inContact || reachable * 2 > _nodes.Count;
             if (quorate)
             {
                 n.QuorumLostAt = null;
@@ -315,6 +379,14 @@ public sealed partial class Simulator
             }
             n.QuorumLostAt ??= Now;
             if (Now - n.QuorumLostAt < 1000 || n.QuorumActed) continue;
+            if (peer is not null)
+            {
+                // The same decision the daemon makes (NodeDaemon.Quorum.cs, AloneReason), from the replicated state it has.
+                var config = n.Raft.State.Configuration;
+                var decision = TwoNode.Decide(config, peer.Name, n.SawPeer, TwoNode.CanFence(config, peer.Name));
+                if (decision.MayRunAlone) { EnterAlone(n, peer, decision); continue; }
+                Trace(n.Name, $"does not run alone: {decision.Reason}");
+            }
             n.QuorumActed = true;
             var policy = n.Raft.State.Configuration.Property("no-quorum-policy") ?? "stop";
             Trace(n.Name, $"quorum lost; no-quorum-policy={policy}");
@@ -355,8 +427,14 @@ public sealed partial class Simulator
 
     private void ClientTick()
     {
-        var leader = _nodes.FirstOrDefault(n => n.Up && n.Raft.IsLeader && _rng.NextDouble() < 0.9);
-        if (leader is not null)
+        var leader = _nodes.FirstOrDefault(n => n.Up && Leads(n) && _rng.NextDouble() < 0.9);
+        if (leader?.Alone is { } alone)
+        {
+            // The daemon refuses changes while it runs alone (they would be lost on reunion): the client gets a refusal.
+            _refusedAlone++;
+            Trace(leader.Name, $"configuration change refused: runs alone since {alone.SinceMs} ms ({alone.Peer} is lost)");
+        }
+        else if (leader is not null)
         {
             if (!_configAcked)
                 Watch(leader, new ConfigureCommand(_scenario.ConfigXml) { RequestId = "initial-configuration", By = "sim" }, () => _configAcked = true);
@@ -406,6 +484,7 @@ public sealed partial class Simulator
     private void OnCommitted(ClusterCommand c)
     {
         if (c is not NodeMembershipCommand m || !_scenario.Fencing) return;
+        _lostBy.Remove(m.Node);
         if (m.Online) _lostUnfenced.Remove(m.Node);
         else _lostUnfenced[m.Node] = [.. _byName[m.Node].Truth.Keys];
     }
@@ -430,6 +509,7 @@ public sealed partial class Simulator
     /// <summary>Invariant 4: one leader, nothing left to do, and what runs is what is recorded and placed.</summary>
     private bool Converged(out string why)
     {
+        if (_nodes.FirstOrDefault(n => n.Up && n.Alone is not null) is { } alone) { why = $"{alone.Name} still runs alone"; return false; }
         var leaders = _nodes.Where(n => n.Up && n.Raft.IsLeader).ToList();
         if (leaders.Count != 1) { why = $"{leaders.Count} leaders"; return false; }
         var l = leaders[0];

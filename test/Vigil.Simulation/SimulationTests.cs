@@ -18,6 +18,8 @@ public class SimulationTests(ITestOutputHelper output)
         var batch = SeedRunner.Run(1, CiSeeds);
         output.WriteLine(Report(batch));
         Assert.True(batch.Failures.Count == 0, Report(batch));
+        // The budget covers two-node clusters running alone (not only two-node clusters that never split).
+        Assert.True(batch.TwoNodeSeeds > CiSeeds / 10 && batch.AloneSeeds > batch.TwoNodeSeeds / 4, Report(batch));
     }
 
     /// <summary>
@@ -74,6 +76,20 @@ public class SimulationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_two_node_member_that_runs_alone_without_fencing_its_peer_first_is_caught()
+    {
+        var violations = Caught(InjectedBug.AloneWithoutFencing);
+        Assert.Matches("invariant [12] ", violations);
+    }
+
+    [Fact]
+    public void A_fence_race_without_the_death_match_delay_that_leaves_no_node_running_is_caught()
+    {
+        var violations = Caught(InjectedBug.NoDeathMatchDelay);
+        Assert.Contains("invariant 6 ", violations, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_seed_replays_the_same_run()
     {
         string Trace(long seed)
@@ -92,7 +108,16 @@ public class SimulationTests(ITestOutputHelper output)
     public void Seeds_choose_different_clusters_and_fault_mixes()
     {
         var scenarios = Enumerable.Range(1, 200).Select(i => Scenario.FromSeed(i)).ToList();
-        Assert.Equal([2, 3, 4, 5, 6], scenarios.Select(s => s.Nodes).Distinct().Order());
+        Assert.Equal([2, 3, 4, 5, 6, 7], scenarios.Select(s => s.Nodes).Distinct().Order());
+        Assert.Contains(scenarios, s => s.Nodes == 2 && s.Fencing);
+        Assert.Contains(scenarios, s => s.Nodes == 2 && !s.Fencing && s.NoQuorumPolicy == "ignore");
+        // A node count given on the command line replaces only the count: the rest is the seed's.
+        var seven = Scenario.FromSeed(23);
+        var six = Scenario.FromSeed(23, nodes: 6);
+        Assert.Equal(7, seven.Nodes);
+        Assert.Equal(6, six.Nodes);
+        Assert.Equal(seven.Loss, six.Loss);
+        Assert.Equal(seven.Fencing, six.Fencing);
         Assert.Contains(scenarios, s => s.Fencing);
         Assert.Contains(scenarios, s => !s.Fencing && s.NoQuorumPolicy == "ignore");
         Assert.Contains(scenarios, s => s.ConfigText.Contains("group ", StringComparison.Ordinal));
@@ -128,15 +153,44 @@ public class SimulationTests(ITestOutputHelper output)
     [InlineData(89)]  // a start whose answer was lost was started again elsewhere (now probed first)
     [InlineData(34)]  // stickiness 0: re-planning after every result flipped a resource between two nodes
     [InlineData(127)] // the same flip on a move (stop done, the next plan started it where it was)
-    [InlineData(74)]  // a stop made without quorum, reported late, overwrote the newer start
+    [InlineData(74)]  // now a 7-node scenario; its original 6-node one is replayed below
     [InlineData(11)]  // a restarted node's call ids repeated a request id: its start was dropped as a duplicate
     [InlineData(19)]  // a node restarted while no leader existed kept its old history (boot ids)
     [InlineData(4)]   // anonymous clone instances recorded under instance names were stopped forever
     [InlineData(861)] // a deposed leader's unrecorded start: recovery must wait for fencing of the lost node
     [InlineData(1643)] // a duplicated start request ran twice (executors now take each dispatch once)
+    [InlineData(1049)] // two nodes: a fence retried at once after a hang raced the peer's delayed fence (the fencer now pauses 5 s)
+    [InlineData(711)]  // two nodes: one side started fencing 2.5 s late; the death-match wait now counts from when the peer was missed
+    [InlineData(1315)] // the same, 2.9 s late
+    // 34, 127, 19 and 1643 are two-node seeds: since two-node members run alone they replay other runs of the same scenario.
     public void Regression_seed_keeps_every_invariant(long seed)
     {
         var result = new Simulator(Scenario.FromSeed(seed)).Run();
+        Assert.True(result.Ok, string.Join("\n", result.Violations));
+        Assert.True(result.Converged);
+    }
+
+    /// <summary>
+    /// Seed 1705 (two nodes, fencing on): both members run alone 200 ms apart and their copies disagree on which
+    /// of them is favoured. With the favoured-only delay both shoot at once and neither survives; with
+    /// TwoNode.DeathMatchDelay the waits stay apart and one node survives.
+    /// </summary>
+    [Fact]
+    public void A_fence_race_whose_sides_disagree_on_the_favoured_node_leaves_one_node_running()
+    {
+        var before = new Simulator(Scenario.FromSeed(1705, InjectedBug.DeathMatchFavouredOnly)).Run();
+        Assert.Contains(before.Violations, v => v.StartsWith("invariant 6 ", StringComparison.Ordinal));
+        var after = new Simulator(Scenario.FromSeed(1705)).Run();
+        Assert.True(after.Ok, string.Join("\n", after.Violations));
+        Assert.True(after.AloneRuns > 0);
+    }
+
+    /// <summary>Seeds found with 6 nodes that now choose 7: their original scenario, replayed with the node count it had.</summary>
+    [Theory]
+    [InlineData(74, 6)] // a stop made without quorum, reported late, overwrote the newer start
+    public void Regression_seed_with_its_original_node_count_keeps_every_invariant(long seed, int nodes)
+    {
+        var result = new Simulator(Scenario.FromSeed(seed, nodes: nodes)).Run();
         Assert.True(result.Ok, string.Join("\n", result.Violations));
         Assert.True(result.Converged);
     }

@@ -5,6 +5,14 @@ namespace Vigil.Simulation;
 /// <summary>The outcome of one seed.</summary>
 public sealed record RunResult(long Seed, IReadOnlyList<string> Violations, int SplitBrainWindows, int Elections, int Fences, int Actions, long SimulatedMs, bool Converged)
 {
+    /// <summary>Two-node seeds: how often a member ran alone, and configuration changes refused because of it.</summary>
+    public int AloneRuns { get; init; }
+    public int RefusedAlone { get; init; }
+    /// <summary>Fence races in which the two sides' copies disagreed on which node is favoured.</summary>
+    public int FavouredDisagreements { get; init; }
+    public int ReplicatedDisagreements { get; init; }
+    public int Nodes { get; init; }
+
     public bool Ok => Violations.Count == 0;
 }
 
@@ -85,7 +93,14 @@ public sealed partial class Simulator
             Violation(4, $"not converged {_scenario.LivenessBoundMs} ms after the faults healed: {why}");
         }
         else CheckAcknowledged();
-        return new RunResult(_scenario.Seed, _violations, _windows, _elections, _fences, _actions, Now, converged);
+        return new RunResult(_scenario.Seed, _violations, _windows, _elections, _fences, _actions, Now, converged)
+        {
+            AloneRuns = _aloneRuns,
+            RefusedAlone = _refusedAlone,
+            Nodes = _scenario.Nodes,
+            FavouredDisagreements = _favouredDisagreements,
+            ReplicatedDisagreements = _replicatedDisagreements,
+        };
     }
 
     private void RunUntil(long time)
@@ -178,6 +193,7 @@ public sealed partial class Simulator
 
     private void Crash(SimNode n, string why)
     {
+        EndAlone(n);
         n.Up = false;
         n.Truth.Clear();
         n.Raft.IsLeader = false;
@@ -199,6 +215,11 @@ public sealed partial class Simulator
         n.Reports.Clear();
         n.QuorumLostAt = null;
         n.QuorumActed = false;
+        n.Alone = null;
+        n.SawPeer = false;
+        n.AloneEpoch = 0;
+        n.PoweredOffBy = null;
+        n.FenceFailedAt.Clear();
         n.Raft.Applied = 0;
         n.Raft.State = ClusterState.Empty;
         n.Raft.IsLeader = false;
@@ -238,6 +259,32 @@ public sealed partial class Simulator
         public readonly SortedDictionary<string, RecordOperationCommand> Reports = new(StringComparer.Ordinal);
         public long? QuorumLostAt;
         public bool QuorumActed;
+        /// <summary>Two-node clusters: running alone (null otherwise), the peer seen since boot (wait for all), how often it ran alone since boot.</summary>
+        public AloneMode? Alone;
+        public bool SawPeer;
+        public int AloneEpoch;
+        /// <summary>The node whose fence powered this one off (cleared at boot).</summary>
+        public string? PoweredOffBy;
+        /// <summary>When this node's fencer last failed to fence a node (reset at boot, as the daemon's memory).</summary>
+        public readonly Dictionary<string, long> FenceFailedAt = new(StringComparer.Ordinal);
+        /// <summary>The boot id the leader sees: the incarnation, with ".N" after the Nth time it ran alone (same boot, probed again).</summary>
+        public string BootId => AloneEpoch == 0 ? Incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Incarnation}.{AloneEpoch}";
+    }
+
+    /// <summary>A two-node member running alone: it leads in <see cref="Term"/> on a local copy of the last replicated state.</summary>
+    private sealed class AloneMode(string peer, AloneDecision decision, long term, ClusterState state, long sinceMs, long lostAtMs, int session)
+    {
+        /// <summary>When this node's quorum loop first missed the peer (the death-match wait counts from here).</summary>
+        public long LostAtMs { get; } = lostAtMs;
+        public string Peer { get; } = peer;
+        public AloneDecision Decision { get; } = decision;
+        public long Term { get; } = term;
+        public long SinceMs { get; } = sinceMs;
+        public int Session { get; } = session;
+        public ClusterState State = state;
+        public int Changes;
+        /// <summary>Whether this copy recorded the peer as lost (invariant 2 then watches what the peer ran).</summary>
+        public bool MarkedPeerLost;
     }
 
     private sealed class ExecutorState
