@@ -80,7 +80,7 @@ public class TwoNodeTests
     {
         using var c = new LocalCluster(2, fenceAgent: true);
         var victim = StartGroup(c, $"""
-            property stonith-enabled=true priority-fencing-delay=1s
+            property stonith-enabled=true priority-fencing-delay=4s
             primitive fence stonith:fence_vigiltest params pcmk_host_list="n1 n2" piddir="{c.PidDir}" log="{c.FenceLog}" op monitor interval=10s
             {Group}
             """);
@@ -98,8 +98,10 @@ public class TwoNodeTests
         int start = Array.FindIndex(log, l => l.Contains($"dispatch start a on {survivor}", StringComparison.Ordinal));
         Assert.True(alone >= 0 && race > alone && fenced > race && start > fenced,
             $"alone {alone}, race {race}, fenced {fenced}, start {start}:\n{string.Join("\n", log.TakeLast(40))}");
-        // The victim ran the group, so it was favoured: the survivor waited the configured delay.
-        Assert.Contains("waits 1000 ms", log[race]);
+        // The victim ran the group, so it was favoured: the survivor fences it the configured delay (plus half of it
+        // when the victim's name sorts first) after it missed it.
+        Assert.Contains($"{victim} is favoured", log[race]);
+        Assert.Contains($"fences {victim} {(string.CompareOrdinal(victim, survivor) < 0 ? 6000 : 4000)} ms after it missed it", log[race]);
         Assert.Contains(after.FencingHistory, h => h.Contains($"{victim}  reboot  done", StringComparison.Ordinal));
     }
 

@@ -3,7 +3,8 @@ using Vigil.Control;
 namespace Vigil.Host.Consensus;
 
 /// <summary>Why and since when a node of a two-node cluster carries on alone.</summary>
-public sealed record AloneInfo(string Peer, string Reason, DateTimeOffset Since, long Term, int LocalChanges);
+/// <param name="PeerLostAt">When this node first missed its peer (the death-match wait counts from then).</param>
+public sealed record AloneInfo(string Peer, string Reason, DateTimeOffset Since, long Term, int LocalChanges, DateTimeOffset PeerLostAt);
 
 /// <summary>
 /// Consensus for clusters of two voting members without a witness. A majority of two is both, so a
@@ -21,8 +22,9 @@ public sealed class TwoNodeConsensus : IConsensus
     private readonly object _gate = new();
     private Alone? _alone;
 
-    private sealed class Alone(string peer, string reason, long term, ClusterState state)
+    private sealed class Alone(string peer, string reason, long term, ClusterState state, DateTimeOffset peerLostAt)
     {
+        public readonly DateTimeOffset PeerLostAt = peerLostAt;
         public readonly string Peer = peer;
         public readonly string Reason = reason;
         public readonly long Term = term;
@@ -48,7 +50,7 @@ public sealed class TwoNodeConsensus : IConsensus
     public IReadOnlyList<MemberView> Members => _raft.Members;
 
     /// <summary>Null unless this node runs alone.</summary>
-    public AloneInfo? AloneNow => _alone is { } a ? new AloneInfo(a.Peer, a.Reason, a.Since, a.Term, a.Changes) : null;
+    public AloneInfo? AloneNow => _alone is { } a ? new AloneInfo(a.Peer, a.Reason, a.Since, a.Term, a.Changes, a.PeerLostAt) : null;
 
     public event Action? Changed;
 
@@ -58,12 +60,12 @@ public sealed class TwoNodeConsensus : IConsensus
     /// Carry on without the peer, leading in <paramref name="term"/> (at least the newest term this node
     /// has seen: its executor must accept its own requests, and a later real leader's term is never lower).
     /// </summary>
-    public void EnterAlone(string peer, string reason, long term)
+    public void EnterAlone(string peer, string reason, long term, DateTimeOffset peerLostAt)
     {
         lock (_gate)
         {
             if (_alone is not null) return;
-            _alone = new Alone(peer, reason, Math.Max(term, _raft.Term), _raft.State);
+            _alone = new Alone(peer, reason, Math.Max(term, _raft.Term), _raft.State, peerLostAt);
         }
         Changed?.Invoke();
     }

@@ -104,10 +104,13 @@ public sealed partial class NodeDaemon
     private async Task DeathMatchWaitAsync(string target, string origin, CancellationToken ct)
     {
         if (origin != "controller" || _consensus.AloneNow is not { } alone || alone.Peer != target) return;
-        var wait = FencePlanner.DeathMatchDelay(_consensus.State, _settings.Name, target);
-        if (wait <= TimeSpan.Zero) return;
-        Log($"two-node fence race: {target} runs the more important resources (or wins the tie by name), so this node waits {wait.TotalMilliseconds:F0} ms before fencing it (priority-fencing-delay)");
-        await Task.Delay(wait, ct).ConfigureAwait(false);
+        var state = _consensus.State;
+        var delay = TwoNode.DeathMatchDelay(state, _settings.Name, target);
+        if (delay <= TimeSpan.Zero) return;
+        var wait = TwoNode.DeathMatchWait(state, _settings.Name, target, DateTimeOffset.UtcNow - alone.PeerLostAt);
+        Log($"two-node fence race: this node fences {target} {delay.TotalMilliseconds:F0} ms after it missed it " +
+            $"({(FencePlanner.Favoured(state, target, _settings.Name) ? $"{target} is favoured" : "this node is favoured")}; priority-fencing-delay), so it waits {wait.TotalMilliseconds:F0} ms more");
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
     }
 
     private async Task<NodeFenceResponse> FenceThroughPeerAsync(string target, string action, long term, CancellationToken ct)

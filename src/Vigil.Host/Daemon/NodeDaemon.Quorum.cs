@@ -88,9 +88,9 @@ public sealed partial class NodeDaemon
             }
             lostAt ??= Stopwatch.StartNew();
             if (lostAt.ElapsedMilliseconds < _settings.QuorumLossGraceMs || acted) continue;
-            if (TwoNodePeer is { } peer && AloneReason(peer) is { } reason)
+            if (TwoNodePeer is { } peer && TwoNode.AloneReason(_consensus.State.Configuration, peer, _sawPeer) is { } reason)
             {
-                _consensus.EnterAlone(peer, reason, Interlocked.Read(ref _highestTerm));
+                _consensus.EnterAlone(peer, reason, Interlocked.Read(ref _highestTerm), DateTimeOffset.UtcNow - lostAt.Elapsed);
                 Log($"{peer} unreachable for {lostAt.ElapsedMilliseconds} ms: running alone ({reason})");
                 continue;
             }
@@ -125,23 +125,6 @@ public sealed partial class NodeDaemon
 
     /// <summary>Wait for all: a two-node member carries on alone only after it has seen its peer since it started.</summary>
     private volatile bool _sawPeer;
-
-    /// <summary>
-    /// Why this member of a two-node cluster may carry on without its peer, or null when it must follow
-    /// no-quorum-policy like a minority: with a fence device for the peer it fences the peer first (the
-    /// scheduler orders recovery after the fence; a death-match delay decides which side shoots first);
-    /// with no-quorum-policy=ignore (fencing off, as seed 001 configures it) both sides may run everything.
-    /// </summary>
-    private string? AloneReason(string peer)
-    {
-        if (!_sawPeer) return null;
-        var config = _consensus.State.Configuration;
-        if (!Truth.IsFalse(config.Property("stonith-enabled")) && FencePlanner.Levels(config, peer, out _).Count > 0)
-            return $"fencing {peer} before recovering what it ran";
-        if (config.Property("no-quorum-policy") == "ignore")
-            return "no-quorum-policy=ignore: both sides may run the same resources (split brain) until they meet again";
-        return null;
-    }
 
     /// <summary>Stops what this node runs, newest first (groups stop in reverse order), without the cluster.</summary>
     private async Task StopLocalResourcesAsync(string why)
