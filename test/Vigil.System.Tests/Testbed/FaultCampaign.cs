@@ -99,6 +99,8 @@ public static class FaultCampaign
             Thread.Sleep(hold);
             Inject(bed, kind, target, on: false);
             var healed = Stopwatch.StartNew();
+            // Before waiting for the change: a request through a node fenced meanwhile only ends with its 15 s timeout.
+            PowerOnFenced();
             if (!change.Wait(TimeSpan.FromSeconds(30)))
                 throw new TimeoutException($"schedule {k} (seed {seed}): the configuration request did not return within 30 s\n{bed.Diagnostics()}");
             var (applied, answer) = change.Result;
