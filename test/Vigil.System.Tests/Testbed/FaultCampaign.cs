@@ -99,10 +99,15 @@ public static class FaultCampaign
             Thread.Sleep(hold);
             Inject(bed, kind, target, on: false);
             var healed = Stopwatch.StartNew();
-            // Before waiting for the change: a request through a node fenced meanwhile only ends with its 15 s timeout.
-            PowerOnFenced();
-            if (!change.Wait(TimeSpan.FromSeconds(30)))
-                throw new TimeoutException($"schedule {k} (seed {seed}): the configuration request did not return within 30 s\n{bed.Diagnostics()}");
+            // While waiting for the change: a request through a node fenced meanwhile (also just after healing, a fence
+            // already under way) only ends with its 15 s timeout, and the fenced node is powered on in the meantime.
+            var waited = Stopwatch.StartNew();
+            while (!change.Wait(TimeSpan.FromMilliseconds(200)))
+            {
+                PowerOnFenced();
+                if (waited.Elapsed > TimeSpan.FromSeconds(30))
+                    throw new TimeoutException($"schedule {k} (seed {seed}): the configuration request did not return within 30 s\n{bed.Diagnostics()}");
+            }
             var (applied, answer) = change.Result;
             log($"  config change {(applied ? "acknowledged" : "not acknowledged: " + answer.Trim())}");
 
