@@ -6,15 +6,18 @@ using Vigil.SystemTests.Testbed;
 //   of the Dummy + IPaddr2 group as the client sees them (odd reps kill the leader, even reps another node, as the
 //   Pacemaker anchor alternates DC and non-DC victims), checks the side channel for double activity, tears
 //   everything down. Last line: vigil_median_s=… vigil_reps=… double_active=…
-// vigil-testbed campaign [--schedules N] [--seed S] [--holder-faults]
+// vigil-testbed campaign [--schedules N] [--seed S] [--holder-faults] [--nodes N] [--fencing off|agent|lease]
 //   A longer fault campaign than the system test's (bench/campaign.sh). --holder-faults adds SIGSTOP, partition,
 //   asymmetric partition, packet loss (and delay) on the node holding the group, which without fencing or a lease can run it twice.
-//   Last line: schedules=… double_active=… recovered_max_s=…
+//   --nodes 2: a two-node cluster without a witness and the two-node faults (holder's and the other's); with --fencing off it is
+//   configured as seed 001 (no-quorum-policy=ignore: a split runs the group on both nodes, reported as double activity), with
+//   --fencing agent the testbed's power switch fences (priority-fencing-delay=4s) and the campaign powers fenced nodes on again.
+//   Last line: schedules=… seed=… double_active=… double_active_total_s=… double_active_max_s=… fenced=… recovered_max_s=…
 var inv = CultureInfo.InvariantCulture;
 int reps = 10, nodes = 3, schedules = 50, seed = 1;
 string fencing = "off";
 bool holderFaults = false;
-const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] | campaign [--schedules 1..1000] [--seed N] [--holder-faults]";
+const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] | campaign [--schedules 1..1000] [--seed N] [--holder-faults] [--nodes 2..9] [--fencing off|agent|lease]";
 if (args.Length == 0 || args[0] is not ("failover" or "campaign"))
 {
     Console.Error.WriteLine("vigil-testbed: " + Usage);
@@ -43,9 +46,13 @@ try
 {
     using var bed = new Testbed(nodes, Console.WriteLine);
     Console.WriteLine($"== vigil: {nodes} nodes in namespaces {bed.Id}-*, state and logs in {bed.Dir}");
-    var holder = Scenario.Form(bed, TimeSpan.FromSeconds(90), fencing);
+    // Two nodes: seed 001's properties without fencing, a short death-match delay with it (the campaign's configuration change keeps them).
+    Func<string, string> configuration = nodes == 2 && fencing != "lease"
+        ? FaultCampaign.TwoNodeConfiguration(bed, fencing == "agent")
+        : extra => Scenario.Configuration(extra, fencing, bed.FenceDevice);
+    var holder = Scenario.Form(bed, TimeSpan.FromSeconds(90), configuration, fencing == "agent");
     Console.WriteLine($"== vigil: cluster formed, group on {holder}");
-    return args[0] == "failover" ? Failover(bed) : Campaign(bed);
+    return args[0] == "failover" ? Failover(bed) : Campaign(bed, configuration);
 }
 catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or ArgumentException)
 {
@@ -79,18 +86,21 @@ int Failover(Testbed bed)
     return samples.All(s => s.AnsweredFromNewHolder) ? 0 : 1;
 }
 
-int Campaign(Testbed bed)
+int Campaign(Testbed bed, Func<string, string> configuration)
 {
-    var kinds = new List<FaultKind> { FaultKind.PauseOther, FaultKind.LossOther, FaultKind.PartitionOther, FaultKind.DeafOther, FaultKind.PowerLossOther };
-    if (holderFaults) kinds.AddRange([FaultKind.PauseHolder, FaultKind.PartitionHolder, FaultKind.DeafHolder, FaultKind.LossHolder]);
-    if (bed.HasNetem()) kinds.AddRange(holderFaults ? [FaultKind.DelayOther, FaultKind.DelayHolder] : [FaultKind.DelayOther]);
+    var kinds = nodes == 2 ? FaultCampaign.TwoNodeKinds.ToList()
+        : [FaultKind.PauseOther, FaultKind.LossOther, FaultKind.PartitionOther, FaultKind.DeafOther, FaultKind.PowerLossOther];
+    if (holderFaults && nodes > 2) kinds.AddRange([FaultKind.PauseHolder, FaultKind.PartitionHolder, FaultKind.DeafHolder, FaultKind.LossHolder]);
+    if (bed.HasNetem()) kinds.AddRange(holderFaults || nodes == 2 ? [FaultKind.DelayOther, FaultKind.DelayHolder] : [FaultKind.DelayOther]);
     else Console.WriteLine("this kernel has no sch_netem: no delay faults in this run");
-    var results = FaultCampaign.Run(bed, schedules, seed, kinds, Console.WriteLine);
+    var results = FaultCampaign.Run(bed, schedules, seed, kinds, Console.WriteLine, configuration);
     var doubles = bed.DoubleActivity();
     foreach (var d in doubles) Console.WriteLine($"DOUBLE ACTIVITY: {d}");
+    var (_, totalS, maxS, open) = FaultCampaign.Windows(doubles);
     foreach (var g in results.GroupBy(r => r.Kind).OrderBy(g => g.Key))
         Console.WriteLine(string.Format(inv, "{0,-16} n={1,3} settled after healing: median {2:0.00} s, max {3:0.00} s", g.Key, g.Count(),
             Scenario.Median(g.Select(r => r.RecoveredS)), g.Max(r => r.RecoveredS)));
-    Console.WriteLine(string.Format(inv, "schedules={0} seed={1} double_active={2} recovered_max_s={3:0.00}", results.Count, seed, doubles.Count, results.Max(r => r.RecoveredS)));
+    Console.WriteLine(string.Format(inv, "schedules={0} seed={1} double_active={2} double_active_total_s={3:0.000} double_active_max_s={4:0.000}{5} fenced={6} recovered_max_s={7:0.00}",
+        results.Count, seed, doubles.Count, totalS, maxS, open > 0 ? $" double_active_open={open}" : "", results.Sum(r => r.Fenced.Count), results.Max(r => r.RecoveredS)));
     return doubles.Count == 0 ? 0 : 1;
 }

@@ -186,4 +186,26 @@ public class FencingTests
         var status = c.WaitFor(s => s.Node == victim, TimeSpan.FromSeconds(30), "the restarted node answers");
         Assert.Contains(status.Warnings, w => w.StartsWith("this node self-fenced at", StringComparison.Ordinal) && w.Contains("slow", StringComparison.Ordinal));
     }
+    [Fact]
+    public void With_a_2_s_lease_a_node_cut_off_from_the_majority_stops_its_group_in_time_instead_of_resetting_itself()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        var r = VigilProcess.Run(LeaseConfig.Replace("stonith-watchdog-timeout=3s", "stonith-watchdog-timeout=2s", StringComparison.Ordinal), "configure", "load", "--settings", c.SettingsFile("n1"), "-");
+        Assert.True(r.ExitCode is 0 or 1, r.Stderr);
+        var holder = ClusterTests.GroupNode(c.WaitFor(s => ClusterTests.GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        var process = c.Processes[holder];
+        foreach (var other in c.Members.Keys.Where(n => n != holder).ToList()) c.Kill(other);
+
+        // A 2 s lease leaves the node 0.9 s after its last contact (minus 1.1 s skew); the 1 s quorum-loss grace
+        // alone would start the stops after that, so the node used to reset itself with its group still running.
+        var stopped = c.WaitFor(s => s.Node == holder && !s.LocalQuorum && s.LocalActive.Count == 0, TimeSpan.FromSeconds(20), "the cut-off node stopping its group");
+        Assert.Empty(stopped.LocalActive);
+        Assert.False(process.WaitForExit(3000), $"the node reset itself (exit {(process.HasExited ? process.ExitCode : 0)}):\n{c.Logs()}");
+        Assert.False(File.Exists(Path.Combine(c.Dir, holder, "self-fence.json")), "a self-fence was recorded");
+        var log = File.ReadAllText(Path.Combine(c.Dir, $"{holder}.log"));
+        Assert.Contains("stopped a (no quorum): rc 0", log);
+        Assert.Contains("stopped b (no quorum): rc 0", log);
+    }
 }

@@ -20,9 +20,7 @@ public sealed partial class NodeDaemon
     /// </summary>
     private async Task LeaseLoopAsync(CancellationToken ct)
     {
-        // The node may notice a lost majority later than the majority notices it: by up to an election
-        // timeout (followers wait that long for a leader) plus one quorum check and its ping timeout.
-        var skew = TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 500);
+        var skew = LeaseSkew;
         while (!ct.IsCancellationRequested)
         {
             try { await Task.Delay(100, ct).ConfigureAwait(false); }
@@ -36,6 +34,12 @@ public sealed partial class NodeDaemon
             return;
         }
     }
+
+    /// <summary>
+    /// The node may notice a lost majority later than the majority notices it: by up to an election
+    /// timeout (followers wait that long for a leader) plus one quorum check and its ping timeout.
+    /// </summary>
+    private TimeSpan LeaseSkew => TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 500);
 
     /// <summary>
     /// Records why, then resets this node. Without a hardware watchdog the reset is the daemon's own:

@@ -12,14 +12,16 @@ public static class Scenario
 
     /// <summary>
     /// Pacemaker's anchor configures the same: stickiness 100, fencing off, monitors every 10 s. With
-    /// <paramref name="fencing"/> "lease", lease self-fencing (2 s); with a device line, that fence device.
+    /// <paramref name="fencing"/> "lease", lease self-fencing (<paramref name="lease"/>); with "agent", the fence
+    /// device line <paramref name="device"/>. <paramref name="properties"/> are more cluster properties
+    /// ("no-quorum-policy=ignore", "priority-fencing-delay=4s").
     /// </summary>
-    public static string Configuration(string extra = "", string fencing = "off", string? device = null) => $"""
+    public static string Configuration(string extra = "", string fencing = "off", string? device = null, string properties = "", string lease = "2s") => $"""
         {fencing switch
         {
-            "lease" => "property stonith-enabled=true stonith-watchdog-timeout=2s",
-            "agent" => "property stonith-enabled=true\n" + device,
-            _ => "property stonith-enabled=false",
+            "lease" => $"property stonith-enabled=true stonith-watchdog-timeout={lease} {properties}",
+            "agent" => $"property stonith-enabled=true {properties}\n" + device,
+            _ => $"property stonith-enabled=false {properties}",
         }}
         rsc_defaults resource-stickiness=100
         primitive dummy ocf:vtb:Dummy op monitor interval=10s timeout=20s
@@ -29,12 +31,15 @@ public static class Scenario
         """;
 
     /// <summary>Boots all nodes, waits for a leader with every node online, loads the configuration, waits for the group.</summary>
-    public static string Form(Testbed bed, TimeSpan within, string fencing = "off")
+    public static string Form(Testbed bed, TimeSpan within, string fencing = "off") => Form(bed, within, extra => Configuration(extra, fencing, bed.FenceDevice), fencing == "agent");
+
+    /// <summary>As above with a configuration of the caller's (<paramref name="configuration"/> of extra lines); <paramref name="fencer"/> starts fence_vtb.</summary>
+    public static string Form(Testbed bed, TimeSpan within, Func<string, string> configuration, bool fencer)
     {
-        if (fencing == "agent") bed.StartFencer();
+        if (fencer) bed.StartFencer();
         bed.StartAll();
         var formed = bed.WaitFor(s => s.Leader is not null && s.Nodes.Count == bed.Count && s.Nodes.All(n => n.Online), within, "cluster formation");
-        var (applied, answer) = bed.Configure(formed.Leader!, Configuration(fencing: fencing, device: bed.FenceDevice));
+        var (applied, answer) = bed.Configure(formed.Leader!, configuration(""));
         if (!applied) throw new InvalidOperationException($"the configuration was not applied: {answer}\n{bed.Diagnostics()}");
         return bed.WaitStable(Group, within).Holder;
     }

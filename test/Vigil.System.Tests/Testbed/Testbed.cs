@@ -208,7 +208,7 @@ public sealed partial class Testbed : IDisposable
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {node}");
         p.StandardInput.Close();
-        _daemons[node] = p;
+        lock (_power) _daemons[node] = p;
         Log($"{node}: daemon started, pid {p.Id}");
     }
 
@@ -289,6 +289,19 @@ public sealed partial class Testbed : IDisposable
         var others = string.Join(", ", Names.Where(n => n != node).Select(n => NodeIp(Index(n))));
         Nft(node, $"ip saddr {{ {others} }} drop", "input");
         Log($"{node}: asymmetric partition (hears no other node, is heard by them)");
+    }
+
+    /// <summary>
+    /// Partition: the node neither hears nor reaches <paramref name="from"/> (both directions dropped with
+    /// nftables in its namespace); it stays alive, on the bridge and reachable by the client and the power switch.
+    /// </summary>
+    public void Partition(string node, IEnumerable<string> from)
+    {
+        var peers = string.Join(", ", from.Select(n => NodeIp(Index(n))));
+        Sh.MustIn($"table inet vtb {{\n chain input {{\n  type filter hook input priority 0; policy accept;\n  ip saddr {{ {peers} }} drop\n }}\n" +
+                  $" chain output {{\n  type filter hook output priority 0; policy accept;\n  ip daddr {{ {peers} }} drop\n }}\n}}\n",
+            "ip", "netns", "exec", NodeNs(node), "nft", "-f", "-");
+        Log($"{node}: partitioned from {string.Join(", ", from)} (both directions)");
     }
 
     /// <summary>Delay with tc netem; only when the kernel has sch_netem (see <see cref="HasNetem"/>).</summary>
@@ -386,7 +399,17 @@ public sealed partial class Testbed : IDisposable
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or IOException or SocketException) { return (false, e.Message); }
     }
 
-    public IEnumerable<string> Running => _daemons.Keys.ToList();
+    /// <summary>The nodes whose daemon runs (not powered off by a fault or by the fence device).</summary>
+    public IEnumerable<string> Running
+    {
+        get { lock (_power) return _daemons.Keys.ToList(); }
+    }
+
+    /// <summary>Whether the node's daemon exited on its own (a self-fence exits with code 75) while the node is powered on.</summary>
+    public bool DaemonExited(string node)
+    {
+        lock (_power) return _daemons.TryGetValue(node, out var d) && d.HasExited;
+    }
 
     /// <summary>Polls the running nodes until one answers with a status that satisfies the condition (bounded).</summary>
     public StatusResponse WaitFor(Func<StatusResponse, bool> condition, TimeSpan within, string what, IEnumerable<string>? askOnly = null)
@@ -411,7 +434,8 @@ public sealed partial class Testbed : IDisposable
     }
 
     /// <summary>All expected nodes online, the group on one node, no resource on two nodes, unchanged for 2 s.</summary>
-    public (StatusResponse Status, string Holder) WaitStable(string group, TimeSpan within)
+    /// <param name="eachPoll">Run before every poll (the fault campaign powers on nodes the cluster fenced).</param>
+    public (StatusResponse Status, string Holder) WaitStable(string group, TimeSpan within, Action? eachPoll = null)
     {
         var sw = Stopwatch.StartNew();
         string? holder = null;
@@ -419,7 +443,9 @@ public sealed partial class Testbed : IDisposable
         StatusResponse? last = null;
         while (sw.Elapsed < within)
         {
-            var s = Running.Select(n => Status(n, 500)).FirstOrDefault(x => x?.Leader is not null);
+            eachPoll?.Invoke();
+            // A node running alone (two-node cluster) leads only its own copy: not settled until both are one cluster again.
+            var s = Running.Select(n => Status(n, 500)).FirstOrDefault(x => x?.Leader is not null && x.Alone is null);
             var now = s is not null && s.Nodes.Count == Count && s.Nodes.All(x => x.Online) && s.Resources.All(r => r.Nodes.Count <= 1) ? GroupNode(s, group) : null;
             if (now is null || now != holder) { holder = now; since = sw.Elapsed; }
             else if (sw.Elapsed - since > TimeSpan.FromSeconds(2)) return (s!, now);
