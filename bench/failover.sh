@@ -32,9 +32,9 @@ case "$fencing" in
     off|agent|lease) ;;   # Vigil: agent = the testbed's power switch as a fence device (fence_vtb), lease = stonith-watchdog-timeout=2s; Pacemaker always runs with its defaults (fencing off)
     *) echo "failover.sh: --fencing must be off, agent or lease, not '$fencing'" >&2; exit 64 ;;
 esac
-if [ "$nodes" = 2 ]; then
-    echo "failover.sh: --nodes 2 is not measurable for Vigil yet: a survivor of two has no Raft majority and there is no witness or fencing yet; use --nodes 3" >&2
-    exit 69
+if [ "$nodes" = 2 ] && [ "$fencing" = lease ]; then
+    echo "failover.sh: --nodes 2 --fencing lease: lease self-fencing needs a majority that waits out the lease; two nodes without a witness have none (use --fencing off, as seed 001, or agent)" >&2
+    exit 64
 fi
 if [ "$(id -u)" -ne 0 ]; then echo "failover.sh: needs root (it creates network namespaces); run it as root" >&2; exit 77; fi
 
