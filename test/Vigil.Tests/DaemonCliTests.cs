@@ -15,6 +15,7 @@ public class DaemonCliTests
 
     [Theory]
     [InlineData("not json", "not valid settings JSON")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"},"b":{"raft":"127.0.0.1:1","api":"127.0.0.1:3"}}}""", "member 'b' raft address 127.0.0.1:1 is also used by a (raft)")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":null}""", "'members' must all be given")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"b":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}}}""", "no entry for this node 'a'")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"here","api":"127.0.0.1:2"}}}""", "is not ip:port")]
@@ -58,7 +59,7 @@ public class DaemonCliTests
         var data = Path.Combine(Path.GetTempPath(), $"vigil-busy-{Guid.NewGuid():N}");
         var members = new Dictionary<string, object>
         {
-            ["a"] = new { raft = $"127.0.0.1:{port}", api = $"127.0.0.1:{port}" },
+            ["a"] = new { raft = $"127.0.0.1:{port}", api = $"127.0.0.1:{Vigil.Host.Net.LoopbackPorts.Free()}" },
             ["b"] = new { raft = "127.0.0.1:1", api = "127.0.0.1:2" },
         };
         var path = Write(System.Text.Json.JsonSerializer.Serialize(new { name = "a", dataDirectory = data, members }));

@@ -13,12 +13,7 @@ namespace Vigil.Tests;
 [Collection("cluster")]
 public class JoinTests
 {
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Vigil.Host.Net.LoopbackPorts.Free();
 
     [Fact]
     public async Task Init_prints_one_time_tokens_and_joined_nodes_form_the_cluster_with_the_credentials_they_fetched()

@@ -49,12 +49,7 @@ internal sealed class LocalCluster : IDisposable
     public string TlsDir => Path.Combine(Dir, "tls");
     public Vigil.Cli.ApiTarget Target(string node) => new(Members[node].Api, NodeSettings.Load(SettingsFile(node)));
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Vigil.Host.Net.LoopbackPorts.Free();
 
     public void Start(string node)
     {

@@ -66,7 +66,11 @@ public class TwoNodeTests
         c.Start(victim);
         var together = c.WaitFor(s => s.Alone is null && s.Leader is not null && s.Nodes.All(n => n.Online) && ClusterTests.GroupNode(s) == survivor
                                       && s.Resources.All(r => r.Nodes.Count == 1), TimeSpan.FromSeconds(60), "reunion with the group in place");
-        var leaderLog = string.Join("\n", File.ReadAllLines(Path.Combine(c.Dir, $"{together.Leader}.log")).Skip(logLines[together.Leader!]));
+        // The leader re-probes the survivor once it sees its new boot epoch (asked at least every 2 s): within a bound.
+        string LeaderLog() => string.Join("\n", File.ReadAllLines(Path.Combine(c.Dir, $"{together.Leader}.log")).Skip(logLines[together.Leader!]));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (!LeaderLog().Contains($"node {survivor} ran alone while cut off", StringComparison.Ordinal) && sw.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(100);
+        var leaderLog = LeaderLog();
         Assert.Contains($"node {survivor} ran alone while cut off", leaderLog);
         Assert.DoesNotContain($"dispatch start a on {victim}", leaderLog);
         Assert.DoesNotContain($"dispatch stop a on {survivor}", leaderLog);

@@ -57,10 +57,15 @@ public sealed record NodeSettings
             throw new SettingsException($"{path}: every member needs 'raft' and 'api' addresses (ip:port)");
         if (!s.Members.ContainsKey(s.Name)) throw new SettingsException($"{path}: 'members' has no entry for this node '{s.Name}'");
         if (!s.Members.Values.Any(m => !m.Witness)) throw new SettingsException($"{path}: every member is a witness; at least one must run resources");
+        var used = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, m) in s.Members)
         {
-            if (!IPEndPoint.TryParse(m.Raft, out _)) throw new SettingsException($"{path}: member '{name}' raft address '{m.Raft}' is not ip:port");
-            if (!IPEndPoint.TryParse(m.Api, out _)) throw new SettingsException($"{path}: member '{name}' api address '{m.Api}' is not ip:port");
+            if (!IPEndPoint.TryParse(m.Raft, out var raft)) throw new SettingsException($"{path}: member '{name}' raft address '{m.Raft}' is not ip:port");
+            if (!IPEndPoint.TryParse(m.Api, out var api)) throw new SettingsException($"{path}: member '{name}' api address '{m.Api}' is not ip:port");
+            // Two members on one address would be one member to consensus: a "majority" of one.
+            foreach (var (what, ep) in new[] { ("raft", raft), ("api", api) })
+                if (!used.TryAdd(ep.ToString(), $"{name} ({what})"))
+                    throw new SettingsException($"{path}: member '{name}' {what} address {ep} is also used by {used[ep.ToString()]}; every member needs its own addresses");
         }
         return s;
     }

@@ -341,6 +341,12 @@ public static class ClusterCommands
                 return ExitCodes.Usage;
             }
         }
+        var addresses = members.SelectMany(m => new[] { (m.Key, m.Value.Raft), (m.Key, m.Value.Api) }).GroupBy(x => x.Item2).FirstOrDefault(g => g.Count() > 1);
+        if (addresses is not null)
+        {
+            Console.Error.WriteLine($"vigil: address {addresses.Key} is given twice ({string.Join(", ", addresses.Select(x => x.Key))}); every member needs its own raft and api addresses");
+            return ExitCodes.Usage;
+        }
         if (members.Count(m => !m.Value.Witness) < 2)
         {
             Console.Error.WriteLine("vigil: a cluster needs at least two --node entries (three for quorum without a witness)");

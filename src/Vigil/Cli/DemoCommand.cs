@@ -79,12 +79,7 @@ public static class DemoCommand
         return cmd;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Vigil.Host.Net.LoopbackPorts.Free();
 
     private static (string File, string[] Prefix) Self()
     {

@@ -14,12 +14,7 @@ public sealed class RaftConsensusTests : IAsyncLifetime
     private readonly Dictionary<string, IPEndPoint> _members = new();
     private readonly Dictionary<string, RaftConsensus> _nodes = new();
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Vigil.Host.Net.LoopbackPorts.Free();
 
     public async Task InitializeAsync()
     {
