@@ -99,7 +99,7 @@ public sealed partial class NodeDaemon
 
     /// <summary>
     /// Alone in a two-node cluster, the peer may be fencing this node at the same moment: the side that
-    /// would shoot the favoured node waits (<see cref="FencePlanner.DeathMatchDelay"/>), so exactly one shoots.
+    /// would shoot the favoured node waits longer (<see cref="TwoNode.DeathMatchWait"/>, counted from when it first missed the peer), so exactly one shoots.
     /// </summary>
     private async Task DeathMatchWaitAsync(string target, string origin, CancellationToken ct)
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Vigil.Control;
 using Vigil.Core.Model;
 using Vigil.Host.Consensus;
