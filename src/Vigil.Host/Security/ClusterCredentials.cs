@@ -52,7 +52,8 @@ public sealed class ClusterCredentials : IDisposable
         }
     }
 
-    private static void WritePrivate(string path, byte[] content)
+    /// <summary>Writes a secret file readable by its owner only (mode 0600 before any byte is written).</summary>
+    public static void WritePrivate(string path, byte[] content)
     {
         using (File.Create(path)) { }
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -129,9 +129,7 @@ public static class JoinTokens
 
     private static void WritePrivateJson<T>(string path, T value)
     {
-        using (File.Create(path + ".tmp")) { }
-        File.SetUnixFileMode(path + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(value));
+        ClusterCredentials.WritePrivate(path + ".tmp", Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value)));
         File.Move(path + ".tmp", path, overwrite: true);
     }
 }

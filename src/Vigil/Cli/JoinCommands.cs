@@ -102,9 +102,7 @@ public static class JoinCommands
             Directory.CreateDirectory(tls);
             File.WriteAllText(Path.Combine(tls, "ca.crt"), answer.CaPem);
             var pfx = Path.Combine(tls, $"{token.Node}.pfx");
-            using (File.Create(pfx)) { }
-            File.SetUnixFileMode(pfx, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.WriteAllBytes(pfx, Convert.FromBase64String(answer.Pfx));
+            ClusterCredentials.WritePrivate(pfx, Convert.FromBase64String(answer.Pfx));
             JoinTokens.WriteApiHashes(tls, answer.ApiTokenHashes);
             var settingsPath = Path.GetFullPath(Path.Combine(dir, $"{token.Node}.json"));
             new NodeSettings
