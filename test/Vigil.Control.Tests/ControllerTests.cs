@@ -122,6 +122,48 @@ public class ControllerTests
         Assert.Equal(("n1", false), (lost.Command.Node, lost.Command.Online));
     }
 
+    [Fact]
+    public void A_member_another_member_still_reaches_is_not_lost_but_it_rejoins_only_by_answering_the_leader()
+    {
+        var s = Running(fencing: false);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        IndirectContact? Reached(int ms) => new(T0.AddMilliseconds(ms), null);
+        // The leader does not reach n1 for 1 s; n3 reached it 300 ms before each round.
+        foreach (var ms in new[] { 200, 401, 700, 1000 })
+            Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(ms), indirect: n => n == "n1" ? Reached(ms - 300) : null));
+        Assert.Equal(T0.AddMilliseconds(700), c.LastSeen("n1"));
+        // Once a probe asked after that finds nobody reaching it, the threshold counts from the last indirect contact.
+        IndirectContact? Unreached(int askedMs) => new(T0.AddMilliseconds(700), T0.AddMilliseconds(askedMs));
+        Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(1099), indirect: n => n == "n1" ? Unreached(800) : null));
+        var lost = Assert.Single(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(1101), indirect: n => n == "n1" ? Unreached(800) : null));
+        Assert.Equal(("n1", false), (lost.Command.Node, lost.Command.Online));
+        // Recorded lost, another member's contact does not bring it back; answering the leader does.
+        s = s.Apply(lost.Command);
+        Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(1200), indirect: _ => Reached(1200)));
+        var back = Assert.Single(c.ReconcileMembership(s, 1, _ => true, T0.AddMilliseconds(1300)));
+        Assert.Equal(("n1", true), (back.Command.Node, back.Command.Online));
+    }
+
+    [Fact]
+    public void A_member_is_not_judged_lost_while_the_other_members_have_not_answered_since_it_was_last_seen()
+    {
+        var s = Running(fencing: false);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        Assert.Empty(c.ReconcileMembership(s, 1, _ => true, T0.AddMilliseconds(100)));
+        // No probe answered yet: held past the threshold.
+        Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(600), indirect: _ => new IndirectContact(null, null)));
+        // An answer to a probe asked before the last contact does not count.
+        Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(650), indirect: _ => new IndirectContact(null, T0.AddMilliseconds(50))));
+        // One asked since: lost (the threshold passed long ago).
+        Assert.Single(c.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(700), indirect: _ => new IndirectContact(null, T0.AddMilliseconds(150))));
+        // Nobody to ask (null): the threshold alone decides, as before.
+        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        d.Lead(1, T0);
+        Assert.Single(d.ReconcileMembership(s, 1, n => n != "n1", T0.AddMilliseconds(401), indirect: _ => null));
+    }
+
     [Theory]
     [InlineData(5, 3, 5, true)]
     [InlineData(5, 3, 4, false)]

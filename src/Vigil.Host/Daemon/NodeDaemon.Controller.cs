@@ -60,9 +60,12 @@ public sealed partial class NodeDaemon
                 bool Reachable(string n) => n != alonePeer && views.TryGetValue(n, out var v) && v.Reachable;
                 await RefreshBootsAsync(Reachable).ConfigureAwait(false);
                 // Reachable means the node's daemon answered (with its boot id), not only the consensus layer's view.
+                bool ReachedDirectly(string n) => Reachable(n) && _peerBoots.ContainsKey(n);
+                StartIndirectProbes(ReachedDirectly, Reachable, alonePeer);
                 foreach (var change in _controller.ReconcileMembership(_consensus.State, term,
-                             n => Reachable(n) && _peerBoots.ContainsKey(n), DateTimeOffset.UtcNow,
-                             n => n == _settings.Name ? Boot : _peerBoots.TryGetValue(n, out var b) ? b.Boot : null))
+                             ReachedDirectly, DateTimeOffset.UtcNow,
+                             n => n == _settings.Name ? Boot : _peerBoots.TryGetValue(n, out var b) ? b.Boot : null,
+                             Indirect))
                 {
                     Log(change.Message);
                     await ProposeAsync(change.Command).ConfigureAwait(false);
@@ -109,14 +112,14 @@ public sealed partial class NodeDaemon
         foreach (var n in _settings.ResourceNodes.Where(n => !reachable(n)).ToList()) _peerBoots.Remove(n);
     }
 
-    /// <summary>The boot id of a member's daemon, or null when it does not answer within a second.</summary>
-    private async Task<string?> HelloAsync(string name)
+    /// <summary>The boot id of a member's daemon, or null when it does not answer within <paramref name="timeout"/> (a second).</summary>
+    private async Task<string?> HelloAsync(string name, TimeSpan? timeout = null)
     {
         if (!_settings.Members.TryGetValue(name, out var addr)) return null;
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            cts.CancelAfter(TimeSpan.FromSeconds(1));
+            cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(1));
             var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, "/v1/node/hello"), cts.Token).ConfigureAwait(false);
             return hello?.Name == name ? hello.Boot : null;
         }

@@ -169,6 +169,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
         app.MapGet("/v1/ping", () => Results.Text(_settings.Name));
         app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, Boot)));
+        app.MapGet("/v1/node/reach/{node}", (Func<string, Task<IResult>>)ReachEndpointAsync);
         app.MapGet("/v1/cib", () => Results.Text(_consensus.State.ToSnapshot(), "application/xml"));
         app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);
         app.MapPost("/v1/leader/report", (Func<HttpContext, Task<IResult>>)ReportAsync);
