@@ -24,6 +24,8 @@ public enum InjectedBug
     /// sides whose copies disagree on who is favoured shoot at once (seed 1705).
     /// </summary>
     DeathMatchFavouredOnly,
+    /// <summary>The leader judges members by its own reachability alone (no indirect probes through other members).</summary>
+    NoIndirectProbes,
 }
 
 /// <summary>What one seed simulates: cluster, configuration and fault mix. Everything derives from the seed.</summary>
@@ -60,6 +62,16 @@ public sealed record Scenario
     /// fixed by the seed (regression seeds replay them).
     /// </summary>
     public bool ParameterEdits { get; init; }
+
+    /// <summary>
+    /// Cuts of single links (both directions between two nodes, each still linked to the rest) per second:
+    /// a leader cut from a member that the others still reach. 0 unless a run asks for them (<see cref="WithLinkCuts"/>,
+    /// <c>--link-cuts</c>), so that the CI seeds and the regression seeds keep their runs.
+    /// </summary>
+    public double LinkCutRate { get; init; }
+
+    /// <summary>This scenario with single-link cuts, their rate (0.2–0.8/s) drawn apart from the seed's other draws.</summary>
+    public Scenario WithLinkCuts() => this with { LinkCutRate = 0.2 + new Random(unchecked((int)(Seed ^ (Seed >> 32)) * 23 + 5)).NextDouble() * 0.6 };
 
     /// <summary>The split-brain windows this configuration permits (fencing off): counted and reported, not violations.</summary>
     public bool WindowsAllowed => !Fencing;
@@ -143,5 +155,5 @@ public sealed record Scenario
     public string Describe() =>
         $"seed {Seed}: {Nodes} nodes, fencing {(Fencing ? "on" : "off")}, no-quorum-policy={NoQuorumPolicy}; faults: loss {Loss:0.00}, dup {Duplication:0.00}, delay ≤{MaxDelayMs} ms, stalls {Stall:0.00}, " +
         $"partitions {PartitionRate:0.00}/s (asym {AsymmetricShare:0.0}), crashes {CrashRate:0.00}/s, start failures {StartFailure:0.00}, hangs {Hang:0.00}, " +
-        $"deaths {DeathRate:0.00}/s, fence failures {FenceFailure:0.00}, fence hangs {FenceHang:0.00}" + (Bug == InjectedBug.None ? "" : $"; injected bug {Bug}");
+        $"deaths {DeathRate:0.00}/s, fence failures {FenceFailure:0.00}, fence hangs {FenceHang:0.00}" + (LinkCutRate > 0 ? $", link cuts {LinkCutRate:0.00}/s" : "") + (Bug == InjectedBug.None ? "" : $"; injected bug {Bug}");
 }

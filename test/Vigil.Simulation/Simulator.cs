@@ -28,6 +28,7 @@ public sealed partial class Simulator
 
     private readonly Scenario _scenario;
     private readonly Random _rng;
+    private readonly Random _linkRng;
     private readonly TextWriter? _trace;
     private readonly PriorityQueue<Action, (long, long)> _events = new();
     private readonly List<SimNode> _nodes = [];
@@ -43,6 +44,8 @@ public sealed partial class Simulator
     {
         _scenario = scenario;
         _rng = new Random(unchecked((int)scenario.Seed * 7919 + 13));
+        // Link cuts draw from their own Random: the seed's other choices stay as they were without them.
+        _linkRng = new Random(unchecked((int)scenario.Seed * 104729 + 3));
         _trace = trace;
         for (int i = 1; i <= scenario.Nodes; i++)
         {
@@ -119,7 +122,10 @@ public sealed partial class Simulator
     /// <summary>Directed links that are cut (a→b): symmetric partitions cut both, asymmetric ones one.</summary>
     private readonly HashSet<(string, string)> _cut = [];
 
-    private bool Reaches(string from, string to) => from == to || !_cut.Contains((from, to));
+    /// <summary>Single links cut both ways (<see cref="Scenario.LinkCutRate"/>), apart from the partitions.</summary>
+    private readonly HashSet<(string, string)> _linkCut = [];
+
+    private bool Reaches(string from, string to) => from == to || (!_cut.Contains((from, to)) && !_linkCut.Contains((from, to)));
 
     /// <summary>Sends a message: dropped when the link is cut or lost, else delivered after a delay, maybe twice.</summary>
     private void Send(SimNode from, SimNode to, Action deliver)
@@ -180,13 +186,31 @@ public sealed partial class Simulator
                 Trace(n.Name, $"{rsc} died on its own");
             }
         }
+        if (_scenario.LinkCutRate > 0) LinkFault();
         At(Now + 500, FaultTick);
+    }
+
+    private void LinkFault()
+    {
+        if (_nodes.Count < 3 || _linkRng.NextDouble() >= _scenario.LinkCutRate * 0.5) return;
+        _linkCut.Clear();
+        if (_linkRng.NextDouble() < 0.7)
+        {
+            var a = _nodes[_linkRng.Next(_nodes.Count)];
+            var others = _nodes.Where(n => n != a).ToList();
+            var b = others[_linkRng.Next(others.Count)];
+            _linkCut.Add((a.Name, b.Name));
+            _linkCut.Add((b.Name, a.Name));
+            Trace("net", $"link {a.Name}-{b.Name} cut (both still reach the others)");
+        }
+        else Trace("net", "link cut healed");
     }
 
     private void Heal()
     {
         _liveness = true;
         _cut.Clear();
+        _linkCut.Clear();
         Trace("sim", "liveness phase: faults healed, every node up");
         foreach (var n in _nodes) if (!n.Up) Boot(n);
     }
