@@ -5,7 +5,8 @@ namespace Vigil.SystemTests.Testbed;
 /// <summary>
 /// The testbed's power switch as a fence device: stonith:fence_vtb (installed in every node's fence-agent
 /// folder) asks the testbed to power a node off by writing a request file outside the cluster, and waits
-/// until the testbed has pulled the node's cable and killed its processes (or finds it already off).
+/// until the testbed has pulled the node's cable and killed its processes (or finds it already off). With
+/// the parameter refuse=REASON it is a broken switch: monitor works, every off/reboot fails with REASON.
 /// </summary>
 public sealed partial class Testbed
 {
@@ -17,17 +18,24 @@ public sealed partial class Testbed
     public string FenceRequests => Path.Combine(Dir, "fence-requests");
 
     /// <summary>The crm line of the testbed's fence device.</summary>
-    public string FenceDevice => $"primitive fence stonith:fence_vtb params pcmk_host_list=\"{string.Join(' ', Names)}\" requests=\"{FenceRequests}\" op monitor interval=30s";
+    public string FenceDevice => FenceVtb("");
+
+    /// <summary>The crm line of a fence_vtb device that never powers a node off and answers every off/reboot with "Failed: <paramref name="reason"/>".</summary>
+    public string BrokenFenceDevice(string reason) => FenceVtb($" refuse=\"{reason}\"");
+
+    private string FenceVtb(string more) =>
+        $"primitive fence stonith:fence_vtb params pcmk_host_list=\"{string.Join(' ', Names)}\" requests=\"{FenceRequests}\"{more} op monitor interval=30s";
 
     private const string Agent = """
         #!/bin/sh
         # fence_vtb: the testbed's power switch (see Fencer.cs); fence-agent protocol on stdin.
         while IFS='=' read -r k v; do
-            case "$k" in action) action=$v ;; nodename) node=$v ;; requests) dir=$v ;; esac
+            case "$k" in action) action=$v ;; nodename) node=$v ;; requests) dir=$v ;; refuse) refuse=$v ;; esac
         done
         case "$action" in
             monitor|status|on) [ -d "$dir" ] && exit 0; echo "Failed: no request folder $dir" >&2; exit 1 ;;
             off|reboot)
+                [ -n "$refuse" ] && { echo "Failed: $refuse" >&2; exit 1; }
                 f="$dir/$node"
                 echo "$action" > "$f.tmp" && mv "$f.tmp" "$f"
                 i=0
@@ -50,6 +58,13 @@ public sealed partial class Testbed
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _fencer = new Thread(ServeFencing) { IsBackground = true, Name = "testbed fencer" };
         _fencer.Start();
+    }
+
+    /// <summary>Makes an installed fence agent (Debian's /usr/sbin/fence_dummy) available to the nodes, next to fence_vtb.</summary>
+    public void InstallFenceAgent(string path)
+    {
+        Directory.CreateDirectory(FenceAgentDir);
+        File.CreateSymbolicLink(Path.Combine(FenceAgentDir, Path.GetFileName(path)), path);
     }
 
     private void StopFencer()

@@ -388,6 +388,10 @@ public sealed partial class Testbed : IDisposable
         return (ok && JsonSerializer.Deserialize<OperateResponse>(body, Json)?.Applied == true, body);
     }
 
+    /// <summary>Runs the 'vigil' command line as an operator would: in the bridge namespace, with <paramref name="node"/>'s settings (bounded: 30 s).</summary>
+    public Sh.Result Cli(string node, params string[] args) =>
+        Sh.Run("ip", ["netns", "exec", BridgeNs, "dotnet", VigilDll(), .. args, "--settings", SettingsFile(node)], timeoutMs: 30_000);
+
     private (bool Success, string Body) Post<T>(string node, string path, T request)
     {
         using var http = Client(node, TimeSpan.FromSeconds(15));
