@@ -48,11 +48,11 @@ public sealed class FencingInNamespacesTests(ITestOutputHelper output)
         var failedS = Testbed.Testbed.PreciseNow() - t0;
         Assert.Contains(failed.Fencing, f => f.Contains(reason, StringComparison.Ordinal) && f.Contains($"vigil fence ack {holder}", StringComparison.Ordinal));
 
-        // Blocked for 6 s (longer than the daemon's 5 s pause before a retry): every survivor shows the holder offline
+        // Blocked for 7 s (longer than the daemon's 5 s pause before a retry): every survivor shows the holder offline
         // and unclean with the group on it alone, and the side channel shows no start since the power-off.
         var sw = Stopwatch.StartNew();
         int polls = 0, attempts = 0;
-        while (sw.Elapsed < TimeSpan.FromSeconds(6))
+        while (sw.Elapsed < TimeSpan.FromSeconds(7))
         {
             foreach (var n in survivors)
             {
@@ -65,7 +65,9 @@ public sealed class FencingInNamespacesTests(ITestOutputHelper output)
             }
             Thread.Sleep(200);
         }
-        Assert.True(polls >= 10, $"only {polls} status answers from the survivors in 6 s\n{bed.Diagnostics()}");
+        Assert.True(polls >= 10, $"only {polls} status answers from the survivors in 7 s\n{bed.Diagnostics()}");
+        // The failing device was tried again after the pause (status promises it), not once only.
+        Assert.True(attempts >= 2, $"{attempts} failed fencing attempt(s) recorded in 7 s after the first failure; a retry was due after 5 s\n{bed.Diagnostics()}");
         Assert.True(FirstStart(bed, survivors, t0) is null, "a resource started on a survivor although fencing failed\n" + bed.Diagnostics());
         foreach (var n in survivors)
         {

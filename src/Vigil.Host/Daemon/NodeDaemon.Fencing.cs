@@ -21,6 +21,8 @@ public sealed partial class NodeDaemon
 
     private readonly ConcurrentDictionary<string, byte> _fencing = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceFailedAt = new(StringComparer.Ordinal);
+    /// <summary>Targets with a replan scheduled for the end of their retry pause.</summary>
+    private readonly ConcurrentDictionary<string, byte> _fenceRetryDue = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceLastSeen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (IReadOnlySet<string> Hosts, DateTimeOffset At)> _deviceLists = new(StringComparer.Ordinal);
 
@@ -32,7 +34,18 @@ public sealed partial class NodeDaemon
     private void StartFencing(FenceRequest f)
     {
         var target = f.Target;
-        if (_fenceFailedAt.TryGetValue(target, out var failed) && DateTimeOffset.UtcNow - failed < FenceRetryPause) return;
+        if (_fenceFailedAt.TryGetValue(target, out var failed) && DateTimeOffset.UtcNow - failed is var since && since < FenceRetryPause)
+        {
+            // A transition that waits for this fence plans nothing new by itself (nothing changes while it is
+            // blocked): without a wake-up once the pause is over, a failed fence was never tried again.
+            if (_fenceRetryDue.TryAdd(target, 0))
+                _ = Task.Delay(FenceRetryPause - since + TimeSpan.FromMilliseconds(20), _stop.Token).ContinueWith(_ =>
+                {
+                    _fenceRetryDue.TryRemove(target, out var _);
+                    RequestReplan();
+                }, TaskScheduler.Default);
+            return;
+        }
         if (!_fencing.TryAdd(target, 0)) return;
         _inFlight.TryAdd(f.Key, 0);
         _fenceLastSeen[target] = _controller?.LastSeen(target) ?? DateTimeOffset.UtcNow;
