@@ -15,7 +15,8 @@ internal sealed class LocalCluster : IDisposable
 
     /// <param name="fenceAgent">Install the test fence agent (agents/fence_vigiltest) in a private folder the nodes use for stonith agents.</param>
     /// <param name="witness">Add a witness member "w" (votes, runs no resources).</param>
-    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false)
+    /// <param name="apiGroup">The group allowed on the nodes' local API sockets (default: the settings' default, 'vigil').</param>
+    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null)
     {
         Directory.CreateDirectory(Dir);
         for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
@@ -35,6 +36,7 @@ internal sealed class LocalCluster : IDisposable
             {
                 Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir, RuntimeDirectory = Path.Combine(Dir, n, "run"),
                 FenceAgentDirectory = fenceAgent ? FenceAgentDir : null,
+                ApiGroup = apiGroup ?? "vigil",
             }.Save(SettingsFile(n));
         }
     }
@@ -45,6 +47,8 @@ internal sealed class LocalCluster : IDisposable
     public string FenceLog => Path.Combine(Dir, "fence.log");
 
     public string SettingsFile(string node) => Path.Combine(Dir, $"{node}.json");
+    /// <summary>The node's local API socket (its runtime folder's api.sock).</summary>
+    public string Socket(string node) => Path.Combine(Dir, node, "run", "api.sock");
     public string TlsDir => Path.Combine(Dir, "tls");
     public Vigil.Cli.ApiTarget Target(string node) => new(Members[node].Api, NodeSettings.Load(SettingsFile(node)));
 

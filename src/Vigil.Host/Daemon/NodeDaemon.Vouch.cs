@@ -16,16 +16,18 @@ public sealed partial class NodeDaemon
 {
     /// <summary>What the other members said of each member this leader does not reach.</summary>
     private readonly ConcurrentDictionary<string, IndirectContact> _indirect = new(StringComparer.Ordinal);
-    /// <summary>Members for which no other member could be asked in the latest round.</summary>
-    private readonly ConcurrentDictionary<string, byte> _noHelpers = new(StringComparer.Ordinal);
+    /// <summary>Members this leader does not reach that other members could be asked about in the latest round.</summary>
+    private readonly ConcurrentDictionary<string, byte> _askable = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _vouching = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _vouchLogged = new(StringComparer.Ordinal);
     /// <summary>How long a helper waits for the member's answer; the leader waits for the helper a little longer.</summary>
     private static readonly TimeSpan ReachTimeout = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan VouchTimeout = TimeSpan.FromMilliseconds(800);
 
+    /// <summary>Null (judge by this leader's own view) unless other members can be asked about <paramref name="node"/>:
+    /// not for a two-node peer, this node itself, or when no other member is reachable.</summary>
     private IndirectContact? Indirect(string node) =>
-        _noHelpers.ContainsKey(node) ? null : _indirect.GetValueOrDefault(node, new IndirectContact(null, null));
+        _askable.ContainsKey(node) ? _indirect.GetValueOrDefault(node, new IndirectContact(null, null)) : null;
 
     /// <summary>
     /// One controller round: for every member recorded online that this leader does not reach, start an
@@ -36,6 +38,7 @@ public sealed partial class NodeDaemon
         var state = _consensus.State;
         foreach (var n in _settings.ResourceNodes)
         {
+            _askable.TryRemove(n, out _);
             if (n == _settings.Name || n == alonePeer) continue;
             if (reachedDirectly(n))
             {
@@ -45,8 +48,8 @@ public sealed partial class NodeDaemon
             var recorded = state.Nodes.FirstOrDefault(x => x.Uname == n);
             if (recorded?.Crmd != "online") continue;
             var helpers = _settings.Members.Keys.Where(m => m != _settings.Name && m != n && consensusReachable(m)).ToList();
-            if (helpers.Count == 0) { _noHelpers[n] = 0; continue; }
-            _noHelpers.TryRemove(n, out _);
+            if (helpers.Count == 0) continue;
+            _askable[n] = 0;
             if (!_vouching.TryAdd(n, 0)) continue;
             var boot = ClusterState.BootOf(recorded);
             _ = Task.Run(() => VouchAsync(n, boot, helpers));

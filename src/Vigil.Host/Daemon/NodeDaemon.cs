@@ -105,6 +105,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _consensus.StartAsync(cancellationToken).ConfigureAwait(false);
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
+        SecureLocalSocket();
         _loops = Task.WhenAll(Task.Run(() => ControllerLoopAsync(_stop.Token)), Task.Run(() => QuorumLoopAsync(_stop.Token)), Task.Run(() => LeaseLoopAsync(_stop.Token)));
         // Written only just before a self-fence exit: read once, at start.
         _selfFenced = ReadSelfFence();
@@ -147,13 +148,30 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 };
             });
         }));
+        if (_settings.LocalSocketOrDefault is { } socketPath)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!);
+            // A socket file left by a daemon that died is in the way of binding; nothing else may live there.
+            if (File.Exists(socketPath)) File.Delete(socketPath);
+            builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socketPath));
+        }
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         var app = builder.Build();
+        app.Use(async (ctx, next) =>
+        {
+            if (LocalSocketRefusal(ctx) is { } refusal)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await ctx.Response.WriteAsJsonAsync(refusal).ConfigureAwait(false);
+                return;
+            }
+            await next(ctx).ConfigureAwait(false);
+        });
         if (_credentials is not null)
         {
             app.Use(async (ctx, next) =>
             {
-                if (ctx.Connection.ClientCertificate is null && !ctx.Request.Path.StartsWithSegments("/v1/join") && !RemoteUserAllowed(ctx))
+                if (ctx.Connection.ClientCertificate is null && !IsLocalSocket(ctx) && !ctx.Request.Path.StartsWithSegments("/v1/join") && !RemoteUserAllowed(ctx))
                 {
                     Refused($"{ctx.Connection.RemoteIpAddress} called {ctx.Request.Path} without a client certificate");
                     ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -207,6 +225,28 @@ public sealed partial class NodeDaemon : IAsyncDisposable
 
     /// <summary>What a remote API token may call: reading the cluster, and the user's own changes — never node-to-node endpoints.</summary>
     private static readonly HashSet<string> RemoteUserPaths = ["GET /v1/status", "GET /v1/cib", "GET /v1/fence/history", "GET /v1/ping", "POST /v1/configure", "POST /v1/operate"];
+
+    private static bool IsLocalSocket(HttpContext ctx) =>
+        ctx.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { AddressFamily: System.Net.Sockets.AddressFamily.Unix };
+
+    /// <summary>
+    /// The local socket serves the user endpoints (what a remote API token may call) to root, the daemon's
+    /// user and members of the API group; anything else is refused with why (null: allowed, or not the socket).
+    /// </summary>
+    private ErrorResponse? LocalSocketRefusal(HttpContext ctx)
+    {
+        if (!IsLocalSocket(ctx)) return null;
+        var socket = ctx.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()!.Socket;
+        if (!RemoteUserPaths.Contains($"{ctx.Request.Method} {ctx.Request.Path}"))
+            return new ErrorResponse($"{ctx.Request.Method} {ctx.Request.Path} is not served on the local socket", "the local socket serves status, cib, fence history, configure and operate");
+        if (LocalAccessRefusal(socket) is { } why)
+        {
+            Refused($"local socket: {why}");
+            return new ErrorResponse($"the local API is for root and members of the '{_settings.ApiGroup}' group: {why}",
+                $"add the user to that group (usermod -aG {_settings.ApiGroup} USER, then log in again), or run vigil as root");
+        }
+        return null;
+    }
 
     /// <summary>A caller without a certificate may use the user endpoints with a valid remote API token (Authorization: Bearer SECRET).</summary>
     private bool RemoteUserAllowed(HttpContext ctx)

@@ -35,6 +35,19 @@ public sealed record NodeSettings
     public string RuntimeDirectoryOrDefault => RuntimeDirectory
         ?? (Environment.IsPrivilegedProcess ? Path.Combine("/run/vigil", Name) : Path.Combine(DataDirectory, "run"));
 
+    /// <summary>
+    /// The local API socket (plain HTTP over a Unix socket, mode 0660): 'vigil' commands of root and of members
+    /// of <see cref="ApiGroup"/> on this host use it without the node's credentials. Default: api.sock in the
+    /// runtime directory; "" turns it off.
+    /// </summary>
+    public string? LocalSocket { get; init; }
+
+    [JsonIgnore]
+    public string? LocalSocketOrDefault => LocalSocket is "" ? null : LocalSocket ?? Path.Combine(RuntimeDirectoryOrDefault, "api.sock");
+
+    /// <summary>The group whose members may use the local API socket (besides root and the daemon's user).</summary>
+    public string ApiGroup { get; init; } = "vigil";
+
     /// <summary>Where stonith-class agents (fence_*) are found; /usr/sbin when not set.</summary>
     public string? FenceAgentDirectory { get; init; }
 

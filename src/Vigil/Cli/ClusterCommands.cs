@@ -20,15 +20,48 @@ public sealed record ApiTarget(string Address, NodeSettings? Settings)
     /// <summary>A remote API token (from VIGIL_TOKEN) used instead of node credentials.</summary>
     public Vigil.Host.Security.JoinToken? RemoteToken { get; init; }
 
-    public string Url(string path) => Settings is not null ? Settings.Url(Settings.Self, path) : RemoteToken is not null ? $"https://{Address}{path}" : $"http://{Address}{path}";
+    /// <summary>The node's local API socket (root and members of its API group; no credentials needed).</summary>
+    public string? Socket { get; init; }
+
+    public string Url(string path) => Socket is not null ? $"http://localhost{path}"
+        : Settings is not null ? Settings.Url(Settings.Self, path) : RemoteToken is not null ? $"https://{Address}{path}" : $"http://{Address}{path}";
 
     public HttpClient Client(TimeSpan timeout)
     {
-        var http = Credentials is not null ? new HttpClient(Credentials.HttpHandler(_ => { }), disposeHandler: true)
+        var http = Socket is { } socket ? new HttpClient(LocalSocketHandler(socket), disposeHandler: true)
+            : Credentials is not null ? new HttpClient(Credentials.HttpHandler(_ => { }), disposeHandler: true)
             : RemoteToken is { } token ? RemoteClient(token, timeout)
             : new HttpClient();
         http.Timeout = timeout;
         return http;
+    }
+
+    private static SocketsHttpHandler LocalSocketHandler(string path) => new()
+    {
+        ConnectCallback = async (_, ct) =>
+        {
+            var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            try
+            {
+                await s.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), ct).ConfigureAwait(false);
+                return new System.Net.Sockets.NetworkStream(s, ownsSocket: true);
+            }
+            catch
+            {
+                s.Dispose();
+                throw;
+            }
+        },
+    };
+
+    /// <summary>Why a request failed, in the user's terms: the local socket's permissions get their own explanation.</summary>
+    public string Explain(Exception e)
+    {
+        bool denied = e is HttpRequestException { StatusCode: System.Net.HttpStatusCode.Forbidden }
+            || (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied });
+        if (Socket is not null && denied)
+            return $"{Socket}: permission denied: the local API is for root and members of the node's API group ('vigil' by default): 'usermod -aG vigil USER', then log in again";
+        return $"no answer from {this}: {e.Message}";
     }
 
     /// <summary>
@@ -44,7 +77,7 @@ public sealed record ApiTarget(string Address, NodeSettings? Settings)
         return http;
     }
 
-    public override string ToString() => Address;
+    public override string ToString() => Socket ?? Address;
 }
 
 /// <summary><c>vigil daemon</c>, <c>vigil status</c>, <c>vigil configure load</c>.</summary>
@@ -241,7 +274,7 @@ public static class ClusterCommands
             try { xml = http.GetStringAsync(api.Url("/v1/cib")).GetAwaiter().GetResult(); }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
+                Console.Error.WriteLine($"vigil: {api.Explain(e)}");
                 failure = ExitCodes.Unavailable;
                 return null;
             }
@@ -277,15 +310,28 @@ public static class ClusterCommands
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
-            Console.Error.WriteLine($"vigil: no answer from {api}: {e.Message}");
+            Console.Error.WriteLine($"vigil: {api.Explain(e)}");
             return (null, "", ExitCodes.Unavailable);
         }
+    }
+
+    /// <summary>The one node daemon's local API socket on this host (/run/vigil/NAME/api.sock), if there is exactly one.</summary>
+    private static string? LocalSocket()
+    {
+        try
+        {
+            if (!Directory.Exists("/run/vigil")) return null;
+            var found = Directory.EnumerateDirectories("/run/vigil").Select(d => Path.Combine(d, "api.sock")).Where(File.Exists).Take(2).ToList();
+            return found.Count == 1 ? found[0] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>No node to talk to was given: says how to give one (exit 64).</summary>
     internal static int NoCluster()
     {
-        Console.Error.WriteLine("vigil: which cluster? give --settings FILE (or VIGIL_SETTINGS), or --api ip:port for a cluster without TLS");
+        Console.Error.WriteLine("vigil: which cluster? on a node, its daemon's local socket is used (/run/vigil/NAME/api.sock, or VIGIL_SOCKET); " +
+            "else give --settings FILE (or VIGIL_SETTINGS), or --api ip:port with VIGIL_TOKEN");
         return ExitCodes.Usage;
     }
 
@@ -310,7 +356,12 @@ public static class ClusterCommands
             }
         }
         api ??= Environment.GetEnvironmentVariable("VIGIL_API");
-        if (api is null) return null;
+        if (api is null)
+        {
+            // On a node: its local API socket (root and members of its API group), found or named in VIGIL_SOCKET.
+            var socket = Environment.GetEnvironmentVariable("VIGIL_SOCKET") is { Length: > 0 } named ? named : LocalSocket();
+            return socket is null ? null : new ApiTarget(socket, null) { Socket = socket };
+        }
         var tokenText = Environment.GetEnvironmentVariable("VIGIL_TOKEN");
         if (string.IsNullOrEmpty(tokenText)) return new ApiTarget(api, null);
         if (!Vigil.Host.Security.JoinToken.TryParse(tokenText, out var token, out var error) || token!.Node != Vigil.Host.Security.JoinTokens.ApiTokenName)
@@ -418,13 +469,21 @@ public static class ClusterCommands
     internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout) => FetchStatus(api, timeout, out _);
 
     /// <param name="unauthorized">The node answered 401: this client has neither node credentials nor a valid token.</param>
-    internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout, out bool unauthorized)
+    internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout, out bool unauthorized) => FetchStatus(api, timeout, out unauthorized, out _);
+
+    /// <param name="refusal">Why the local socket refused this user, when it did.</param>
+    internal static StatusResponse? FetchStatus(ApiTarget api, TimeSpan timeout, out bool unauthorized, out string? refusal)
     {
         unauthorized = false;
+        refusal = null;
         using var http = api.Client(timeout);
         try { return http.GetFromJsonAsync<StatusResponse>(api.Url("/v1/status"), Json).GetAwaiter().GetResult(); }
         catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Unauthorized) { unauthorized = true; return null; }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { return null; }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            if (api.Socket is not null && api.Explain(e) is var why && why.Contains("permission denied", StringComparison.Ordinal)) refusal = why;
+            return null;
+        }
     }
 
     private static int Status(ApiTarget? api, bool json, bool watch)
@@ -432,7 +491,12 @@ public static class ClusterCommands
         if (api is null) return NoCluster();
         while (true)
         {
-            var s = FetchStatus(api, TimeSpan.FromSeconds(3), out var unauthorized);
+            var s = FetchStatus(api, TimeSpan.FromSeconds(3), out var unauthorized, out var refusal);
+            if (refusal is not null)
+            {
+                Console.Error.WriteLine($"vigil: {refusal}");
+                return ExitCodes.Refused;
+            }
             if (unauthorized)
             {
                 Console.Error.WriteLine($"vigil: {api} refused: its API needs this node's credentials (--settings, as root on a node) or a remote API token (VIGIL_TOKEN, printed by 'vigil init')");
