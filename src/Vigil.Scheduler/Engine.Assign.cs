@@ -35,9 +35,14 @@ internal sealed partial class Engine
             var byNode = sortedNodes.Select(x => w[x.Index] == Rsc.Absent ? -Inf : w[x.Index]).ToArray();
             return (r, i, current, byNode);
         }).ToList();
+        // Pacemaker 2.1.5 sorts by scores only under a placement strategy other than "default"; with
+        // "default" it keeps the order of unpacking (priority, then configuration order). Found by the
+        // differential test (DifferentialTests): a location score of -10 used to move a resource ahead.
+        var byScores = _placementStrategy != "default";
         order.Sort((a, b) =>
         {
             if (a.r.Priority != b.r.Priority) return b.r.Priority.CompareTo(a.r.Priority);
+            if (!byScores) return a.i.CompareTo(b.i);
             if (a.current != b.current) return b.current.CompareTo(a.current);
             for (var k = 0; k < a.byNode.Length; k++)
                 if (a.byNode[k] != b.byNode[k]) return b.byNode[k].CompareTo(a.byNode[k]);

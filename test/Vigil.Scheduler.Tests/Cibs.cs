@@ -36,14 +36,14 @@ internal static class Cibs
 
     public static string Nv(string name, string value) => $"""<nvpair id="nv-{name}-{value}-{Guid.NewGuid():N}" name="{name}" value="{value}"/>""";
 
-    public static string Cib(string nodes, string resources, string constraints = "", string status = "", string properties = "", bool quorum = true) =>
+    public static string Cib(string nodes, string resources, string constraints = "", string status = "", string properties = "", bool quorum = true, string rscDefaults = "", string schema = "pacemaker-3.0") =>
         $"""
-        <cib validate-with="pacemaker-3.0" epoch="1" num_updates="1" admin_epoch="0" have-quorum="{(quorum ? "1" : "0")}" dc-uuid="n1">
+        <cib validate-with="{schema}" epoch="1" num_updates="1" admin_epoch="0" have-quorum="{(quorum ? "1" : "0")}" dc-uuid="n1">
           <configuration>
             <crm_config><cluster_property_set id="opts">{properties}</cluster_property_set></crm_config>
             <nodes>{nodes}</nodes>
             <resources>{resources}</resources>
-            <constraints>{constraints}</constraints>
+            <constraints>{constraints}</constraints>{(rscDefaults.Length > 0 ? $"<rsc_defaults><meta_attributes id=\"rsc-defaults\">{rscDefaults}</meta_attributes></rsc_defaults>" : "")}
           </configuration>
           <status>{status}</status>
         </cib>

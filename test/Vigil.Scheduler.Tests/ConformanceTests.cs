@@ -51,7 +51,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         return new Outcome(name, ptf, withA, category ?? (withA ? "ok" : "A:actions"), diff) { MatchesM = m };
     }
 
-    private static List<string> Multiset(List<string> from, List<string> minus)
+    internal static List<string> Multiset(List<string> from, List<string> minus)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var l in minus) counts[l] = counts.GetValueOrDefault(l) + 1;
@@ -64,7 +64,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         return result;
     }
 
-    private static string Categorise(string kinds, List<string> missing, List<string> extra)
+    internal static string Categorise(string kinds, List<string> missing, List<string> extra)
     {
         var all = missing.Concat(extra).ToList();
         string Kind(string l) => l.Split('|') is { Length: > 2 } p ? p[kinds == "T" ? 1 : kinds == "F" ? 2 : 2] : "?";

@@ -16,6 +16,24 @@ public sealed class SchedulerTests
         Assert.Contains("T|start|a|n1|-|-|-", rec);
     }
 
+    [Theory]
+    // Found by DifferentialTests (seed 107 before the fix): under the default placement strategy
+    // Pacemaker 2.1.5 assigns in configuration order, so b (kept off n1) takes n2 first and c gets n1
+    // by name; under any other strategy it sorts by scores, so c (0 on n1 beats -10) goes first, to
+    // the emptier n2, and b follows it there.
+    [InlineData("default", "n1")]
+    [InlineData("utilization", "n2")]
+    public void Resources_are_assigned_in_configuration_order_unless_a_placement_strategy_sorts_them(string strategy, string nodeOfC)
+    {
+        var rec = Record(Cib(Node("n1") + Node("n2"), Primitive("a") + Primitive("b") + Primitive("c"),
+            constraints: """<rsc_location id="b-not-n1" rsc="b" node="n1" score="-10"/>""",
+            status: OnlineState("n1", Running("a", "n1")) + OnlineState("n2"),
+            properties: Nv("stonith-enabled", "false") + Nv("placement-strategy", strategy)));
+        Assert.Contains("P|a|Started|n1|", rec);
+        Assert.Contains("P|b|Started|n2|", rec);
+        Assert.Contains($"P|c|Started|{nodeOfC}|", rec);
+    }
+
     [Fact]
     public void A_lost_node_is_fenced_before_its_resources_start_elsewhere()
     {
