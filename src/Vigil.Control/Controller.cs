@@ -271,9 +271,16 @@ public sealed class Controller
         var requests = new List<ActionRequest>();
         var fencing = new List<FenceRequest>();
         OperationDigest.Calculator? digests = null;
-        foreach (var a in ready)
+        // An anonymous clone's instances share one history per node: a plan may stop one instance on a node
+        // (it moves away) and start another there, unordered (Pacemaker orders them through the clone's
+        // stopped/start pseudo actions, which this graph leaves out). Run together, the start could finish
+        // first and the stop then end it (found by the simulator, seed 540 with link cuts). So one action per
+        // resource and node at a time, stops and demotes first; the rest waits for the next round.
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var a in ready.OrderBy(a => a.Task is "stop" or "demote" or "migrate_to" ? 0 : 1))
         {
             if (!a.IsFence && busy.Contains(a.Resource)) continue;
+            if (!a.IsFence && !claimed.Add($"{a.Resource}|{a.Node}")) continue;
             if (a.Task is "start" or "promote" or "migrate_from" && fencePending.Any(x => x != a.Node && !KnownOn(state, x, a.Resource, term, uncertain))) continue;
             if (a.IsFence) fencing.Add(new FenceRequest(a.Node, a.Task, term) { Planned = a });
             else if (BuildRequest(a, state, term, now, digests ??= OperationDigest.For(state.Cib, now)) is { } r) requests.Add(r);

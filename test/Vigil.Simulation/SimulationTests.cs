@@ -58,6 +58,10 @@ public class SimulationTests(ITestOutputHelper output)
         var without = SeedRunner.Run(1, 150, InjectedBug.NoIndirectProbes, linkCuts: true);
         output.WriteLine("without indirect probes: " + Report(without));
         Assert.True(batch.Windows * 2 < without.Windows, $"with indirect probes {batch.Windows} split-brain windows, without {without.Windows}");
+        // Seed 540: a plan stopped one anonymous clone instance on a node and started another there, unordered;
+        // the start finished first and the stop ended it (the controller now runs one action per resource and node).
+        var regression = new Simulator(Scenario.FromSeed(540).WithLinkCuts()).Run();
+        Assert.True(regression.Ok, string.Join("\n", regression.Violations));
         // Not vacuous: links were cut in these runs.
         var text = new StringWriter();
         new Simulator(Scenario.FromSeed(3).WithLinkCuts(), text).Run();
