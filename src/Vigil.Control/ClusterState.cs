@@ -191,7 +191,11 @@ public sealed partial record ClusterState
             Put($"{r.Resource}_last_0");
             // Role changes cancel the recurring monitors, and Pacemaker deletes a cancelled monitor's
             // history entry: a stale "running" monitor must not outlive the stop.
-            if (r.Operation is "stop" or "promote" or "demote" or "migrate_to" or "migrate_from")
+            // A start, or a probe that finds it not running, also ends what earlier recurring monitors said:
+            // their stop may never have been recorded (a leader change lost it), and a promoted monitor's
+            // rc 8 left behind made the resource look promoted after a restart (found by the simulator with
+            // promotable clones, seed 257).
+            if (r.Operation is "stop" or "start" or "promote" or "demote" or "migrate_to" or "migrate_from" || (r.Operation == "monitor" && r.Rc == 7))
                 ops.RemoveAll(o => o.Id.StartsWith($"{r.Resource}_monitor_", StringComparison.Ordinal) && o.IntervalMs > 0);
         }
         if (failed && r.Operation != "cancel") Put($"{r.Resource}_last_failure_0");

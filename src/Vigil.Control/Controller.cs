@@ -325,6 +325,8 @@ public sealed class Controller
     {
         var result = new List<PlannedAction>();
         var active = Activity.Active(state);
+        var promotable = state.Configuration.Resources.OfType<Clone>().Where(c => c.IsPromotable)
+            .SelectMany(c => c.SelfAndDescendants()).OfType<Primitive>().Select(x => x.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var p in state.Configuration.AllResources().OfType<Primitive>())
         {
             if (!active.TryGetValue(p.Id, out var where)) continue;
@@ -335,7 +337,9 @@ public sealed class Controller
                 foreach (var op in p.Operations.Where(o => o.Name == "monitor" && o.IntervalValue > TimeSpan.Zero && o.Enabled))
                 {
                     var opRole = op.Role is { } r && Roles.TryParse(r, out var parsed) ? parsed : Role.Started;
-                    if (opRole is not Role.Started && opRole != role) continue;
+                    // A promotable clone's instance that is not promoted runs in the Unpromoted role (recorded as started).
+                    var runs = role == Role.Started && promotable.Contains(p.Id) ? Role.Unpromoted : role;
+                    if (opRole is not Role.Started && opRole != runs) continue;
                     var ms = (long)op.IntervalValue.TotalMilliseconds;
                     var rec = history?.Ops.FirstOrDefault(o => o.Id == $"{p.Id}_monitor_{ms}");
                     if (rec is not null && last is not null && rec.CallId > last.CallId) continue;

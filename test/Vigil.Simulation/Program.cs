@@ -8,6 +8,7 @@ namespace Vigil.Simulation;
 /// dotnet run --project test/Vigil.Simulation -- --seeds N [--from S] [--bug B]   many seeds in parallel
 /// --parameter-edits: the client also changes agent parameters (see <see cref="Scenario.ParameterEdits"/>)
 /// --link-cuts: single links are cut too (see <see cref="Scenario.LinkCutRate"/>)
+/// --promotable: a promotable clone is added (see <see cref="Scenario.WithPromotable"/>)
 /// The last line reads "seeds=… violations=… seeds_per_s=…"; the exit code is 1 on any violation.
 /// </summary>
 public static class Program
@@ -19,7 +20,7 @@ public static class Program
         int seeds = 0;
         long from = 1;
         var bug = InjectedBug.None;
-        bool parameterEdits = false, linkCuts = false;
+        bool parameterEdits = false, linkCuts = false, promotable = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -32,6 +33,7 @@ public static class Program
                     case "--from": from = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--parameter-edits": parameterEdits = true; break;
                     case "--link-cuts": linkCuts = true; break;
+                    case "--promotable": promotable = true; break;
                     case "--nodes":
                         nodes = int.Parse(Next(), CultureInfo.InvariantCulture);
                         if (nodes is < 2 or > 7) throw new ArgumentException("--nodes takes 2..7");
@@ -46,28 +48,30 @@ public static class Program
             }
             catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
             {
-                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts]");
+                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable]");
                 return 64;
             }
         }
         if (seed is null && seeds <= 0)
         {
-            Console.Error.WriteLine("usage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts]");
+            Console.Error.WriteLine("usage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable]");
             return 64;
         }
         if (seed is { } one)
         {
             var sw = Stopwatch.StartNew();
             var scenario = Scenario.FromSeed(one, bug, nodes) with { ParameterEdits = parameterEdits };
-            var r = new Simulator(linkCuts ? scenario.WithLinkCuts() : scenario, Console.Out).Run();
+            if (linkCuts) scenario = scenario.WithLinkCuts();
+            if (promotable) scenario = scenario.WithPromotable();
+            var r = new Simulator(scenario, Console.Out).Run();
             foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
             Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} simulated_ms={r.SimulatedMs}");
             Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
             return r.Ok ? 0 : 1;
         }
-        var batch = SeedRunner.Run(from, seeds, bug, parameterEdits, linkCuts);
+        var batch = SeedRunner.Run(from, seeds, bug, parameterEdits, linkCuts, promotable);
         foreach (var f in batch.Failures.Take(20))
-            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")}{(parameterEdits ? " --parameter-edits" : "")}{(linkCuts ? " --link-cuts" : "")})");
+            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")}{(parameterEdits ? " --parameter-edits" : "")}{(linkCuts ? " --link-cuts" : "")}{(promotable ? " --promotable" : "")})");
         Console.WriteLine(batch.Summary);
         return batch.Failures.Count == 0 ? 0 : 1;
     }
@@ -100,14 +104,16 @@ public static class SeedRunner
         return (null, max);
     }
 
-    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None, bool parameterEdits = false, bool linkCuts = false)
+    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None, bool parameterEdits = false, bool linkCuts = false, bool promotable = false)
     {
         var sw = Stopwatch.StartNew();
         var results = new RunResult[count];
         Parallel.For(0, count, i =>
         {
             var scenario = Scenario.FromSeed(from + i, bug) with { ParameterEdits = parameterEdits };
-            results[i] = new Simulator(linkCuts ? scenario.WithLinkCuts() : scenario).Run();
+            if (linkCuts) scenario = scenario.WithLinkCuts();
+            if (promotable) scenario = scenario.WithPromotable();
+            results[i] = new Simulator(scenario).Run();
         });
         return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed)
         {

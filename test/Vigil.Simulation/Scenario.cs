@@ -70,6 +70,34 @@ public sealed record Scenario
     /// </summary>
     public double LinkCutRate { get; init; }
 
+    /// <summary>Promotable clones and their promoted-max (invariant 1 counts promoted instances against it).</summary>
+    public IReadOnlyDictionary<string, int> PromotedMax { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// This scenario with a promotable clone of a Stateful-like agent added (promoted-max 1, monitors per role,
+    /// maybe colocated with the first primitive), so promotion and demotion meet the same faults. Off unless a
+    /// run asks for it (<c>--promotable</c>), so that the CI seeds and the regression seeds keep their runs.
+    /// </summary>
+    public Scenario WithPromotable()
+    {
+        var rng = new Random(unchecked((int)(Seed ^ (Seed >> 32)) * 41 + 11));
+        var text = new StringBuilder(ConfigText);
+        text.AppendLine("primitive s1 ocf:pacemaker:Stateful op monitor interval=1s timeout=1s role=Promoted op monitor interval=2s timeout=1s role=Unpromoted " +
+                        "op start timeout=2s interval=0 op stop timeout=2s interval=0 op promote timeout=2s interval=0 op demote timeout=2s interval=0");
+        text.AppendLine("clone ms s1 meta promotable=true promoted-max=1");
+        if (rng.NextDouble() < 0.5) text.AppendLine(CultureInfo.InvariantCulture, $"location prefer-promoted ms rule role=Promoted 20: #uname eq n{rng.Next(1, Nodes + 1)}");
+        if (rng.NextDouble() < 0.4) text.AppendLine("colocation p1-with-promoted inf: p1 ms:Promoted");
+        var loaded = ConfigLoader.Load(text.ToString(), $"seed {Seed} (promotable)", ConfigFormat.Crm);
+        if (loaded.Value is null)
+            throw new InvalidOperationException($"seed {Seed}: the promotable configuration does not load: {string.Join("; ", loaded.Diagnostics)}\n{text}");
+        return this with
+        {
+            ConfigText = text.ToString(),
+            ConfigXml = CibXmlWriter.Write(loaded.Value, includeStatus: false),
+            PromotedMax = new Dictionary<string, int> { ["s1"] = 1 },
+        };
+    }
+
     /// <summary>This scenario with single-link cuts, their rate (0.2–0.8/s) drawn apart from the seed's other draws.</summary>
     public Scenario WithLinkCuts() => this with { LinkCutRate = 0.2 + new Random(unchecked((int)(Seed ^ (Seed >> 32)) * 23 + 5)).NextDouble() * 0.6 };
 

@@ -225,7 +225,15 @@ public sealed partial class Simulator
                     break;
                 case "monitor":
                     if (hang) { rc = 1; status = 2; }
-                    else rc = t.Truth.ContainsKey(rsc) ? 0 : 7;
+                    else rc = MonitorRc(t, rsc);
+                    break;
+                case "promote":
+                    if (t.Truth.ContainsKey(rsc)) { CheckPromote(t, rsc); t.Truth[rsc] = Role.Promoted; }
+                    else rc = 7;
+                    break;
+                case "demote":
+                    if (t.Truth.ContainsKey(rsc)) t.Truth[rsc] = Role.Started;
+                    else rc = 7;
                     break;
                 default:
                     rc = 3; // unimplemented: nothing configured here asks for it
@@ -257,7 +265,7 @@ public sealed partial class Simulator
         var rsc = Base(act.Resource);
         var key = $"{rsc}|{act.IntervalMs}";
         if (!t.Up || t.Incarnation != incarnation || t.Exec.Recurring.GetValueOrDefault(key) != gen) return;
-        int rc = t.Truth.ContainsKey(rsc) ? 0 : 7;
+        int rc = MonitorRc(t, rsc);
         if (t.Exec.LastRc.GetValueOrDefault(key) != rc)
         {
             t.Exec.LastRc[key] = rc;
@@ -275,13 +283,31 @@ public sealed partial class Simulator
         At(Now + act.IntervalMs, () => Recur(t, a, incarnation, gen));
     }
 
+    /// <summary>What a monitor says: 7 not running, 8 running promoted (OCF), else 0.</summary>
+    private static int MonitorRc(SimNode t, string rsc) =>
+        !t.Truth.TryGetValue(rsc, out var role) ? 7 : role == Role.Promoted ? 8 : 0;
+
+    /// <summary>Invariant 1 for promotable clones: never more promoted instances at once than promoted-max.</summary>
+    private void CheckPromote(SimNode b, string rsc)
+    {
+        if (!_scenario.PromotedMax.TryGetValue(rsc, out var max)) return;
+        var promoted = _nodes.Where(n => n != b && n.Truth.TryGetValue(rsc, out var r) && r == Role.Promoted).Select(n => n.Name).ToList();
+        if (promoted.Count < max) return;
+        if (_scenario.WindowsAllowed)
+        {
+            _windows++;
+            Trace("check", $"split-brain window: {rsc} promoted on {b.Name} while promoted on {string.Join(",", promoted)} (fencing is off)");
+        }
+        else Violation(1, $"{rsc} promoted on {b.Name} while promoted on {string.Join(",", promoted)} (promoted-max {max})");
+    }
+
     private static void TrackLocal(SimNode t, ActionRequest a, int rc, int status)
     {
         if (status != 0) return;
         var rsc = Base(a.Action.Resource);
         switch (a.Action.Task, rc)
         {
-            case ("start", 0) or ("monitor", 0): t.LocalActive[rsc] = a; break;
+            case ("start", 0) or ("monitor", 0 or 8): t.LocalActive[rsc] = a; break;
             case ("stop", 0) or ("monitor", 7): t.LocalActive.Remove(rsc); break;
         }
     }
@@ -554,6 +580,16 @@ public sealed partial class Simulator
             {
                 why = $"{p.Id} runs on [{string.Join(",", truth)}], recorded [{string.Join(",", rec)}], placed [{string.Join(",", placed)}]";
                 return false;
+            }
+            if (_scenario.PromotedMax.ContainsKey(p.Id))
+            {
+                var promotedTruth = _nodes.Where(n => n.Up && n.Truth.TryGetValue(p.Id, out var r) && r == Role.Promoted).Select(n => n.Name).Order(StringComparer.Ordinal).ToList();
+                var promotedPlaced = transition.Placements.Where(x => x.Node is not null && x.Role == Role.Promoted && Base(x.Resource) == p.Id).Select(x => x.Node!).Order(StringComparer.Ordinal).ToList();
+                if (!promotedTruth.SequenceEqual(promotedPlaced))
+                {
+                    why = $"{p.Id} promoted on [{string.Join(",", promotedTruth)}], placed promoted [{string.Join(",", promotedPlaced)}]";
+                    return false;
+                }
             }
             // It runs with the configured parameters: a changed parameter was applied by a restart.
             foreach (var node in truth)

@@ -68,6 +68,31 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.Contains("both still reach the others", text.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A promotable clone (promoted-max 1, a monitor per role) added to each seed's configuration: every invariant
+    /// holds, including never more promoted instances at once than promoted-max. It found two bugs: monitors
+    /// of the Unpromoted role were never started for instances already running (seed 24), and a promoted
+    /// monitor's rc 8 left in the history made a restarted instance look promoted (seed 257).
+    /// </summary>
+    [Fact]
+    public void Promotable_clones_keep_every_invariant()
+    {
+        var batch = SeedRunner.Run(1, 150, promotable: true);
+        output.WriteLine(Report(batch));
+        Assert.True(batch.Failures.Count == 0, Report(batch));
+        foreach (var seed in new[] { 24, 257 })
+        {
+            var regression = new Simulator(Scenario.FromSeed(seed).WithPromotable()).Run();
+            Assert.True(regression.Ok, $"seed {seed}: " + string.Join("\n", regression.Violations));
+        }
+        // Not vacuous: instances are promoted and monitored in their roles.
+        var text = new StringWriter();
+        new Simulator(Scenario.FromSeed(257).WithPromotable(), text).Run();
+        Assert.Matches(@"promote s1 on n\d: rc 0", text.ToString());
+        Assert.Contains("dispatch monitor/2000ms s1", text.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dispatch monitor/1000ms s1", text.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>The first failing seed with the bug injected, within the CI seed budget.</summary>
     private string Caught(InjectedBug bug)
     {
