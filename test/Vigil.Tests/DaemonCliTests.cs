@@ -20,6 +20,8 @@ public class DaemonCliTests
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"b":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}}}""", "no entry for this node 'a'")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"here","api":"127.0.0.1:2"}}}""", "is not ip:port")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2","witness":true}}}""", "every member is a witness")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"localSocket":"relative/api.sock"}""", "must be an absolute path of at most 107 bytes")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"runtimeDirectory":"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""", "must be an absolute path of at most 107 bytes")]
     public void Broken_settings_are_refused_with_the_reason(string json, string message)
     {
         var path = Write(json);
@@ -34,6 +36,33 @@ public class DaemonCliTests
             }
         }
         finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_file_where_the_local_socket_belongs_is_left_alone_and_the_daemon_says_why()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"vigil-sock-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, "api.sock");
+        File.WriteAllText(file, "precious");
+        var members = new Dictionary<string, object>
+        {
+            ["a"] = new { raft = $"127.0.0.1:{Vigil.Host.Net.LoopbackPorts.Free()}", api = $"127.0.0.1:{Vigil.Host.Net.LoopbackPorts.Free()}" },
+            ["b"] = new { raft = "127.0.0.1:1", api = "127.0.0.1:2" },
+        };
+        var path = Write(System.Text.Json.JsonSerializer.Serialize(new { name = "a", dataDirectory = Path.Combine(dir, "data"), runtimeDirectory = Path.Combine(dir, "run"), localSocket = file, members }));
+        try
+        {
+            var r = VigilProcess.Run(null, "daemon", "--settings", path);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains($"{file} is a file, not a socket; it is left alone", r.Stderr);
+            Assert.Equal("precious", File.ReadAllText(file));
+        }
+        finally
+        {
+            File.Delete(path);
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -25,6 +25,28 @@ public sealed partial class NodeDaemon
         else Log($"local API {path}: root only (no group '{_settings.ApiGroup}' on this host: 'groupadd {_settings.ApiGroup}' and restart to let its members in)");
     }
 
+    /// <summary>
+    /// A socket left by a daemon that died is in the way of binding, and is removed. Anything else at that path
+    /// is left alone and refused (IOException, which the daemon's start reports): a live daemon's socket, or a
+    /// file with content (a wrong 'localSocket' must never delete a file).
+    /// </summary>
+    private static void RemoveStaleSocket(string path)
+    {
+        if (!File.Exists(path)) return;
+        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(path));
+                throw new IOException($"another process listens on the local API socket {path} (is another vigil daemon running with these settings?)");
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused) { }
+        }
+        if (new FileInfo(path).Length > 0)
+            throw new IOException($"{path} is a file, not a socket; it is left alone: set 'localSocket' in the settings to another path");
+        File.Delete(path);
+    }
+
     /// <summary>Why the peer on the local socket may not use the API, or null when it may.</summary>
     private string? LocalAccessRefusal(Socket socket)
     {

@@ -151,8 +151,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (_settings.LocalSocketOrDefault is { } socketPath)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!);
-            // A socket file left by a daemon that died is in the way of binding; nothing else may live there.
-            if (File.Exists(socketPath)) File.Delete(socketPath);
+            RemoveStaleSocket(socketPath);
             builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socketPath));
         }
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);

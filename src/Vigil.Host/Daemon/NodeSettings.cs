@@ -80,6 +80,10 @@ public sealed record NodeSettings
                 if (!used.TryAdd(ep.ToString(), $"{name} ({what})"))
                     throw new SettingsException($"{path}: member '{name}' {what} address {ep} is also used by {used[ep.ToString()]}; every member needs its own addresses");
         }
+        // A Unix socket path holds at most 107 bytes (sun_path); a longer one could never be bound.
+        if (s.LocalSocketOrDefault is { } sock && (System.Text.Encoding.UTF8.GetByteCount(sock) > 107 || !Path.IsPathFullyQualified(sock)))
+            throw new SettingsException($"{path}: the local API socket '{sock}' must be an absolute path of at most 107 bytes; " +
+                "set 'localSocket' (or a shorter 'runtimeDirectory'), or \"\" to turn the socket off");
         return s;
     }
 
