@@ -317,9 +317,10 @@ public sealed class Controller
     }
 
     /// <summary>
-    /// Recurring monitors defined for an active resource but not running on its node. The scheduler
-    /// does not plan recurring monitors yet; until it does, the controller starts them once the
-    /// transition is done (same action keys, so nothing is started twice).
+    /// Recurring monitors defined for an active resource but not running on its node. The scheduler plans
+    /// them with a start or a role change only, not for a resource already running without them (Pacemaker
+    /// does); until it does, the controller starts them once the transition is done (same action keys, so
+    /// nothing is started twice).
     /// </summary>
     public static List<PlannedAction> MissingMonitors(ClusterState state)
     {

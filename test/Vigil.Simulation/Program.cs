@@ -61,9 +61,7 @@ public static class Program
         {
             var sw = Stopwatch.StartNew();
             var scenario = Scenario.FromSeed(one, bug, nodes) with { ParameterEdits = parameterEdits };
-            if (linkCuts) scenario = scenario.WithLinkCuts();
-            if (promotable) scenario = scenario.WithPromotable();
-            var r = new Simulator(scenario, Console.Out).Run();
+            var r = new Simulator(scenario.With(linkCuts, promotable), Console.Out).Run();
             foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
             Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} simulated_ms={r.SimulatedMs}");
             Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
@@ -111,9 +109,7 @@ public static class SeedRunner
         Parallel.For(0, count, i =>
         {
             var scenario = Scenario.FromSeed(from + i, bug) with { ParameterEdits = parameterEdits };
-            if (linkCuts) scenario = scenario.WithLinkCuts();
-            if (promotable) scenario = scenario.WithPromotable();
-            results[i] = new Simulator(scenario).Run();
+            results[i] = new Simulator(scenario.With(linkCuts, promotable)).Run();
         });
         return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed)
         {

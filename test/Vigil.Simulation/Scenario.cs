@@ -98,6 +98,13 @@ public sealed record Scenario
         };
     }
 
+    /// <summary>This scenario with the opt-in variants a run asks for.</summary>
+    public Scenario With(bool linkCuts, bool promotable)
+    {
+        var s = linkCuts ? WithLinkCuts() : this;
+        return promotable ? s.WithPromotable() : s;
+    }
+
     /// <summary>This scenario with single-link cuts, their rate (0.2–0.8/s) drawn apart from the seed's other draws.</summary>
     public Scenario WithLinkCuts() => this with { LinkCutRate = 0.2 + new Random(unchecked((int)(Seed ^ (Seed >> 32)) * 23 + 5)).NextDouble() * 0.6 };
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-
 namespace Vigil.Tests;
 
 /// <summary>
@@ -29,21 +26,21 @@ public class LocalApiTests
         Assert.True(root.ExitCode == 0 && root.Stdout.Contains("n2", StringComparison.Ordinal), $"root: exit {root.ExitCode}\n{root.Stdout}{root.Stderr}");
 
         // A member of the API group (its primary group here) may read and change the cluster.
-        var member = RunAs(Nobody, NoGroup, env, "status");
+        var member = VigilProcess.RunAs(Nobody, NoGroup, env, "status");
         Assert.True(member.ExitCode == 0 && member.Stdout.Contains("n3", StringComparison.Ordinal), $"nobody:nogroup: exit {member.ExitCode}\n{member.Stdout}{member.Stderr}");
-        var standby = RunAs(Nobody, NoGroup, env, "node", "standby", "n3");
+        var standby = VigilProcess.RunAs(Nobody, NoGroup, env, "node", "standby", "n3");
         Assert.True(standby.ExitCode == 0, $"nobody:nogroup standby: exit {standby.ExitCode}\n{standby.Stdout}{standby.Stderr}");
         c.WaitFor(s => s.Nodes.Single(n => n.Name == "n3").Standby, TimeSpan.FromSeconds(20), "n3 in standby");
 
         // Another user: the socket's mode refuses it, and the CLI says what to do.
-        var other = RunAs(DaemonUser, DaemonGroup, env, "status");
+        var other = VigilProcess.RunAs(DaemonUser, DaemonGroup, env, "status");
         Assert.NotEqual(0, other.ExitCode);
         Assert.Contains("permission denied", other.Stderr, StringComparison.Ordinal);
         Assert.Contains("usermod -aG", other.Stderr, StringComparison.Ordinal);
 
         // With the mode opened up, the daemon itself refuses it (SO_PEERCRED), changes nothing, and logs who it was.
         File.SetUnixFileMode(socket, File.GetUnixFileMode(socket) | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
-        var online = RunAs(DaemonUser, DaemonGroup, env, "node", "online", "n3");
+        var online = VigilProcess.RunAs(DaemonUser, DaemonGroup, env, "node", "online", "n3");
         Assert.NotEqual(0, online.ExitCode);
         Assert.Contains("the local API is for root and members of the 'nogroup' group: uid 1", online.Stderr, StringComparison.Ordinal);
         await Task.Delay(1000);
@@ -52,34 +49,10 @@ public class LocalApiTests
         Assert.Contains("local socket: uid 1 (daemon", log, StringComparison.Ordinal);
 
         // Only the user endpoints are served there, even to root: node-to-node calls need the node's certificate.
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
-                return new NetworkStream(s, ownsSocket: true);
-            },
-        });
-        using var execute = await http.PostAsync(new Uri("http://localhost/v1/node/execute"), new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var local = new Vigil.Cli.ApiTarget(socket, null) { Socket = socket };
+        using var http = local.Client(TimeSpan.FromSeconds(10));
+        using var execute = await http.PostAsync(new Uri(local.Url("/v1/node/execute")), new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, execute.StatusCode);
         Assert.Contains("not served on the local socket", await execute.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-    }
-
-    /// <summary>Runs vigil as another user (setpriv: no supplementary groups), from / so the working directory is no obstacle.</summary>
-    private static VigilProcess.Result RunAs(int uid, int gid, IReadOnlyDictionary<string, string> env, params string[] args)
-    {
-        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = "/" };
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        psi.Environment["HOME"] = "/tmp";
-        foreach (var a in new[] { $"--reuid={uid}", $"--regid={gid}", "--clear-groups", "dotnet", Path.Combine(AppContext.BaseDirectory, "vigil.dll") }.Concat(args))
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardInput.Close();
-        if (!p.WaitForExit(60_000)) { p.Kill(true); throw new TimeoutException($"vigil {string.Join(' ', args)} as uid {uid} did not finish in 60 s"); }
-        p.WaitForExit();
-        return new VigilProcess.Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 }

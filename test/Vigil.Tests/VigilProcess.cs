@@ -12,15 +12,23 @@ internal static class VigilProcess
     public static Result Run(string? stdin, params string[] args) => RunWith(null, stdin, args);
 
     /// <summary>Runs vigil with extra environment variables.</summary>
-    public static Result RunWith(IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
+    public static Result RunWith(IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args) => Start(environment, stdin, null, args);
+
+    /// <summary>Runs vigil as another user (setpriv, no supplementary groups), from / so the working directory is no obstacle.</summary>
+    public static Result RunAs(int uid, int gid, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Start(new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["HOME"] = "/tmp" }, null, (uid, gid), args);
+
+    private static Result Start(IReadOnlyDictionary<string, string>? environment, string? stdin, (int Uid, int Gid)? user, string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(user is null ? "dotnet" : "setpriv")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
-            WorkingDirectory = RepoRoot,
+            WorkingDirectory = user is null ? RepoRoot : "/",
         };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        if (user is { } u)
+            foreach (var a in new[] { $"--reuid={u.Uid}", $"--regid={u.Gid}", "--clear-groups", "dotnet" }) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

@@ -225,8 +225,11 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     /// <summary>What a remote API token may call: reading the cluster, and the user's own changes — never node-to-node endpoints.</summary>
     private static readonly HashSet<string> RemoteUserPaths = ["GET /v1/status", "GET /v1/cib", "GET /v1/fence/history", "GET /v1/ping", "POST /v1/configure", "POST /v1/operate"];
 
-    private static bool IsLocalSocket(HttpContext ctx) =>
-        ctx.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { AddressFamily: System.Net.Sockets.AddressFamily.Unix };
+    /// <summary>The connection's socket when it came in on the local API socket, else null.</summary>
+    private static System.Net.Sockets.Socket? LocalSocketOf(HttpContext ctx) =>
+        ctx.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { AddressFamily: System.Net.Sockets.AddressFamily.Unix } s ? s : null;
+
+    private static bool IsLocalSocket(HttpContext ctx) => LocalSocketOf(ctx) is not null;
 
     /// <summary>
     /// The local socket serves the user endpoints (what a remote API token may call) to root, the daemon's
@@ -234,8 +237,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     /// </summary>
     private ErrorResponse? LocalSocketRefusal(HttpContext ctx)
     {
-        if (!IsLocalSocket(ctx)) return null;
-        var socket = ctx.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()!.Socket;
+        if (LocalSocketOf(ctx) is not { } socket) return null;
         if (!RemoteUserPaths.Contains($"{ctx.Request.Method} {ctx.Request.Path}"))
             return new ErrorResponse($"{ctx.Request.Method} {ctx.Request.Path} is not served on the local socket", "the local socket serves status, cib, fence history, configure and operate");
         if (LocalAccessRefusal(socket) is { } why)
