@@ -49,7 +49,7 @@ public class LocalApiTests
         Assert.Contains("local socket: uid 1 (daemon", log, StringComparison.Ordinal);
 
         // Only the user endpoints are served there, even to root: node-to-node calls need the node's certificate.
-        var local = new Vigil.Cli.ApiTarget(socket, null) { Socket = socket };
+        var local = Vigil.Cli.ApiTarget.Local(socket);
         using var http = local.Client(TimeSpan.FromSeconds(10));
         using var execute = await http.PostAsync(new Uri(local.Url("/v1/node/execute")), new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, execute.StatusCode);

@@ -113,15 +113,21 @@ public sealed partial class NodeDaemon
     }
 
     /// <summary>The boot id of a member's daemon, or null when it does not answer within <paramref name="timeout"/> (a second).</summary>
-    private async Task<string?> HelloAsync(string name, TimeSpan? timeout = null)
+    private Task<string?> HelloAsync(string name, TimeSpan? timeout = null) => AskBootAsync(name, "/v1/node/hello", name, timeout ?? TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// GETs a <see cref="HelloResponse"/> from member <paramref name="via"/> at <paramref name="path"/>: the boot id when it
+    /// names <paramref name="expected"/>, else (no answer within <paramref name="timeout"/>, an error, another name) null.
+    /// </summary>
+    private async Task<string?> AskBootAsync(string via, string path, string expected, TimeSpan timeout)
     {
-        if (!_settings.Members.TryGetValue(name, out var addr)) return null;
+        if (!_settings.Members.TryGetValue(via, out var addr)) return null;
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(1));
-            var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, "/v1/node/hello"), cts.Token).ConfigureAwait(false);
-            return hello?.Name == name ? hello.Boot : null;
+            cts.CancelAfter(timeout);
+            var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, path), cts.Token).ConfigureAwait(false);
+            return hello?.Name == expected ? hello.Boot : null;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException) { return null; }
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Http;
 using Vigil.Control;
 
@@ -75,20 +74,8 @@ public sealed partial class NodeDaemon
     }
 
     /// <summary>Asks <paramref name="helper"/> whether it reaches <paramref name="node"/>: the boot id it answered with, or null.</summary>
-    private async Task<string?> ReachViaAsync(string helper, string node)
-    {
-        if (!_settings.Members.TryGetValue(helper, out var addr)) return null;
-        try
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            cts.CancelAfter(VouchTimeout);
-            using var resp = await _http.GetAsync(_settings.Url(addr, $"/v1/node/reach/{Uri.EscapeDataString(node)}"), cts.Token).ConfigureAwait(false);
-            if (!resp.IsSuccessStatusCode) return null;
-            var hello = await resp.Content.ReadFromJsonAsync<HelloResponse>(cts.Token).ConfigureAwait(false);
-            return hello?.Name == node ? hello.Boot : null;
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException) { return null; }
-    }
+    private Task<string?> ReachViaAsync(string helper, string node) =>
+        AskBootAsync(helper, $"/v1/node/reach/{Uri.EscapeDataString(node)}", node, VouchTimeout);
 
     /// <summary>GET /v1/node/reach/{node}: this node asks <paramref name="node"/> for its hello on the leader's behalf.</summary>
     private async Task<IResult> ReachEndpointAsync(string node)

@@ -54,15 +54,18 @@ public sealed record ApiTarget(string Address, NodeSettings? Settings)
         },
     };
 
+    /// <summary>A node's local API socket as the target.</summary>
+    public static ApiTarget Local(string socket) => new(socket, null) { Socket = socket };
+
+    /// <summary>The local socket refused this user: its file mode (the kernel) or the daemon (403).</summary>
+    public bool LocallyRefused(Exception e) => Socket is not null
+        && (e is HttpRequestException { StatusCode: System.Net.HttpStatusCode.Forbidden }
+            || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied });
+
     /// <summary>Why a request failed, in the user's terms: the local socket's permissions get their own explanation.</summary>
-    public string Explain(Exception e)
-    {
-        bool denied = e is HttpRequestException { StatusCode: System.Net.HttpStatusCode.Forbidden }
-            || (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied });
-        if (Socket is not null && denied)
-            return $"{Socket}: permission denied: the local API is for root and members of the node's API group ('vigil' by default): 'usermod -aG vigil USER', then log in again";
-        return $"no answer from {this}: {e.Message}";
-    }
+    public string Explain(Exception e) => LocallyRefused(e)
+        ? $"{Socket}: permission denied: the local API is for root and members of the node's API group ('vigil' by default): 'usermod -aG vigil USER', then log in again"
+        : $"no answer from {this}: {e.Message}";
 
     /// <summary>
     /// With a remote token: the cluster CA is fetched and must match the token's pin; the server must
@@ -360,7 +363,7 @@ public static class ClusterCommands
         {
             // On a node: its local API socket (root and members of its API group), found or named in VIGIL_SOCKET.
             var socket = Environment.GetEnvironmentVariable("VIGIL_SOCKET") is { Length: > 0 } named ? named : LocalSocket();
-            return socket is null ? null : new ApiTarget(socket, null) { Socket = socket };
+            return socket is null ? null : ApiTarget.Local(socket);
         }
         var tokenText = Environment.GetEnvironmentVariable("VIGIL_TOKEN");
         if (string.IsNullOrEmpty(tokenText)) return new ApiTarget(api, null);
@@ -481,7 +484,7 @@ public static class ClusterCommands
         catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Unauthorized) { unauthorized = true; return null; }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
-            if (api.Socket is not null && api.Explain(e) is var why && why.Contains("permission denied", StringComparison.Ordinal)) refusal = why;
+            if (api.LocallyRefused(e)) refusal = api.Explain(e);
             return null;
         }
     }
