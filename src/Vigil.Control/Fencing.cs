@@ -302,7 +302,10 @@ public static class FencingStatus
             var name = n.Uname ?? n.Id;
             if (!Activity.IsUnclean(n) || n.Resources.Count == 0) continue;
             var last = state.LastFence(name);
-            if (inProgress.Contains(name)) lines.Add($"{name} is lost and being fenced; its resources wait for the result");
+            // A retry after a failure still says that it failed, and why: the operator's decision does not wait for the retry.
+            if (inProgress.Contains(name) && last is { Succeeded: false })
+                lines.Add($"fencing {name} failed ({DateTimeOffset.FromUnixTimeSeconds(last.AtUnixSeconds):HH:mm:ss} UTC): {last.Reason}. Its resources stay blocked; it is being retried now. After making sure {name} is powered off: vigil fence ack {name}");
+            else if (inProgress.Contains(name)) lines.Add($"{name} is lost and being fenced; its resources wait for the result");
             else if (FencePlanner.Devices(config).Count == 0 && FencePlanner.LeaseProblem(config) is { } why)
                 lines.Add($"{name} is lost and must be fenced, but {why}: its resources stay blocked. Configure a fence device (primitive NAME stonith:fence_… params pcmk_host_list=\"{name}\") or stonith-watchdog-timeout, or after making sure {name} is powered off: vigil fence ack {name}");
             else if (FencePlanner.Devices(config).Count == 0)

@@ -147,6 +147,11 @@ public class FencingTests
         Assert.Contains("fencing n2 failed", line);
         Assert.Contains("timed out", line);
         Assert.Contains("vigil fence ack n2", line);
+        // While it is retried, the failure and its reason still show.
+        var retrying = FencingStatus.Pending(s, new HashSet<string> { "n2" }).Single();
+        Assert.Contains("fencing n2 failed", retrying);
+        Assert.Contains("timed out", retrying);
+        Assert.Contains("being retried now", retrying);
         // Still recorded as running there: nothing may start it elsewhere yet.
         Assert.Single(s.Nodes.Single(n => n.Uname == "n2").Resources);
     }
