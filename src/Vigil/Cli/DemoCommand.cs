@@ -283,7 +283,10 @@ public static class DemoCommand
         return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
     }
 
-    /// <summary>Idle footprint of the nodes: resident memory and CPU over 10 s, from /proc.</summary>
+    /// <summary>
+    /// Idle footprint of the nodes: resident memory and CPU over 30 s, from /proc, after 30 s of quiet
+    /// (the last round's victim has just restarted, and a fresh runtime compiles its hot code for a while).
+    /// </summary>
     private static string Footprint(Dictionary<string, Process> procs)
     {
         static (long RssKb, long Ticks) Read(int pid)
@@ -297,14 +300,15 @@ public static class DemoCommand
         }
         try
         {
+            Thread.Sleep(30_000);
             var before = procs.ToDictionary(p => p.Key, p => Read(p.Value.Id));
             var sw = Stopwatch.StartNew();
-            Thread.Sleep(10_000);
+            Thread.Sleep(30_000);
             var after = procs.ToDictionary(p => p.Key, p => Read(p.Value.Id));
             var secs = sw.Elapsed.TotalSeconds;
             var parts = procs.Keys.Order().Select(n =>
                 $"{n} rss={after[n].RssKb / 1024.0:0}MB cpu={(after[n].Ticks - before[n].Ticks) / 100.0 / secs * 100:0.0}%");
-            return "idle footprint over 10 s: " + string.Join(", ", parts);
+            return "idle footprint over 30 s (after 30 s of quiet): " + string.Join(", ", parts);
         }
         catch (IOException e) { return $"idle footprint unavailable: {e.Message}"; }
     }
