@@ -17,6 +17,7 @@ namespace Vigil.Control;
 [JsonDerivedType(typeof(SetNodeAttributeCommand), "node-attr")]
 [JsonDerivedType(typeof(CleanupCommand), "cleanup")]
 [JsonDerivedType(typeof(FenceResultCommand), "fence-result")]
+[JsonDerivedType(typeof(ApiTokenCommand), "api-token")]
 public abstract record ClusterCommand
 {
     public required string RequestId { get; init; }

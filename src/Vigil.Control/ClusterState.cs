@@ -45,6 +45,7 @@ public sealed partial record ClusterState
             SetNodeAttributeCommand a => SetAttribute(a),
             CleanupCommand c => Cleanup(c),
             FenceResultCommand f => Fenced(f),
+            ApiTokenCommand t => ApiToken(t),
             _ => this,
         };
         var queue = next.RecentRequests.Enqueue(command.RequestId);
@@ -242,8 +243,9 @@ public sealed partial record ClusterState
     /// <summary>The snapshot format: the CIB as XML, with the version in a comment-free header attribute.</summary>
     public string ToSnapshot()
     {
-        var header = Cib.Header.Where(kv => kv.Key is not ("vigil-version" or FencingHeader)).Append(new("vigil-version", Version.ToString(CultureInfo.InvariantCulture))).ToList();
+        var header = Cib.Header.Where(kv => !IsOwnHeader(kv.Key)).Append(new("vigil-version", Version.ToString(CultureInfo.InvariantCulture))).ToList();
         if (!FencingHistory.IsEmpty) header.Add(new(FencingHeader, FencingHistoryJson()));
+        if (!ApiTokens.IsEmpty) header.Add(new(ApiTokensHeader, ApiTokensJson()));
         return CibXmlWriter.Write(Cib with { Header = header });
     }
 
@@ -253,7 +255,15 @@ public sealed partial record ClusterState
         if (parsed.Value is null)
             throw new InvalidDataException("the cluster state snapshot is not readable: " + string.Join("; ", parsed.Diagnostics.Where(d => d.Severity == Severity.Error)));
         var version = long.TryParse(parsed.Value.HeaderValue("vigil-version"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
-        var cib = parsed.Value with { Header = parsed.Value.Header.Where(kv => kv.Key is not ("vigil-version" or FencingHeader)).ToList(), Status = parsed.Value.Status ?? new ClusterStatus() };
-        return new ClusterState { Cib = cib, Version = version, FencingHistory = ReadFencingHistory(parsed.Value.HeaderValue(FencingHeader)) };
+        var cib = parsed.Value with { Header = parsed.Value.Header.Where(kv => !IsOwnHeader(kv.Key)).ToList(), Status = parsed.Value.Status ?? new ClusterStatus() };
+        return new ClusterState
+        {
+            Cib = cib, Version = version,
+            FencingHistory = ReadFencingHistory(parsed.Value.HeaderValue(FencingHeader)),
+            ApiTokens = ReadApiTokens(parsed.Value.HeaderValue(ApiTokensHeader)),
+        };
     }
+
+    /// <summary>The &lt;cib&gt; attributes the snapshot adds for its own records (not part of the CIB).</summary>
+    private static bool IsOwnHeader(string key) => key is "vigil-version" or FencingHeader or ApiTokensHeader;
 }

@@ -101,6 +101,36 @@ public class JoinTests
                 Assert.Equal(HttpStatusCode.Unauthorized, execute.StatusCode);
             }
 
+            // Remote API tokens are the cluster's: listed, created and revoked with any member's node credentials,
+            // and a revoked one is refused by every member, the one 'vigil init' printed included.
+            string Settings(string n) => Path.Combine(root, n, $"{n}.json");
+            var listed = VigilProcess.Run(null, "api-token", "list", "--settings", Settings("n1"));
+            Assert.True(listed.ExitCode == 0, listed.Stderr);
+            var initId = listed.Stdout.Split('\n').Single(l => l.Contains("vigil init")).Split(' ')[0];
+            Assert.Matches("^[0-9A-F]{12}$", initId);
+            var byHolder = VigilProcess.RunWith(remote, null, "api-token", "create", "sneaky", "--api", api["n2"]);
+            Assert.Equal(3, byHolder.ExitCode);
+            Assert.Contains("needs a node's credentials", byHolder.Stderr);
+            var created = VigilProcess.Run(null, "api-token", "create", "ops", "--settings", Settings("n2"));
+            Assert.True(created.ExitCode == 0, created.Stderr + created.Stdout);
+            var ops = new Dictionary<string, string> { ["VIGIL_TOKEN"] = created.Stdout.Split("VIGIL_TOKEN=")[1].Split('\n')[0].Trim() };
+            Assert.True(StatusAnswers(ops, api["n3"], expected: true), "the new token is not accepted by n3");
+            var twice = VigilProcess.Run(null, "api-token", "create", "ops", "--settings", Settings("n1"));
+            Assert.Equal(3, twice.ExitCode);
+            Assert.Contains("exists already", twice.Stderr);
+            var unknown = VigilProcess.Run(null, "api-token", "revoke", "nosuch", "--settings", Settings("n1"));
+            Assert.Equal(3, unknown.ExitCode);
+            Assert.Contains("no API token is named 'nosuch'", unknown.Stderr);
+            var revoke = VigilProcess.Run(null, "api-token", "revoke", initId.ToLowerInvariant(), "--settings", Settings("n3"));
+            Assert.True(revoke.ExitCode == 0, revoke.Stderr + revoke.Stdout);
+            foreach (var n in new[] { "n1", "n2", "n3" })
+                Assert.True(StatusAnswers(remote, api[n], expected: false), $"{n} still accepts the revoked init token");
+            Assert.True(StatusAnswers(ops, api["n1"], expected: true), "revoking the init token also ended the other one");
+            Assert.Equal(0, VigilProcess.Run(null, "api-token", "revoke", "ops", "--settings", Settings("n1")).ExitCode);
+            Assert.True(StatusAnswers(ops, api["n2"], expected: false), "n2 still accepts the revoked token 'ops'");
+            listed = VigilProcess.Run(null, "api-token", "list", "--settings", Settings("n2"));
+            Assert.Equal(2, listed.Stdout.Split('\n').Count(l => l.Contains("revoked")));
+
             // A new token for n2 can be issued where init ran; it replaces nothing else.
             var reissue = VigilProcess.Run(null, "token", "n2", "--dir", Path.Combine(root, "n1"));
             Assert.Equal(0, reissue.ExitCode);
@@ -110,6 +140,19 @@ public class JoinTests
         {
             foreach (var p in processes) { try { p.Kill(); p.WaitForExit(10_000); } catch (InvalidOperationException) { } p.Dispose(); }
             try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>Whether 'vigil status' with <paramref name="env"/>'s token at <paramref name="api"/> comes to answer as expected within 5 s (a member applies a committed change a moment after the leader).</summary>
+    private static bool StatusAnswers(Dictionary<string, string> env, string api, bool expected)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var r = VigilProcess.RunWith(env, null, "status", "--api", api);
+            if ((r.ExitCode == 0) == expected && (expected || r.Stderr.Contains("needs this node's credentials"))) return true;
+            if (sw.Elapsed > TimeSpan.FromSeconds(5)) return false;
+            Thread.Sleep(200);
         }
     }
 

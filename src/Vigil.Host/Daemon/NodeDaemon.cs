@@ -194,6 +194,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         app.MapPost("/v1/operate", (Func<HttpContext, Task<IResult>>)OperateAsync);
         app.MapPost("/v1/node/fence", (Func<HttpContext, Task<IResult>>)NodeFenceEndpointAsync);
         app.MapGet("/v1/fence/history", () => Results.Json(_consensus.State.FencingHistory));
+        app.MapGet("/v1/api-tokens", () => Results.Json(KnownApiTokens()));
         return app;
     }
 
@@ -255,7 +256,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (!RemoteUserPaths.Contains($"{ctx.Request.Method} {ctx.Request.Path}")) return false;
         var auth = ctx.Request.Headers.Authorization.ToString();
         if (!auth.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
-        var ok = Security.JoinTokens.IsApiToken(_settings.TlsDirectory!, auth["Bearer ".Length..].Trim());
+        var ok = ApiTokenAccepted(auth["Bearer ".Length..].Trim());
         if (!ok) Refused($"{ctx.Connection.RemoteIpAddress} called {ctx.Request.Path} with an unknown API token");
         return ok;
     }
@@ -355,6 +356,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
 
     private Task<IResult> OperateAsync(HttpContext ctx) => ReadJson<OperateRequest>(ctx, async req =>
     {
+        if (IsApiTokenOp(req.Op) && PrepareApiTokenOp(ctx, ref req) is { } tokenRefusal) return tokenRefusal;
         if (!_consensus.IsLeader)
             return await ForwardToLeaderAsync(ctx, "/v1/operate", req,
                 new OperateResponse(false, "", "no leader: this partition has no quorum, so nothing can change now")).ConfigureAwait(false);
@@ -420,6 +422,12 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 RequestId = Guid.NewGuid().ToString("N"), Reason = "an operator confirmed the node is down",
             };
             message = $"{req.Node} is recorded as down (confirmed by {req.By ?? "operator"}); its resources are recovered elsewhere";
+        }
+        else if (IsApiTokenOp(req.Op))
+        {
+            var change = ApiTokenChange(req);
+            if (change.Refusal is { } refusal) return refusal;
+            (command, message) = (change.Command!, change.Message);
         }
         else return Results.BadRequest(new OperateResponse(false, "", $"unknown operation '{req.Op}' (or a node is missing)"));
         var outcome = await ProposeAsync(command).ConfigureAwait(false);

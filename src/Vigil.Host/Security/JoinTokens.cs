@@ -81,15 +81,29 @@ public static class JoinTokens
     public static JoinToken IssueApi(string tlsDirectory)
     {
         using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tlsDirectory, "ca.crt")));
-        var secret = Base64Url(RandomNumberGenerator.GetBytes(24));
+        var token = NewApi(ca, out var hash);
         lock (Gate)
         {
             var hashes = ApiHashes(tlsDirectory).ToList();
-            hashes.Add(Hash(secret));
+            hashes.Add(hash);
             WriteApiHashes(tlsDirectory, hashes);
         }
+        return token;
+    }
+
+    /// <summary>
+    /// A new remote API token for the cluster whose CA is <paramref name="ca"/>, kept nowhere: the caller
+    /// records <paramref name="hash"/> (the cluster's replicated token list) and hands the token out once.
+    /// </summary>
+    public static JoinToken NewApi(X509Certificate2 ca, out string hash)
+    {
+        var secret = Base64Url(RandomNumberGenerator.GetBytes(24));
+        hash = Hash(secret);
         return new JoinToken(ApiTokenName, secret, Pin(ca));
     }
+
+    /// <summary>The hash by which a remote API token's secret is recorded (hex SHA-256).</summary>
+    public static string HashOf(string secret) => Hash(secret);
 
     /// <summary>The hashes of the remote API tokens this node accepts.</summary>
     public static IReadOnlyList<string> ApiHashes(string tlsDirectory)

@@ -219,6 +219,7 @@ public static class ClusterCommands
         nodeCmd.Subcommands.Add(FenceCommands.NodeFence(api, settingsOpt));
         yield return nodeCmd;
         yield return FenceCommands.Build(api, settingsOpt);
+        yield return ApiTokenCommands.Build(api, settingsOpt);
     }
 
     internal static int Operate(ApiTarget? api, string op, string? resource, string? node, string? lifetime, string? action = null, TimeSpan? timeout = null)
