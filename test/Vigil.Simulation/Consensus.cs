@@ -176,6 +176,7 @@ public sealed partial class Simulator
         CheckComplete(c);
         r.Log = r.Log.Add(new Entry(r.Term, null) { Index = r.Log.Count });
         _elections++;
+        if (c.Witness) _witnessLeaderships++;
         Trace(c.Name, $"elected leader in term {r.Term} ({votes} of {_nodes.Count} votes)");
     }
 

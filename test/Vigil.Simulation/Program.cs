@@ -9,6 +9,7 @@ namespace Vigil.Simulation;
 /// --parameter-edits: the client also changes agent parameters (see <see cref="Scenario.ParameterEdits"/>)
 /// --link-cuts: single links are cut too (see <see cref="Scenario.LinkCutRate"/>)
 /// --promotable: a promotable clone is added (see <see cref="Scenario.WithPromotable"/>)
+/// --witness: some seeds get a witness member (see <see cref="Scenario.WithWitness"/>)
 /// The last line reads "seeds=… violations=… seeds_per_s=…"; the exit code is 1 on any violation.
 /// </summary>
 public static class Program
@@ -20,7 +21,7 @@ public static class Program
         int seeds = 0;
         long from = 1;
         var bug = InjectedBug.None;
-        bool parameterEdits = false, linkCuts = false, promotable = false;
+        bool parameterEdits = false, linkCuts = false, promotable = false, witness = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -34,6 +35,7 @@ public static class Program
                     case "--parameter-edits": parameterEdits = true; break;
                     case "--link-cuts": linkCuts = true; break;
                     case "--promotable": promotable = true; break;
+                    case "--witness": witness = true; break;
                     case "--nodes":
                         nodes = int.Parse(Next(), CultureInfo.InvariantCulture);
                         if (nodes is < 2 or > 7) throw new ArgumentException("--nodes takes 2..7");
@@ -48,28 +50,28 @@ public static class Program
             }
             catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
             {
-                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable]");
+                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness]");
                 return 64;
             }
         }
         if (seed is null && seeds <= 0)
         {
-            Console.Error.WriteLine("usage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable]");
+            Console.Error.WriteLine("usage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness]");
             return 64;
         }
         if (seed is { } one)
         {
             var sw = Stopwatch.StartNew();
             var scenario = Scenario.FromSeed(one, bug, nodes) with { ParameterEdits = parameterEdits };
-            var r = new Simulator(scenario.With(linkCuts, promotable), Console.Out).Run();
+            var r = new Simulator(scenario.With(linkCuts, promotable, witness), Console.Out).Run();
             foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
-            Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} simulated_ms={r.SimulatedMs}");
+            Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} witness_leaderships={r.WitnessLeaderships} simulated_ms={r.SimulatedMs}");
             Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
             return r.Ok ? 0 : 1;
         }
-        var batch = SeedRunner.Run(from, seeds, bug, parameterEdits, linkCuts, promotable);
+        var batch = SeedRunner.Run(from, seeds, bug, parameterEdits, linkCuts, promotable, witness);
         foreach (var f in batch.Failures.Take(20))
-            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")}{(parameterEdits ? " --parameter-edits" : "")}{(linkCuts ? " --link-cuts" : "")}{(promotable ? " --promotable" : "")})");
+            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")}{(parameterEdits ? " --parameter-edits" : "")}{(linkCuts ? " --link-cuts" : "")}{(promotable ? " --promotable" : "")}{(witness ? " --witness" : "")})");
         Console.WriteLine(batch.Summary);
         return batch.Failures.Count == 0 ? 0 : 1;
     }
@@ -86,37 +88,44 @@ public static class SeedRunner
         /// <summary>Fence races whose two sides disagreed on the favoured node: judged from their local copies, and from their replicated states.</summary>
         public int FavouredDisagreements { get; init; }
         public int ReplicatedDisagreements { get; init; }
+        /// <summary>Seeds with a witness, and how many of them had a witness lead at least once.</summary>
+        public int WitnessSeeds { get; init; }
+        public int WitnessLedSeeds { get; init; }
         public double SeedsPerSecond => Seeds / Elapsed.TotalSeconds;
-        public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} favoured_disagreements_copy={FavouredDisagreements} favoured_disagreements_replicated={ReplicatedDisagreements} seeds_per_s={SeedsPerSecond:0.0}";
+        public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} favoured_disagreements_copy={FavouredDisagreements} favoured_disagreements_replicated={ReplicatedDisagreements}" +
+            (WitnessSeeds > 0 ? $" witness_seeds={WitnessSeeds} witness_led_seeds={WitnessLedSeeds}" : "") + $" seeds_per_s={SeedsPerSecond:0.0}";
     }
 
     /// <summary>Runs seeds in parallel rounds until one fails (or <paramref name="max"/> ran): how soon a bug is caught.</summary>
-    public static (RunResult? Failure, int Ran) FirstFailure(long from, int max, InjectedBug bug)
+    public static (RunResult? Failure, int Ran) FirstFailure(long from, int max, InjectedBug bug, bool witness = false)
     {
         const int Round = 16;
         for (int ran = 0; ran < max; ran += Round)
         {
-            var batch = Run(from + ran, Math.Min(Round, max - ran), bug);
+            var batch = Run(from + ran, Math.Min(Round, max - ran), bug, witness: witness);
             if (batch.Failures.Count > 0) return (batch.Failures.MinBy(f => f.Seed), ran + Round);
         }
         return (null, max);
     }
 
-    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None, bool parameterEdits = false, bool linkCuts = false, bool promotable = false)
+    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None, bool parameterEdits = false, bool linkCuts = false, bool promotable = false, bool witness = false)
     {
         var sw = Stopwatch.StartNew();
         var results = new RunResult[count];
         Parallel.For(0, count, i =>
         {
             var scenario = Scenario.FromSeed(from + i, bug) with { ParameterEdits = parameterEdits };
-            results[i] = new Simulator(scenario.With(linkCuts, promotable)).Run();
+            results[i] = new Simulator(scenario.With(linkCuts, promotable, witness)).Run();
         });
         return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed)
         {
-            TwoNodeSeeds = results.Count(r => r.Nodes == 2),
+            // Two-node seeds without a witness (with one, a member never runs alone: it has a majority with the witness).
+            TwoNodeSeeds = results.Count(r => r.Nodes == 2 && r.Witnesses == 0),
             AloneSeeds = results.Count(r => r.AloneRuns > 0),
             FavouredDisagreements = results.Sum(r => r.FavouredDisagreements),
             ReplicatedDisagreements = results.Sum(r => r.ReplicatedDisagreements),
+            WitnessSeeds = results.Count(r => r.Witnesses > 0),
+            WitnessLedSeeds = results.Count(r => r.WitnessLeaderships > 0),
         };
     }
 }

@@ -26,6 +26,12 @@ public enum InjectedBug
     DeathMatchFavouredOnly,
     /// <summary>The leader judges members by its own reachability alone (no indirect probes through other members).</summary>
     NoIndirectProbes,
+    /// <summary>
+    /// The controller counts witnesses among the nodes that run resources (as the daemon would with every member
+    /// in its node list instead of <c>NodeSettings.ResourceNodes</c>): they get membership records, so the scheduler
+    /// places resources there.
+    /// </summary>
+    WitnessAsNode,
 }
 
 /// <summary>What one seed simulates: cluster, configuration and fault mix. Everything derives from the seed.</summary>
@@ -70,6 +76,14 @@ public sealed record Scenario
     /// </summary>
     public double LinkCutRate { get; init; }
 
+    /// <summary>
+    /// Witness members (named w1, …) besides the <see cref="Nodes"/> that run resources: they vote in consensus and may
+    /// lead, but the controller never counts them as nodes (no membership record, so the scheduler never sees them),
+    /// and their executors refuse every action, as the daemon's do. 0 unless a run asks for them (<see cref="WithWitness"/>,
+    /// <c>--witness</c>).
+    /// </summary>
+    public int Witnesses { get; init; }
+
     /// <summary>Promotable clones and their promoted-max (invariant 1 counts promoted instances against it).</summary>
     public IReadOnlyDictionary<string, int> PromotedMax { get; init; } = new Dictionary<string, int>();
 
@@ -99,10 +113,23 @@ public sealed record Scenario
     }
 
     /// <summary>This scenario with the opt-in variants a run asks for.</summary>
-    public Scenario With(bool linkCuts, bool promotable)
+    public Scenario With(bool linkCuts, bool promotable, bool witness = false)
     {
         var s = linkCuts ? WithLinkCuts() : this;
+        s = witness ? s.WithWitness() : s;
         return promotable ? s.WithPromotable() : s;
+    }
+
+    /// <summary>
+    /// This scenario, maybe with a witness, chosen apart from the seed's other draws (so the rest of the scenario,
+    /// configuration and fault mix, stays the seed's): every two-node seed gets one (the third vote, the setup
+    /// 'vigil init --witness' is for), a larger cluster gets one more voter that runs nothing in about a third of the seeds.
+    /// </summary>
+    public Scenario WithWitness()
+    {
+        var rng = new Random(unchecked((int)(Seed ^ (Seed >> 32)) * 53 + 19));
+        bool witness = rng.NextDouble() < (Nodes == 2 ? 1.0 : 0.35);
+        return witness ? this with { Witnesses = 1 } : this;
     }
 
     /// <summary>This scenario with single-link cuts, their rate (0.2–0.8/s) drawn apart from the seed's other draws.</summary>
@@ -188,7 +215,7 @@ public sealed record Scenario
     }
 
     public string Describe() =>
-        $"seed {Seed}: {Nodes} nodes, fencing {(Fencing ? "on" : "off")}, no-quorum-policy={NoQuorumPolicy}; faults: loss {Loss:0.00}, dup {Duplication:0.00}, delay ≤{MaxDelayMs} ms, stalls {Stall:0.00}, " +
+        $"seed {Seed}: {Nodes} nodes{(Witnesses > 0 ? $" + {Witnesses} witness" : "")}, fencing {(Fencing ? "on" : "off")}, no-quorum-policy={NoQuorumPolicy}; faults: loss {Loss:0.00}, dup {Duplication:0.00}, delay ≤{MaxDelayMs} ms, stalls {Stall:0.00}, " +
         $"partitions {PartitionRate:0.00}/s (asym {AsymmetricShare:0.0}), crashes {CrashRate:0.00}/s, start failures {StartFailure:0.00}, hangs {Hang:0.00}, " +
         $"deaths {DeathRate:0.00}/s, fence failures {FenceFailure:0.00}, fence hangs {FenceHang:0.00}" + (LinkCutRate > 0 ? $", link cuts {LinkCutRate:0.00}/s" : "") + (Bug == InjectedBug.None ? "" : $"; injected bug {Bug}");
 }

@@ -102,6 +102,7 @@ public sealed partial class Simulator
             if (!l.InFlight.Add(a.Action.Key)) continue;
             _actions++;
             var target = _byName[a.Action.Node];
+            CheckNotWitness(l, target, $"{a.Action.Task} {a.Action.Resource}");
             Trace(l.Name, $"dispatch {a.Action.Task}{(a.Action.IntervalMs > 0 ? $"/{a.Action.IntervalMs}ms" : "")} {a.Action.Resource} on {target.Name} (term {term})");
             var key = a.Action.Key;
             var generation = _seq++;
@@ -123,6 +124,7 @@ public sealed partial class Simulator
             // As the daemon's StartFencing: not again within 5 s of a failed attempt (a later plan tries again).
             if (l.FenceFailedAt.TryGetValue(f.Target, out var failedAt) && Now - failedAt < FenceRetryPauseMs) continue;
             if (!l.InFlight.Add(f.Key)) continue;
+            CheckNotWitness(l, _byName[f.Target], "fencing");
             Fence(l, f);
         }
     }
@@ -149,7 +151,7 @@ public sealed partial class Simulator
     private void OnRefused(SimNode l, ActionRequest a)
     {
         if (l.LedTerm != a.Term) return;
-        Trace(l.Name, $"{a.Action.Node} refused {a.Action.Task} {a.Action.Resource}: term {a.Term} is old");
+        Trace(l.Name, $"{a.Action.Node} refused {a.Action.Task} {a.Action.Resource}: {(_byName[a.Action.Node].Witness ? "it is a witness" : $"term {a.Term} is old")}");
         l.InFlight.Remove(a.Action.Key);
         l.Replan = true;
     }
@@ -187,7 +189,8 @@ public sealed partial class Simulator
         bool admit = Controller.AdmitTerm(exec.SeenTerm, TermOf(t), a.Term, out var seen);
         exec.SeenTerm = seen;
         if (_scenario.Bug == InjectedBug.IgnoreTerm) admit = true;
-        if (!admit)
+        // A witness's executor refuses every action after the term rule, as the daemon's ExecuteAsync does (409).
+        if (!admit || t.Witness)
         {
             Send(t, leader, () => OnRefused(leader, a));
             return;
@@ -560,7 +563,7 @@ public sealed partial class Simulator
         var state = l.Raft.State;
         if (!_configAcked || state.Configuration.Resources.Count == 0) { why = "configuration not loaded"; return false; }
         if (l.InFlight.Count > 0) { why = $"in flight: {string.Join(", ", l.InFlight)}"; return false; }
-        if (_nodes.Any(n => n.Up && state.Nodes.FirstOrDefault(x => x.Uname == n.Name)?.Crmd != "online")) { why = "membership not current"; return false; }
+        if (_hosts.Any(n => n.Up && state.Nodes.FirstOrDefault(x => x.Uname == n.Name)?.Crmd != "online")) { why = "membership not current"; return false; }
         var plan = Controller.Plan(state, l.Raft.Term, new HashSet<string>(), Clock);
         if (plan.Actions.Count > 0 || plan.Fencing.Count > 0)
         {

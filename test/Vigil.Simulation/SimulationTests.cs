@@ -93,6 +93,33 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.Contains("dispatch monitor/1000ms s1", text.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Witness members (every two-node seed, about a third of the larger ones): every invariant holds, including that
+    /// nothing is ever dispatched to a witness (invariant 7). Not vacuous: witnesses lead in some seeds (they plan,
+    /// dispatch and fence, as the daemon lets them), a two-node cluster with a witness never runs alone (it keeps a
+    /// majority with the witness), and a controller that counts the witness as a node is caught at once.
+    /// </summary>
+    [Fact]
+    public void Witnesses_vote_lead_and_never_run_anything()
+    {
+        var batch = SeedRunner.Run(1, 150, witness: true);
+        output.WriteLine(Report(batch));
+        Assert.True(batch.Failures.Count == 0, Report(batch));
+        Assert.True(batch.WitnessSeeds >= 40 && batch.WitnessLedSeeds >= 10, Report(batch));
+        Assert.Equal(0, batch.AloneSeeds);
+        // Seed 55 (two nodes and a witness, fencing on): the witness is elected and, as leader, probes and starts on both nodes.
+        var text = new StringWriter();
+        var led = new Simulator(Scenario.FromSeed(55).WithWitness(), text).Run();
+        Assert.True(led.Ok, string.Join("\n", led.Violations));
+        Assert.StartsWith("seed 55: 2 nodes + 1 witness", text.ToString(), StringComparison.Ordinal);
+        Assert.Matches(@"w1   dispatch start \w+ on n1", text.ToString());
+        Assert.Matches(@"w1   dispatch start \w+ on n2", text.ToString());
+        var (failure, ran) = SeedRunner.FirstFailure(1, 150, InjectedBug.WitnessAsNode, witness: true);
+        Assert.True(failure is not null, $"WitnessAsNode went unnoticed through {ran} seeds");
+        output.WriteLine($"WitnessAsNode: caught by seed {failure!.Seed} after {ran} seeds: {failure.Violations[0]}");
+        Assert.Contains(failure.Violations, v => v.StartsWith("invariant 7 ", StringComparison.Ordinal));
+    }
+
     /// <summary>The first failing seed with the bug injected, within the CI seed budget.</summary>
     private string Caught(InjectedBug bug)
     {
@@ -173,6 +200,13 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.Contains(scenarios, s => s.ConfigText.Contains("group ", StringComparison.Ordinal));
         Assert.Contains(scenarios, s => s.ConfigText.Contains("clone ", StringComparison.Ordinal));
         Assert.Contains(scenarios, s => s.PartitionRate > 0 && s.AsymmetricShare > 0);
+        // Witnesses are drawn apart from everything else: a seed's scenario stays the same, with or without one.
+        var witnessed = scenarios.Select(s => s.WithWitness()).ToList();
+        Assert.All(witnessed.Where(s => s.Nodes == 2), s => Assert.Equal(1, s.Witnesses));
+        Assert.Contains(witnessed, s => s.Nodes > 2 && s.Witnesses == 1);
+        Assert.Contains(witnessed, s => s.Nodes > 2 && s.Witnesses == 0);
+        Assert.All(scenarios, s => Assert.Equal(0, s.Witnesses));
+        Assert.All(scenarios.Zip(witnessed), p => Assert.Equal(p.First with { Witnesses = p.Second.Witnesses }, p.Second));
     }
 
     [Fact]
@@ -180,16 +214,20 @@ public class SimulationTests(ITestOutputHelper output)
     {
         var stdout = Console.Out;
         var text = new StringWriter(new StringBuilder());
-        int ok, broken;
+        int ok, witnessed, broken;
         try
         {
             Console.SetOut(text);
             ok = Program.Main(["--seeds", "3"]);
+            witnessed = Program.Main(["--seeds", "2", "--witness"]);
             broken = Program.Main(["--seeds", "40", "--bug", "skip-fencing"]);
         }
         finally { Console.SetOut(stdout); }
         var lines = text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(0, ok);
+        Assert.Equal(0, witnessed);
+        Assert.Contains(lines, l => l.StartsWith("seeds=2 ", StringComparison.Ordinal) && l.Contains(" witness_seeds=2 ", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("seeds=3 ", StringComparison.Ordinal) && l.Contains("witness", StringComparison.Ordinal));
         Assert.Equal(1, broken);
         Assert.StartsWith("seeds=40 violations=", lines[^1], StringComparison.Ordinal);
         Assert.Contains("seeds_per_s=", lines[^1], StringComparison.Ordinal);

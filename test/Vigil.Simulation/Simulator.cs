@@ -11,7 +11,11 @@ public sealed record RunResult(long Seed, IReadOnlyList<string> Violations, int 
     /// <summary>Fence races in which the two sides' copies disagreed on which node is favoured.</summary>
     public int FavouredDisagreements { get; init; }
     public int ReplicatedDisagreements { get; init; }
+    /// <summary>Nodes that run resources, and witnesses besides them.</summary>
     public int Nodes { get; init; }
+    public int Witnesses { get; init; }
+    /// <summary>Elections a witness won (it then led: planned, dispatched, fenced).</summary>
+    public int WitnessLeaderships { get; init; }
 
     public bool Ok => Violations.Count == 0;
 }
@@ -31,7 +35,10 @@ public sealed partial class Simulator
     private readonly Random _linkRng;
     private readonly TextWriter? _trace;
     private readonly PriorityQueue<Action, (long, long)> _events = new();
+    /// <summary>Every member (consensus voters): the nodes that run resources, then the witnesses.</summary>
     private readonly List<SimNode> _nodes = [];
+    /// <summary>The members that run resources (NodeSettings.ResourceNodes in the daemon): every member but the witnesses.</summary>
+    private readonly List<SimNode> _hosts = [];
     private readonly Dictionary<string, SimNode> _byName = new(StringComparer.Ordinal);
     private readonly List<string> _violations = [];
     private long _seq;
@@ -47,11 +54,12 @@ public sealed partial class Simulator
         // Link cuts draw from their own Random: the seed's other choices stay as they were without them.
         _linkRng = new Random(unchecked((int)scenario.Seed * 104729 + 3));
         _trace = trace;
-        for (int i = 1; i <= scenario.Nodes; i++)
+        for (int i = 1; i <= scenario.Nodes + scenario.Witnesses; i++)
         {
-            var n = new SimNode($"n{i}");
+            var n = i <= scenario.Nodes ? new SimNode($"n{i}") : new SimNode($"w{i - scenario.Nodes}") { Witness = true };
             _nodes.Add(n);
             _byName[n.Name] = n;
+            if (!n.Witness) _hosts.Add(n);
         }
     }
 
@@ -101,6 +109,8 @@ public sealed partial class Simulator
             AloneRuns = _aloneRuns,
             RefusedAlone = _refusedAlone,
             Nodes = _scenario.Nodes,
+            Witnesses = _scenario.Witnesses,
+            WitnessLeaderships = _witnessLeaderships,
             FavouredDisagreements = _favouredDisagreements,
             ReplicatedDisagreements = _replicatedDisagreements,
         };
@@ -176,7 +186,8 @@ public sealed partial class Simulator
         }
         if (_rng.NextDouble() < _scenario.DeathRate * 0.5)
         {
-            var n = _nodes[_rng.Next(_nodes.Count)];
+            // Among the nodes that run resources (a witness runs none): without witnesses, the same draw as ever.
+            var n = _hosts[_rng.Next(_hosts.Count)];
             // Only resources with a recurring monitor: a death nothing watches cannot be noticed (the fence device has none).
             var running = n.Truth.Keys.Where(r => r != "fencedev").ToList();
             if (n.Up && running.Count > 0)
@@ -231,7 +242,9 @@ public sealed partial class Simulator
         n.Incarnation++;
         n.Truth.Clear();
         n.Exec = new ExecutorState();
-        n.Controller = new Controller(_nodes.Select(x => x.Name).ToList(), n.Name, TimeSpan.FromMilliseconds(400));
+        // As the daemon: witnesses vote but are never cluster nodes (no membership records, so no resources).
+        var members = _scenario.Bug == InjectedBug.WitnessAsNode ? _nodes : _hosts;
+        n.Controller = new Controller(members.Select(x => x.Name).ToList(), n.Name, TimeSpan.FromMilliseconds(400));
         n.InFlight.Clear();
         n.Pending.Clear();
         n.LocalActive.Clear();
@@ -260,6 +273,8 @@ public sealed partial class Simulator
     private sealed class SimNode(string name)
     {
         public string Name { get; } = name;
+        /// <summary>A witness: votes in consensus and may lead, runs no resources (its executor refuses every action).</summary>
+        public bool Witness { get; init; }
         public bool Up;
         public int Incarnation;
         public readonly Raft Raft = new();
