@@ -61,6 +61,12 @@ public sealed record RecordOperationCommand(string Node, string Resource, string
     /// or null when unknown (commands written before digests were recorded have none).
     /// </summary>
     public string? OpDigest { get; init; }
+    /// <summary>
+    /// The boot id of the daemon whose executor ran the operation, when known. A result of an earlier boot
+    /// that arrives after the node's restart was recorded (a delayed answer) is not recorded: it would stand
+    /// for a resource the restart forgot (found by the simulator: seed 477 with witnesses and link cuts).
+    /// </summary>
+    public string? Boot { get; init; }
 }
 
 /// <summary>A node joined or left the membership (the leader's view).</summary>

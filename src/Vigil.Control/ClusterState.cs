@@ -27,6 +27,14 @@ public sealed partial record ClusterState
     /// <summary>The node_state attribute that holds the boot id of the node's daemon.</summary>
     public const string BootAttribute = "vigil-boot";
 
+    /// <summary>
+    /// Whether a result from the daemon boot <paramref name="resultBoot"/> comes from another boot than the
+    /// node's recorded one. Only the part before the dot counts: a member that ran alone adds ".N" to the
+    /// same boot. Unknown on either side: not from another boot.
+    /// </summary>
+    public static bool FromEarlierBoot(string? resultBoot, string? recordedBoot) =>
+        resultBoot is not null && recordedBoot is not null && resultBoot.Split('.')[0] != recordedBoot.Split('.')[0];
+
     /// <summary>The boot id of the daemon the node last joined with, if known.</summary>
     public static string? BootOf(NodeState n) => n.Extra.FirstOrDefault(kv => kv.Key == BootAttribute).Value;
 
@@ -152,6 +160,7 @@ public sealed partial record ClusterState
     private ClusterState RecordOperation(RecordOperationCommand r)
     {
         var n = NodeOrNew(r.Node);
+        if (FromEarlierBoot(r.Boot, BootOf(n))) return this;
         var resources = n.Resources.ToList();
         var ri = resources.FindIndex(x => x.Id == r.Resource);
         var lrm = ri >= 0 ? resources[ri] : new LrmResource(r.Resource) { Class = r.Class, Provider = r.Provider, Type = r.Type };

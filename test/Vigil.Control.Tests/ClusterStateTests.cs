@@ -74,6 +74,23 @@ public class ClusterStateTests
     }
 
     [Fact]
+    public void A_result_from_the_nodes_previous_boot_is_not_recorded_after_its_restart()
+    {
+        var s = ClusterState.Empty
+            .Apply(new ConfigureCommand(Config) { RequestId = Rid(), AtUnixSeconds = 1000 })
+            .Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "boot-b" });
+        // A delayed answer of the executor's earlier boot: dropped.
+        var late = s.Apply(new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "monitor", 10000, 0, 0, 0) { RequestId = Rid(), CallId = 26, Boot = "boot-a" });
+        Assert.Empty(late.Nodes.Single().Resources);
+        // The current boot's results, also after it ran alone (".N"), and results that name no boot are recorded.
+        foreach (var boot in new[] { "boot-b", "boot-b.1", null })
+        {
+            var now = s.Apply(new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "start", 0, 0, 0, 0) { RequestId = Rid(), CallId = 2, Boot = boot });
+            Assert.Equal("d", now.Nodes.Single().Resources.Single().Id);
+        }
+    }
+
+    [Fact]
     public void Snapshot_round_trips_the_whole_state()
     {
         var s = ClusterState.Empty

@@ -129,7 +129,7 @@ public sealed partial class Simulator
         }
     }
 
-    private void OnResult(SimNode l, ActionRequest a, int rc, int opStatus, int callId, long dispatch, string? digest)
+    private void OnResult(SimNode l, ActionRequest a, int rc, int opStatus, int callId, long dispatch, string? digest, string boot)
     {
         if (!Leads(l) || l.LedTerm != a.Term) return; // the leadership this was for is over
         var act = a.Action;
@@ -140,6 +140,7 @@ public sealed partial class Simulator
             CallId = callId,
             Term = a.Term,
             OpDigest = digest,
+            Boot = boot,
         };
         // As the daemon does: the action stays in flight until its result is committed.
         var e = Propose(l, cmd);
@@ -252,7 +253,8 @@ public sealed partial class Simulator
             }
             // As the daemon's executor: a probe that finds the resource running names the parameters it was started with.
             var digest = act.Task == "monitor" && act.IntervalMs == 0 && status == 0 && rc == 0 ? t.StartedWith.GetValueOrDefault(rsc) ?? a.OpDigest : a.OpDigest;
-            Send(t, leader, () => OnResult(leader, a, rc, status, callId, dispatch, digest));
+            var boot = t.BootId;
+            Send(t, leader, () => OnResult(leader, a, rc, status, callId, dispatch, digest, boot));
         });
     }
 
@@ -278,6 +280,7 @@ public sealed partial class Simulator
                 RequestId = $"{t.Name}:{t.Incarnation}:{act.Resource}:monitor:{act.IntervalMs}:{++t.Exec.CallId}",
                 CallId = t.Exec.CallId,
                 OpDigest = a.OpDigest,
+                Boot = t.BootId,
             };
             Trace(t.Name, $"monitor of {rsc} now says rc {rc}; reporting to {LeaderOf(t) ?? "no leader"}");
             t.Reports[key] = report;
@@ -451,6 +454,7 @@ public sealed partial class Simulator
                     {
                         RequestId = $"{n.Name}:{n.Incarnation}:{req.Action.Resource}:stop:0:{++n.Exec.CallId}",
                         CallId = n.Exec.CallId,
+                        Boot = n.BootId,
                     });
                 });
             }

@@ -194,6 +194,7 @@ public sealed partial class NodeDaemon
                 CallId = response.CallId, ExecMs = response.ExecMs, ExitReason = response.ExitReason, Term = term,
                 // A probe's answer may name the parameters the resource really runs with (see ExecuteResponse.OpDigest).
                 OpDigest = response.OpDigest ?? planned.OpDigest,
+                Boot = response.Boot,
             }).ConfigureAwait(false);
             if (outcome == ProposeOutcome.Committed) _outcomes.Enqueue((a, response.Rc == (request.TargetRc ?? 0) && response.OpStatus == 0));
             Log($"{a.Task} {a.Resource} on {a.Node}: rc {response.Rc}, {response.ExecMs} ms");
@@ -217,7 +218,7 @@ public sealed partial class NodeDaemon
         _ = Task.Run(async () =>
         {
             var report = new ReportRequest(_settings.Name, rec.ResourceId, AgentId.ClassName(rec.Agent.Class), rec.Agent.Provider, rec.Agent.Type,
-                rec.Action, rec.IntervalMs, rec.Rc, (int)rec.Status, rec.CallId, rec.ExitReason, TargetRc: 0) { OpDigest = rec.OpDigest };
+                rec.Action, rec.IntervalMs, rec.Rc, (int)rec.Status, rec.CallId, rec.ExitReason, TargetRc: 0) { OpDigest = rec.OpDigest, Boot = Boot };
             for (int attempt = 0; attempt < 300 && !_stop.IsCancellationRequested; attempt++)
             {
                 var leader = _consensus.Leader;

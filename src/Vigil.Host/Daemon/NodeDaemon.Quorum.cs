@@ -159,7 +159,7 @@ public sealed partial class NodeDaemon
             {
                 _localActive.TryRemove(rsc, out _);
                 lock (_unreported)
-                    _unreported.Add(new ReportRequest(_settings.Name, rsc, stop.Class, stop.Provider, stop.Type, "stop", 0, 0, 0, rec.CallId, null, 0));
+                    _unreported.Add(new ReportRequest(_settings.Name, rsc, stop.Class, stop.Provider, stop.Type, "stop", 0, 0, 0, rec.CallId, null, 0) { Boot = Boot });
             }
         }
     }

@@ -313,7 +313,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         TrackLocal(req, rec.Rc, (int)rec.Status);
         var digest = action.IsProbe && rec.Status == ExecStatus.Done && rec.Rc is OcfCode.Success or OcfCode.RunningPromoted
             ? _executor.StartedWith(req.Resource) ?? req.OpDigest : req.OpDigest;
-        return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason) { OpDigest = digest });
+        return Results.Json(new ExecuteResponse(rec.Rc, (int)rec.Status, rec.CallId, (long)rec.ExecTime.TotalMilliseconds, rec.ExitReason) { OpDigest = digest, Boot = Boot });
     });
 
     private Task<IResult> ReportAsync(HttpContext ctx) => ReadJson<ReportRequest>(ctx, async r =>
@@ -326,8 +326,9 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (!_consensus.IsLeader) return Results.Json(new ErrorResponse("not the leader", _consensus.Leader), statusCode: StatusCodes.Status421MisdirectedRequest);
         var outcome = await ProposeAsync(new RecordOperationCommand(r.Node, r.Resource, r.Class, r.Provider, r.Type, r.Operation, r.IntervalMs, r.Rc, r.OpStatus, r.TargetRc)
         {
-            RequestId = $"{r.Node}:{r.Resource}:{r.Operation}:{r.IntervalMs}:{r.CallId}", CallId = r.CallId, ExitReason = r.ExitReason, Term = _consensus.Term,
-            OpDigest = r.OpDigest,
+            // Call ids start again with each boot of the reporting daemon: the boot keeps a new report from passing for a repeat.
+            RequestId = $"{r.Node}:{r.Boot}:{r.Resource}:{r.Operation}:{r.IntervalMs}:{r.CallId}", CallId = r.CallId, ExitReason = r.ExitReason, Term = _consensus.Term,
+            OpDigest = r.OpDigest, Boot = r.Boot,
         }).ConfigureAwait(false);
         return outcome == ProposeOutcome.Committed ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
     });

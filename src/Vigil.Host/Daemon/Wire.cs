@@ -18,6 +18,8 @@ public sealed record ExecuteResponse(int Rc, int OpStatus, int CallId, long Exec
     /// reports the digest of the parameters this node started it with (when it knows them).
     /// </summary>
     public string? OpDigest { get; init; }
+    /// <summary>The boot id of the executing daemon (its results from an earlier boot are not recorded after its restart).</summary>
+    public string? Boot { get; init; }
 }
 
 /// <summary>Node → leader: a recurring monitor's result changed.</summary>
@@ -25,6 +27,8 @@ public sealed record ReportRequest(string Node, string Resource, string Class, s
 {
     /// <summary>The digest the operation was dispatched with, recorded as its op-digest.</summary>
     public string? OpDigest { get; init; }
+    /// <summary>The boot id of the reporting daemon (see <see cref="ExecuteResponse.Boot"/>).</summary>
+    public string? Boot { get; init; }
 }
 
 /// <summary>CLI → any node: load a configuration.</summary>
