@@ -526,11 +526,13 @@ internal sealed partial class Engine
     private void Settle()
     {
         var queue = new Queue<Act>();
-        void Changed(Act a) => queue.Enqueue(a);
+        // One delegate for the whole run: a local function passed as an argument makes a new one at
+        // every call, 350,000 of them (22 MB) at 10,000 resources.
+        Action<Act> changed = queue.Enqueue;
         foreach (var a in _acts)
-            if (HasOneOrMoreInput(a)) CheckOneOrMore(a, Changed);
-        foreach (var a in _acts) Push(a, Changed);
-        while (queue.Count > 0) Push(queue.Dequeue(), Changed);
+            if (HasOneOrMoreInput(a)) CheckOneOrMore(a, changed);
+        foreach (var a in _acts) Push(a, changed);
+        while (queue.Count > 0) Push(queue.Dequeue(), changed);
     }
 
     private static bool HasOneOrMoreInput(Act a)
