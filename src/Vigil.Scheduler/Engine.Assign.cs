@@ -437,20 +437,32 @@ internal sealed partial class Engine
         var seen = new HashSet<Rsc> { r };
         var queue = new Queue<Rsc>();
         queue.Enqueue(r);
+        // Loops rather than LINQ: this runs once for each of 10,000 primitives.
         while (queue.Count > 0)
         {
             var x = queue.Dequeue();
-            foreach (var co in x.ColocAsDependent.Concat(x.ColocAsPrimary))
-            {
-                if (co.Score < Inf) continue;
-                foreach (var other in new[] { co.Dependent, co.Primary })
-                    foreach (var p in other.Kind == RscKind.Clone ? [] : other.Primitives())
-                        if (seen.Add(p)) queue.Enqueue(p);
-                foreach (var other in new[] { co.Dependent, co.Primary })
-                    if (other.Kind == RscKind.Group && seen.Add(other)) queue.Enqueue(other);
-            }
+            foreach (var co in x.ColocAsDependent) Follow(co);
+            foreach (var co in x.ColocAsPrimary) Follow(co);
         }
-        return seen.Where(x => x.Kind == RscKind.Primitive).ToList();
+        var result = new List<Rsc>(seen.Count);
+        foreach (var x in seen) if (x.Kind == RscKind.Primitive) result.Add(x);
+        return result;
+
+        void Follow(Coloc co)
+        {
+            if (co.Score < Inf) return;
+            AddPrimitives(co.Dependent);
+            AddPrimitives(co.Primary);
+            if (co.Dependent.Kind == RscKind.Group && seen.Add(co.Dependent)) queue.Enqueue(co.Dependent);
+            if (co.Primary.Kind == RscKind.Group && seen.Add(co.Primary)) queue.Enqueue(co.Primary);
+        }
+
+        void AddPrimitives(Rsc other)
+        {
+            if (other.Kind == RscKind.Clone) return;
+            foreach (var p in other.Primitives())
+                if (seen.Add(p)) queue.Enqueue(p);
+        }
     }
 
     private int CompareCapacity(NodeInfo a, NodeInfo b)

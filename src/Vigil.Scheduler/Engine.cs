@@ -100,7 +100,8 @@ internal sealed partial class Engine
     private Dictionary<string, string> Flatten(IReadOnlyList<AttributeSet> sets, Func<string, string?>? attr = null)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        IEnumerable<AttributeSet> ordered = sets.Select((s, i) => (s, i))
+        // One set or none (nearly every resource) needs no sort: this runs for each resource and kind of set.
+        IEnumerable<AttributeSet> ordered = sets.Count <= 1 ? sets : sets.Select((s, i) => (s, i))
             .OrderByDescending(t => t.s.Score?.Value ?? 0).ThenBy(t => t.i).Select(t => t.s);
         foreach (var s in ordered)
         {
