@@ -20,7 +20,11 @@ internal sealed partial class Engine
         var nodes = SortNodes(clone.Allowed, null);
         var ordered = clone.Children.Select((c, i) => (c, i)).ToList();
         ordered.Sort((a, b) => { var c = CompareInstances(a.c, b.c); return c != 0 ? c : a.i.CompareTo(b.i); });
-        Distribute(clone, ordered.Select(t => t.c).ToList(), nodes);
+        // Pacemaker sorts the instances in place: colocations with this clone and the promotion order
+        // then meet them in this order (it matters when a colocation is rolled back for leaving no node).
+        clone.Children.Clear();
+        clone.Children.AddRange(ordered.Select(t => t.c));
+        Distribute(clone, [.. clone.Children], nodes);
         if (clone.Promotable) SetInstanceRoles(clone);
         clone.Allocating = false;
         clone.Provisional = false;
