@@ -120,12 +120,13 @@ internal sealed partial class Engine
             var w = inst.Allowed[prefer.Index];
             if (w == Rsc.Absent || w < 0) return false;
         }
-        // can_run_instance: no node over its per-host limit, no unavailable node
+        // can_run_instance: no node over its per-host limit, no unavailable node, and no node where the
+        // clone's own score is negative (Pacemaker 2.1.5 bans an instance there, whatever its own score)
         foreach (var x in SelfAndDescendants(inst))
             for (var i = 0; i < NodeCount; i++)
             {
                 if (x.Allowed[i] == Rsc.Absent) continue;
-                if (inst.Orphan || !Available(_nodes[i]) || clone.Counts[i] >= limit) x.Allowed[i] = -Inf;
+                if (inst.Orphan || !Available(_nodes[i]) || clone.Counts[i] >= limit || clone.Allowed[i] < 0) x.Allowed[i] = -Inf;
             }
         var backup = SelfAndDescendants(inst).Select(x => (x, (int[])x.Allowed.Clone(), x.ColocAsDependent.ToList(), x.ColocAsPrimary.ToList())).ToList();
         var chosen = AssignAny(inst, prefer);
