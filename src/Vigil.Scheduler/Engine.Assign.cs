@@ -357,7 +357,11 @@ internal sealed partial class Engine
                 }
             }
             if (factor < 0 && best < 0) continue;
-            var weight = (int)(factor * best);
+            // Rounded in single precision as Pacemaker does; a nonzero score never scales to nothing:
+            // it becomes 1 with the sign of the factor (even a negative score under a positive factor).
+            var scaled = (float)factor * best;
+            var weight = (int)(scaled < 0 ? scaled - 0.5f : scaled + 0.5f);
+            if (weight == 0 && best != 0) weight = Math.Sign(factor);
             if (best <= -Inf) weight = factor > 0 ? -Inf : Inf;
             else if (best >= Inf) weight = factor > 0 ? (int)Math.Round(factor * Inf) : -(int)Math.Round(-factor * Inf);
             var updated = Add(weight, work[i]);
