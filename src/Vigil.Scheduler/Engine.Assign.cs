@@ -251,7 +251,9 @@ internal sealed partial class Engine
         for (var i = 0; i < work.Length; i++)
         {
             if (work[i] == Rsc.Absent) continue;
-            if (primaryNode is not null && value is not null && _nodes[i].Attribute(co.NodeAttribute) == value)
+            // A primary that runs nowhere costs a positive colocation its score on every node.
+            if (primaryNode is null) work[i] = Add(work[i], -co.Score);
+            else if (value is not null && _nodes[i].Attribute(co.NodeAttribute) == value)
             {
                 if (co.Score < Inf) work[i] = Add(work[i], co.Score);
             }

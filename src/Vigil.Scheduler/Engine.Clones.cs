@@ -151,9 +151,10 @@ internal sealed partial class Engine
     private readonly Dictionary<Rsc, Role> _unpackedNextRole = [];
     private Role UnpackedNextRole(Rsc x) => _unpackedNextRole.TryGetValue(x, out var r) ? r : Role.Unknown;
 
+    /// <summary>Adds a clone's colocation to an instance in front, as Pacemaker does: the instance meets them in reverse.</summary>
     private static void AddOnce(List<Coloc> list, Coloc co)
     {
-        if (!list.Contains(co)) list.Add(co);
+        if (!list.Contains(co)) list.Insert(0, co);
     }
 
     /// <summary>Colocation of a primitive (or instance) with a clone.</summary>
@@ -195,11 +196,9 @@ internal sealed partial class Engine
                 if (!ok[i] && dep.Allowed[i] != Rsc.Absent) dep.Allowed[i] = -Inf;
             return;
         }
+        // Every instance counts, an unplaced one too (as a primary running nowhere).
         foreach (var inst in clone.Children)
-        {
-            if (PlacedNode(inst) is not { } n) continue;
-            ApplyColocScore(dep, n, false, co);
-        }
+            ApplyColocScore(dep, PlacedNode(inst), inst.Provisional, co);
     }
 
     private static NodeInfo? PlacedNode(Rsc r)
