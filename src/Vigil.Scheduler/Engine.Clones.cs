@@ -36,6 +36,10 @@ internal sealed partial class Engine
         var na = ActiveNodes(a);
         var nb = ActiveNodes(b);
         if (na.Count > 0 && nb.Count > 0 && na.Count != nb.Count) return na.Count.CompareTo(nb.Count);
+        // An instance active on a node it may no longer run on goes after the others, inactive ones too.
+        var aa = na.Count == 0 || a.Allowed[na[0].Index] is not Rsc.Absent and >= 0;
+        var ab = nb.Count == 0 || b.Allowed[nb[0].Index] is not Rsc.Absent and >= 0;
+        if (aa != ab) return aa ? -1 : 1;
         // Priority: configured, raised by promotion scores (AddPromotionScores).
         if (a.Priority != b.Priority) return b.Priority.CompareTo(a.Priority);
         var ca = na.Count > 0 && na[0].CanRunResources;
