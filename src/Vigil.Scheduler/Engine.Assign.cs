@@ -104,7 +104,10 @@ internal sealed partial class Engine
         foreach (var co in r.ColocAsDependent.ToList())
         {
             AssignAny(co.Primary, null);
+            // An optional negative (or promoted-role) colocation that leaves no node is undone.
+            var archive = co.DependentRole >= Role.Promoted || co.Score < 0 && co.Score > -Inf ? (int[])r.Allowed.Clone() : null;
             ColocationLh(r, co.Primary, co);
+            if (archive is not null && !CanRunAny(r.Allowed)) r.Allowed = archive;
         }
         foreach (var co in r.ColocAsPrimary.ToList())
         {
