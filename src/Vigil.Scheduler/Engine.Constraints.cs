@@ -226,7 +226,19 @@ internal sealed partial class Engine
             list.Add((node, score));
             return;
         }
-        foreach (var x in SelfAndDescendants(rsc)) SetLocation(x, node, score);
+        AddLocationTo(rsc, node, score);
+    }
+
+    /// <summary>
+    /// A location applies to a resource and everything in it, except that in a colocated group only the
+    /// first member takes the score: the others get the node at 0, the first member's placement
+    /// already carries them (Pacemaker 2.1.5).
+    /// </summary>
+    private static void AddLocationTo(Rsc x, int node, int score)
+    {
+        SetLocation(x, node, score);
+        for (var i = 0; i < x.Children.Count; i++)
+            AddLocationTo(x.Children[i], node, x.Kind == RscKind.Group && x.Colocated && i > 0 ? 0 : score);
     }
 
     private static void SetLocation(Rsc x, int node, int score)
