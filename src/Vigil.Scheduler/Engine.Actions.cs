@@ -406,9 +406,12 @@ internal sealed partial class Engine
                 }
             }
             if (r.Ordered)
-                for (var i = 1; i < r.Children.Count; i++)
-                    foreach (var a in StartsOf(r.Children[i - 1]))
-                        foreach (var b in StartsOf(r.Children[i])) Order(a, b, EdgeFlags.None);
+            {
+                var byNumber = r.Children.OrderBy(c => c.InstanceNo).ToList();
+                for (var i = 1; i < byNumber.Count; i++)
+                    foreach (var a in StartsOf(byNumber[i - 1]))
+                        foreach (var b in StartsOf(byNumber[i])) Order(a, b, EdgeFlags.None);
+            }
         }
         else if (r.Ordered)
         {

@@ -104,7 +104,10 @@ internal sealed partial class Engine
         foreach (var co in r.ColocAsDependent.ToList())
         {
             AssignAny(co.Primary, null);
+            // An optional negative (or promoted-role) colocation that leaves no node is undone.
+            var archive = co.DependentRole >= Role.Promoted || co.Score < 0 && co.Score > -Inf ? (int[])r.Allowed.Clone() : null;
             ColocationLh(r, co.Primary, co);
+            if (archive is not null && !CanRunAny(r.Allowed)) r.Allowed = archive;
         }
         foreach (var co in r.ColocAsPrimary.ToList())
         {
@@ -251,7 +254,9 @@ internal sealed partial class Engine
         for (var i = 0; i < work.Length; i++)
         {
             if (work[i] == Rsc.Absent) continue;
-            if (primaryNode is not null && value is not null && _nodes[i].Attribute(co.NodeAttribute) == value)
+            // A primary that runs nowhere costs a positive colocation its score on every node.
+            if (primaryNode is null) work[i] = Add(work[i], -co.Score);
+            else if (value is not null && _nodes[i].Attribute(co.NodeAttribute) == value)
             {
                 if (co.Score < Inf) work[i] = Add(work[i], co.Score);
             }
@@ -357,7 +362,11 @@ internal sealed partial class Engine
                 }
             }
             if (factor < 0 && best < 0) continue;
-            var weight = (int)(factor * best);
+            // Rounded in single precision as Pacemaker does; a nonzero score never scales to nothing:
+            // it becomes 1 with the sign of the factor (even a negative score under a positive factor).
+            var scaled = (float)factor * best;
+            var weight = (int)(scaled < 0 ? scaled - 0.5f : scaled + 0.5f);
+            if (weight == 0 && best != 0) weight = Math.Sign(factor);
             if (best <= -Inf) weight = factor > 0 ? -Inf : Inf;
             else if (best >= Inf) weight = factor > 0 ? (int)Math.Round(factor * Inf) : -(int)Math.Round(-factor * Inf);
             var updated = Add(weight, work[i]);

@@ -10,6 +10,7 @@ internal sealed partial class Engine
         if (!clone.Provisional) return null;
         if (clone.Allocating) return null;
         clone.Allocating = true;
+        if (clone.Promotable) AddPromotionScores(clone);
         foreach (var co in clone.ColocAsDependent.ToList()) AssignAny(co.Primary, null);
         foreach (var co in clone.ColocAsPrimary.ToList())
         {
@@ -19,7 +20,11 @@ internal sealed partial class Engine
         var nodes = SortNodes(clone.Allowed, null);
         var ordered = clone.Children.Select((c, i) => (c, i)).ToList();
         ordered.Sort((a, b) => { var c = CompareInstances(a.c, b.c); return c != 0 ? c : a.i.CompareTo(b.i); });
-        Distribute(clone, ordered.Select(t => t.c).ToList(), nodes);
+        // Pacemaker sorts the instances in place: colocations with this clone and the promotion order
+        // then meet them in this order (it matters when a colocation is rolled back for leaving no node).
+        clone.Children.Clear();
+        clone.Children.AddRange(ordered.Select(t => t.c));
+        Distribute(clone, [.. clone.Children], nodes);
         if (clone.Promotable) SetInstanceRoles(clone);
         clone.Allocating = false;
         clone.Provisional = false;
@@ -31,6 +36,12 @@ internal sealed partial class Engine
         var na = ActiveNodes(a);
         var nb = ActiveNodes(b);
         if (na.Count > 0 && nb.Count > 0 && na.Count != nb.Count) return na.Count.CompareTo(nb.Count);
+        // An instance active on a node it may no longer run on goes after the others, inactive ones too.
+        var aa = na.Count == 0 || a.Allowed[na[0].Index] is not Rsc.Absent and >= 0;
+        var ab = nb.Count == 0 || b.Allowed[nb[0].Index] is not Rsc.Absent and >= 0;
+        if (aa != ab) return aa ? -1 : 1;
+        // Priority: configured, raised by promotion scores (AddPromotionScores).
+        if (a.Priority != b.Priority) return b.Priority.CompareTo(a.Priority);
         var ca = na.Count > 0 && na[0].CanRunResources;
         var cb = nb.Count > 0 && nb[0].CanRunResources;
         if (ca != cb) return ca ? -1 : 1;
@@ -38,9 +49,6 @@ internal sealed partial class Engine
         var fa = a.Primitives().Any(p => p.Failed);
         var fb = b.Primitives().Any(p => p.Failed);
         if (fa != fb) return fa ? 1 : -1;
-        var ra = CurrentRole(a);
-        var rb = CurrentRole(b);
-        if (ra != rb) return rb.CompareTo(ra);
         return 0;
     }
 
@@ -116,12 +124,13 @@ internal sealed partial class Engine
             var w = inst.Allowed[prefer.Index];
             if (w == Rsc.Absent || w < 0) return false;
         }
-        // can_run_instance: no node over its per-host limit, no unavailable node
+        // can_run_instance: no node over its per-host limit, no unavailable node, and no node where the
+        // clone's own score is negative (Pacemaker 2.1.5 bans an instance there, whatever its own score)
         foreach (var x in SelfAndDescendants(inst))
             for (var i = 0; i < NodeCount; i++)
             {
                 if (x.Allowed[i] == Rsc.Absent) continue;
-                if (inst.Orphan || !Available(_nodes[i]) || clone.Counts[i] >= limit) x.Allowed[i] = -Inf;
+                if (inst.Orphan || !Available(_nodes[i]) || clone.Counts[i] >= limit || clone.Allowed[i] < 0) x.Allowed[i] = -Inf;
             }
         var backup = SelfAndDescendants(inst).Select(x => (x, (int[])x.Allowed.Clone(), x.ColocAsDependent.ToList(), x.ColocAsPrimary.ToList())).ToList();
         var chosen = AssignAny(inst, prefer);
@@ -146,9 +155,10 @@ internal sealed partial class Engine
     private readonly Dictionary<Rsc, Role> _unpackedNextRole = [];
     private Role UnpackedNextRole(Rsc x) => _unpackedNextRole.TryGetValue(x, out var r) ? r : Role.Unknown;
 
+    /// <summary>Adds a clone's colocation to an instance in front, as Pacemaker does: the instance meets them in reverse.</summary>
     private static void AddOnce(List<Coloc> list, Coloc co)
     {
-        if (!list.Contains(co)) list.Add(co);
+        if (!list.Contains(co)) list.Insert(0, co);
     }
 
     /// <summary>Colocation of a primitive (or instance) with a clone.</summary>
@@ -190,11 +200,9 @@ internal sealed partial class Engine
                 if (!ok[i] && dep.Allowed[i] != Rsc.Absent) dep.Allowed[i] = -Inf;
             return;
         }
+        // Every instance counts, an unplaced one too (as a primary running nowhere).
         foreach (var inst in clone.Children)
-        {
-            if (PlacedNode(inst) is not { } n) continue;
-            ApplyColocScore(dep, n, false, co);
-        }
+            ApplyColocScore(dep, PlacedNode(inst), inst.Provisional, co);
     }
 
     private static NodeInfo? PlacedNode(Rsc r)
@@ -267,27 +275,47 @@ internal sealed partial class Engine
             }
             return score;
         }
+        if (!PromotionScoreApplies(r, node)) return notSet;
         var anonymous = r.CloneParent is { GloballyUnique: false };
-        if (anonymous)
-        {
-            // Anonymous instances: a node where another instance runs belongs to that instance.
-            var clone = r.CloneParent!;
-            foreach (var other in clone.Children)
-            {
-                if (other == r || other == r.Parent) continue;
-                if (other.Primitives().Any(p => p.Prim?.Id == r.Prim?.Id && p.RunningOn.Contains(node)) &&
-                    !r.RunningOn.Contains(node)) return notSet;
-            }
-        }
-        else if (r.RunningOn.Count > 0 || r.KnownOn.Count > 0)
-        {
-            if (!r.RunningOn.Contains(node) && !r.KnownOn.Contains(node.Index)) return notSet;
-        }
-        var w = r.Allowed[node.Index];
-        if (w == Rsc.Absent || w < 0) return notSet;
         var baseName = r.Prim?.Id ?? r.Id;
         var value = node.Attribute("master-" + r.Id) ?? (anonymous ? node.Attribute("master-" + baseName) : null);
         return value is not null && Score.TryParse(value, out var v) ? v.Value : notSet;
+    }
+
+    /// <summary>
+    /// Whether an instance's promotion score counts on a node (Pacemaker 2.1.5). An anonymous instance's
+    /// score counts where it is active, or where no instance is active but some instance's history is
+    /// known; otherwise (and for unique instances) where this instance's history is known, or anywhere
+    /// when it has no history at all. Only on a node the instance may run on.
+    /// </summary>
+    private static bool PromotionScoreApplies(Rsc r, NodeInfo node)
+    {
+        var applies = false;
+        if (r.CloneParent is { GloballyUnique: false } clone)
+        {
+            var same = clone.Children.SelectMany(c => c.Primitives()).Where(p => p.Prim?.Id == r.Prim?.Id).ToList();
+            var active = same.FirstOrDefault(p => p.RunningOn.Contains(node));
+            applies = active == r || active is null && same.Any(p => p.KnownOn.Contains(node.Index));
+        }
+        applies = applies || r.RunningOn.Count == 0 && r.KnownOn.Count == 0 || r.RunningOn.Contains(node) || r.KnownOn.Contains(node.Index);
+        return applies && r.Allowed[node.Index] != Rsc.Absent && r.Allowed[node.Index] >= 0;
+    }
+
+    /// <summary>
+    /// Before its instances are placed, a promotable clone adds each instance's positive promotion score
+    /// to that instance's score on each node that can run resources, and raises the instance's priority
+    /// to its best score there: instances likely to be promoted are placed first and keep their node.
+    /// </summary>
+    private void AddPromotionScores(Rsc clone)
+    {
+        foreach (var inst in clone.Children)
+            foreach (var node in _nodes)
+            {
+                if (inst.Allowed[node.Index] == Rsc.Absent || !Available(node)) continue;
+                var score = PromotionScore(inst, node, 0);
+                if (score > 0) inst.Allowed[node.Index] = Add(inst.Allowed[node.Index], score);
+                if (score > inst.Priority) inst.Priority = score;
+            }
     }
 
     private void SetInstanceRoles(Rsc clone)

@@ -25,9 +25,27 @@ internal sealed partial class Engine
         foreach (var r in _rscById.Values) { r.ColocAsDependent.Clear(); r.ColocAsPrimary.Clear(); }
         foreach (var co in _colocs)
         {
-            co.Dependent.ColocAsDependent.Add(co);
-            co.Primary.ColocAsPrimary.Add(co);
+            InsertSorted(co.Dependent.ColocAsDependent, co, c => c.Primary);
+            InsertSorted(co.Primary.ColocAsPrimary, co, c => c.Dependent);
         }
+    }
+
+    /// <summary>
+    /// Pacemaker 2.1.5 keeps a resource's colocations sorted by the other side: higher priority first,
+    /// then clones before groups before primitives, promotable clones first, then by id; a colocation
+    /// goes before the equal ones already there (so two with the same resource apply newest first).
+    /// </summary>
+    private static void InsertSorted(List<Coloc> list, Coloc co, Func<Coloc, Rsc> other)
+    {
+        static int Compare(Rsc a, Rsc b)
+        {
+            if (a.Priority != b.Priority) return b.Priority.CompareTo(a.Priority);
+            if (a.Kind != b.Kind) return b.Kind.CompareTo(a.Kind);
+            if (a.Kind == RscKind.Clone && a.Promotable != b.Promotable) return a.Promotable ? -1 : 1;
+            return string.CompareOrdinal(a.Id, b.Id);
+        }
+        var at = list.FindIndex(e => Compare(other(co), other(e)) <= 0);
+        list.Insert(at < 0 ? list.Count : at, co);
     }
 
     private IEnumerable<Rsc> Resolve(string? id)
@@ -208,7 +226,19 @@ internal sealed partial class Engine
             list.Add((node, score));
             return;
         }
-        foreach (var x in SelfAndDescendants(rsc)) SetLocation(x, node, score);
+        AddLocationTo(rsc, node, score);
+    }
+
+    /// <summary>
+    /// A location applies to a resource and everything in it, except that in a colocated group only the
+    /// first member takes the score: the others get the node at 0, the first member's placement
+    /// already carries them (Pacemaker 2.1.5).
+    /// </summary>
+    private static void AddLocationTo(Rsc x, int node, int score)
+    {
+        SetLocation(x, node, score);
+        for (var i = 0; i < x.Children.Count; i++)
+            AddLocationTo(x.Children[i], node, x.Kind == RscKind.Group && x.Colocated && i > 0 ? 0 : score);
     }
 
     private static void SetLocation(Rsc x, int node, int score)
