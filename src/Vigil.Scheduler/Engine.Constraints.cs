@@ -23,29 +23,43 @@ internal sealed partial class Engine
             }
         }
         foreach (var r in _rscById.Values) { r.ColocAsDependent.Clear(); r.ColocAsPrimary.Clear(); }
+        var touched = new HashSet<Rsc>(ReferenceEqualityComparer.Instance);
         foreach (var co in _colocs)
         {
-            InsertSorted(co.Dependent.ColocAsDependent, co, c => c.Primary);
-            InsertSorted(co.Primary.ColocAsPrimary, co, c => c.Dependent);
+            co.Dependent.ColocAsDependent.Add(co);
+            co.Primary.ColocAsPrimary.Add(co);
+            touched.Add(co.Dependent);
+            touched.Add(co.Primary);
+        }
+        foreach (var r in touched)
+        {
+            SortColocations(r.ColocAsDependent, c => c.Primary);
+            SortColocations(r.ColocAsPrimary, c => c.Dependent);
         }
     }
+
+    private static readonly Comparer<Rsc> ColocationOrder = Comparer<Rsc>.Create(static (a, b) =>
+    {
+        if (a.Priority != b.Priority) return b.Priority.CompareTo(a.Priority);
+        if (a.Kind != b.Kind) return b.Kind.CompareTo(a.Kind);
+        if (a.Kind == RscKind.Clone && a.Promotable != b.Promotable) return a.Promotable ? -1 : 1;
+        return string.CompareOrdinal(a.Id, b.Id);
+    });
 
     /// <summary>
     /// Pacemaker 2.1.5 keeps a resource's colocations sorted by the other side: higher priority first,
     /// then clones before groups before primitives, promotable clones first, then by id; a colocation
-    /// goes before the equal ones already there (so two with the same resource apply newest first).
+    /// goes before the equal ones added earlier (so two with the same resource apply newest first).
+    /// Done as one stable sort of the reversed list (inserting each in place was quadratic: 1.1 s of
+    /// 10,000 resources' constraint unpacking).
     /// </summary>
-    private static void InsertSorted(List<Coloc> list, Coloc co, Func<Coloc, Rsc> other)
+    private static void SortColocations(List<Coloc> list, Func<Coloc, Rsc> other)
     {
-        static int Compare(Rsc a, Rsc b)
-        {
-            if (a.Priority != b.Priority) return b.Priority.CompareTo(a.Priority);
-            if (a.Kind != b.Kind) return b.Kind.CompareTo(a.Kind);
-            if (a.Kind == RscKind.Clone && a.Promotable != b.Promotable) return a.Promotable ? -1 : 1;
-            return string.CompareOrdinal(a.Id, b.Id);
-        }
-        var at = list.FindIndex(e => Compare(other(co), other(e)) <= 0);
-        list.Insert(at < 0 ? list.Count : at, co);
+        if (list.Count < 2) return;
+        list.Reverse();
+        var sorted = list.OrderBy(other, ColocationOrder).ToList();
+        list.Clear();
+        list.AddRange(sorted);
     }
 
     private IEnumerable<Rsc> Resolve(string? id)
