@@ -293,9 +293,17 @@ internal sealed partial class Engine
         var applies = false;
         if (r.CloneParent is { GloballyUnique: false } clone)
         {
-            var same = clone.Children.SelectMany(c => c.Primitives()).Where(p => p.Prim?.Id == r.Prim?.Id).ToList();
-            var active = same.FirstOrDefault(p => p.RunningOn.Contains(node));
-            applies = active == r || active is null && same.Any(p => p.KnownOn.Contains(node.Index));
+            // Loops, not LINQ: this runs for every instance × node of every promotable clone.
+            Rsc? active = null;
+            var known = false;
+            foreach (var c in clone.Children)
+                foreach (var p in c.Primitives())
+                {
+                    if (p.Prim?.Id != r.Prim?.Id) continue;
+                    if (active is null && p.RunningOn.Contains(node)) active = p;
+                    known |= p.KnownOn.Contains(node.Index);
+                }
+            applies = active == r || active is null && known;
         }
         applies = applies || r.RunningOn.Count == 0 && r.KnownOn.Count == 0 || r.RunningOn.Contains(node) || r.KnownOn.Contains(node.Index);
         return applies && r.Allowed[node.Index] != Rsc.Absent && r.Allowed[node.Index] >= 0;
