@@ -200,7 +200,7 @@ internal sealed partial class Engine
         }
         chosen.AssignedCount++;
         if (r.Prim is not null)
-            foreach (var (k, v) in Utilization(r)) chosen.Used[k] = (chosen.Used.TryGetValue(k, out var u) ? u : 0) + v;
+            foreach (var (k, v) in Utilization(r)) chosen.AddUse(k, v);
     }
 
     // ------------------------------------------------------------ colocation
@@ -378,18 +378,25 @@ internal sealed partial class Engine
 
     // ------------------------------------------------------------ utilization
 
-    private readonly Dictionary<Rsc, Dictionary<string, long>> _utilization = [];
+    private readonly Dictionary<Rsc, (int Key, long Value)[]> _utilization = [];
+    private readonly Dictionary<string, int> _utilKeys = new(StringComparer.Ordinal);
+
+    /// <summary>The number of a utilization attribute (cpu, memory, …): nodes keep capacity and use by it.</summary>
+    private int UtilKey(string name)
+    {
+        if (!_utilKeys.TryGetValue(name, out var key)) _utilKeys[name] = key = _utilKeys.Count;
+        return key;
+    }
 
     /// <summary>A primitive's utilization attributes (read once: the configuration does not change during a run).</summary>
-    private Dictionary<string, long> Utilization(Rsc r)
+    private (int Key, long Value)[] Utilization(Rsc r)
     {
         if (_utilization.TryGetValue(r, out var cached)) return cached;
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        var result = new Dictionary<int, long>();
         if (r.Prim is not null)
             foreach (var kv in Flatten(r.Prim.Utilization))
-                if (long.TryParse(kv.Value, out var v)) result[kv.Key] = v;
-        _utilization[r] = result;
-        return result;
+                if (long.TryParse(kv.Value, out var v)) result[UtilKey(kv.Key)] = v;
+        return _utilization[r] = [.. result.Select(kv => (kv.Key, kv.Value))];
     }
 
     /// <summary>
@@ -405,29 +412,26 @@ internal sealed partial class Engine
         var anyCapable = false;
         if (set.Count > 1)
         {
-            var need = new Dictionary<string, long>(StringComparer.Ordinal);
+            var sum = new Dictionary<int, long>();
             foreach (var x in set)
                 if (x.Provisional)
-                    foreach (var (k, v) in Utilization(x)) need[k] = need.GetValueOrDefault(k) + v;
+                    foreach (var (k, v) in Utilization(x)) sum[k] = sum.GetValueOrDefault(k) + v;
+            (int Key, long Value)[] need = [.. sum.Select(kv => (kv.Key, kv.Value))];
             for (var i = 0; i < _nodes.Count; i++)
                 if (r.Allowed[i] != Rsc.Absent && Available(_nodes[i]) && r.Allowed[i] >= 0 && HasCapacity(_nodes[i], need)) anyCapable = true;
             if (anyCapable)
                 for (var i = 0; i < _nodes.Count; i++)
                     if (r.Allowed[i] != Rsc.Absent && Available(_nodes[i]) && !HasCapacity(_nodes[i], need)) r.Allowed[i] = -Inf;
         }
-        if (!anyCapable && own.Count > 0)
+        if (!anyCapable && own.Length > 0)
             for (var i = 0; i < _nodes.Count; i++)
                 if (r.Allowed[i] != Rsc.Absent && Available(_nodes[i]) && !HasCapacity(_nodes[i], own)) r.Allowed[i] = -Inf;
     }
 
-    private static bool HasCapacity(NodeInfo n, Dictionary<string, long> need)
+    private static bool HasCapacity(NodeInfo n, (int Key, long Value)[] need)
     {
         foreach (var (k, v) in need)
-        {
-            var cap = n.Capacity.TryGetValue(k, out var c) ? c : 0;
-            var used = n.Used.TryGetValue(k, out var u) ? u : 0;
-            if (cap - used < v) return false;
-        }
+            if (n.CapacityOf(k) - n.UsedOf(k) < v) return false;
         return true;
     }
 
@@ -477,17 +481,15 @@ internal sealed partial class Engine
     private int CompareCapacity(NodeInfo a, NodeInfo b)
     {
         var result = 0;
-        foreach (var (k, cap) in a.Capacity)
+        for (var k = 0; k < _utilKeys.Count; k++)
         {
-            var ra = cap - (a.Used.TryGetValue(k, out var ua) ? ua : 0);
-            var rb = (b.Capacity.TryGetValue(k, out var cb) ? cb : 0) - (b.Used.TryGetValue(k, out var ub) ? ub : 0);
-            if (ra > rb) result--; else if (ra < rb) result++;
-        }
-        foreach (var (k, cap) in b.Capacity)
-        {
-            if (a.Capacity.ContainsKey(k)) continue;
-            var rb = cap - (b.Used.TryGetValue(k, out var ub) ? ub : 0);
-            if (rb > 0) result++;
+            var rb = b.CapacityOf(k) - b.UsedOf(k);
+            if (a.DefinesCapacity(k))
+            {
+                var ra = a.CapacityOf(k) - a.UsedOf(k);
+                if (ra > rb) result--; else if (ra < rb) result++;
+            }
+            else if (b.DefinesCapacity(k) && rb > 0) result++;
         }
         return result;
     }

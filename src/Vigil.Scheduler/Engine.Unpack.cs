@@ -16,7 +16,7 @@ internal sealed partial class Engine
             var node = new NodeInfo(_nodes.Count, n.Id, n.Uname);
             foreach (var kv in Flatten(n.InstanceAttributes)) node.Attributes[kv.Key] = kv.Value;
             foreach (var kv in Flatten(n.Utilization))
-                if (long.TryParse(kv.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var cap)) node.Capacity[kv.Key] = cap;
+                if (long.TryParse(kv.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var cap)) node.SetCapacity(UtilKey(kv.Key), cap);
             node.Attributes["#uname"] = n.Uname;
             node.Attributes["#id"] = n.Id;
             node.Attributes["#kind"] = "cluster";

@@ -22,10 +22,33 @@ internal sealed class NodeInfo(int index, string id, string uname)
     /// <summary>Set when this run fences the node.</summary>
     public bool Fenced { get; set; }
     public Dictionary<string, string> Attributes { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, long> Capacity { get; } = new(StringComparer.Ordinal);
     /// <summary>Resources assigned so far: the default placement strategy prefers the less loaded node.</summary>
     public int AssignedCount { get; set; }
-    public Dictionary<string, long> Used { get; } = new(StringComparer.Ordinal);
+
+    // Capacity and use per utilization attribute, by the engine's number for the attribute (Engine.UtilKey):
+    // arrays, not dictionaries, because placement compares them for every resource and node.
+    private long[] _capacity = [];
+    private bool[] _defines = [];
+    private long[] _used = [];
+    public long CapacityOf(int key) => key < _capacity.Length ? _capacity[key] : 0;
+    public bool DefinesCapacity(int key) => key < _defines.Length && _defines[key];
+    public long UsedOf(int key) => key < _used.Length ? _used[key] : 0;
+    public void SetCapacity(int key, long value)
+    {
+        Fit(ref _capacity, key);
+        Fit(ref _defines, key);
+        _capacity[key] = value;
+        _defines[key] = true;
+    }
+    public void AddUse(int key, long value)
+    {
+        Fit(ref _used, key);
+        _used[key] += value;
+    }
+    private static void Fit<T>(ref T[] array, int key)
+    {
+        if (key >= array.Length) Array.Resize(ref array, Math.Max(key + 1, 4));
+    }
 
     /// <summary>Whether the node can run resources at all (online, not shutting down, clean, not in standby or maintenance).</summary>
     public bool CanRunResources => Online && !Shutdown && !Unclean && !Standby && !Maintenance && !Pending;
