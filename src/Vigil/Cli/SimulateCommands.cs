@@ -31,6 +31,23 @@ public static class SimulateCommands
         return cmd;
     }
 
+    /// <summary>
+    /// A one-shot run keeps nearly everything it builds until it ends, so full collections find little
+    /// garbage (at 10,000 resources x 32 nodes two of them paused the run for 0.4 s): for a large input,
+    /// collections wait until some 25 times the input's size is allocated. Small inputs and standard
+    /// input run as usual.
+    /// </summary>
+    private static void NoFullCollections(string path)
+    {
+        if (path == "-") return;
+        long size;
+        try { size = new FileInfo(path).Length; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        if (size < 1L << 20) return;
+        try { GC.TryStartNoGCRegion(Math.Min(size * 25, 400L << 20)); }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException) { }
+    }
+
     private static int Run(string path, bool record, bool orderings, string? nowText, string? explain)
     {
         var trace = PhaseTrace.FromEnvironment();
@@ -41,6 +58,7 @@ public static class SimulateCommands
             Console.Error.WriteLine($"vigil: --now '{nowText}' is not a date and time; use ISO 8601, e.g. 2026-01-31T12:00:00Z");
             return ExitCodes.Usage;
         }
+        NoFullCollections(path);
         // Parsed as it is read: a 10,000-resource CIB is 13 MB, twice that as one string.
         Parsed<Cib> parsed;
         try
