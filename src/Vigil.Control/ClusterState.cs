@@ -33,7 +33,10 @@ public sealed partial record ClusterState
     /// same boot. Unknown on either side: not from another boot.
     /// </summary>
     public static bool FromEarlierBoot(string? resultBoot, string? recordedBoot) =>
-        resultBoot is not null && recordedBoot is not null && resultBoot.Split('.')[0] != recordedBoot.Split('.')[0];
+        resultBoot is not null && recordedBoot is not null && BootStem(resultBoot) != BootStem(recordedBoot);
+
+    /// <summary>A boot id without the ".N" a member adds each time it runs alone: the daemon process it names.</summary>
+    public static string? BootStem(string? boot) => boot?.Split('.')[0];
 
     /// <summary>The boot id of the daemon the node last joined with, if known.</summary>
     public static string? BootOf(NodeState n) => n.Extra.FirstOrDefault(kv => kv.Key == BootAttribute).Value;

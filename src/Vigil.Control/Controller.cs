@@ -118,8 +118,6 @@ public sealed class Controller
         return true;
     }
 
-    private static string? BootStem(string? boot) => boot is null ? null : boot.Split('.')[0];
-
     /// <summary>Members whose reachability disagrees with the recorded membership for longer than the loss threshold.</summary>
     /// <param name="boot">A reachable member's boot id when the shell knows it (null otherwise): a changed one is recorded as a restart.</param>
     /// <param name="indirect">What the other members said of a member this leader does not reach (indirect
@@ -156,7 +154,7 @@ public sealed class Controller
             if (online && recordedOnline && bootId is not null && ClusterState.BootOf(recorded!) != bootId)
             {
                 // A boot id "BOOT.N" is the same boot after running alone (two-node clusters): it still runs what it ran, probes find it.
-                var sameProcess = BootStem(ClusterState.BootOf(recorded!)) == BootStem(bootId);
+                var sameProcess = ClusterState.BootStem(ClusterState.BootOf(recorded!)) == ClusterState.BootStem(bootId);
                 result.Add(new MembershipChange(new NodeMembershipCommand(name, true) { Boot = bootId, RequestId = $"membership:{name}:boot:{bootId}:{term}:{state.Version}" },
                     sameProcess ? $"node {name} ran alone while cut off (boot {bootId}): what it runs is probed again"
                                 : $"node {name} restarted (boot {bootId}): what it ran is gone"));

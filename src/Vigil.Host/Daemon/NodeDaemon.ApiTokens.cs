@@ -42,11 +42,8 @@ public sealed partial class NodeDaemon
             return Results.Json(new OperateResponse(false, "", "managing API tokens needs a node's credentials: run 'vigil api-token …' as root on a cluster node with --settings (not with VIGIL_TOKEN or the local socket)"),
                 statusCode: StatusCodes.Status403Forbidden);
         }
-        if (req.Op == ApiTokenRevokeOp && ApiTokenNames.IsFullHash(req.Resource))
-        {
-            // Resolved by the member the operator called, which passed it on to this leader.
-        }
-        else if (req.Op == ApiTokenRevokeOp)
+        // A revocation the member the operator called has resolved (to the whole hash) is passed on as it is.
+        if (req.Op == ApiTokenRevokeOp && !ApiTokenNames.IsFullHash(req.Resource))
         {
             if (ApiTokenNames.Resolve(KnownApiTokens(), req.Resource ?? "", out var error) is not { } token)
                 return Results.Json(new OperateResponse(false, "", error!), statusCode: StatusCodes.Status422UnprocessableEntity);
@@ -54,7 +51,7 @@ public sealed partial class NodeDaemon
                 return Results.Json(new OperateResponse(false, "", $"API token {token.Id} is already revoked (by {token.RevokedBy})"), statusCode: StatusCodes.Status422UnprocessableEntity);
             req = req with { Resource = token.Hash, Node = token.Name };
         }
-        else if (ApiTokenNames.NameProblem(req.Resource) is { } problem)
+        else if (req.Op == ApiTokenCreateOp && ApiTokenNames.NameProblem(req.Resource) is { } problem)
             return Results.Json(new OperateResponse(false, "", problem), statusCode: StatusCodes.Status422UnprocessableEntity);
         return null;
     }
