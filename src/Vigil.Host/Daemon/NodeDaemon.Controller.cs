@@ -119,17 +119,26 @@ public sealed partial class NodeDaemon
     /// GETs a <see cref="HelloResponse"/> from member <paramref name="via"/> at <paramref name="path"/>: the boot id when it
     /// names <paramref name="expected"/>, else (no answer within <paramref name="timeout"/>, an error, another name) null.
     /// </summary>
-    private async Task<string?> AskBootAsync(string via, string path, string expected, TimeSpan timeout)
+    private async Task<string?> AskBootAsync(string via, string path, string expected, TimeSpan timeout) =>
+        (await AskAsync(via, path, expected, timeout).ConfigureAwait(false)).Boot;
+
+    /// <summary>
+    /// As <see cref="AskBootAsync"/>, and also whether <paramref name="via"/> answered at all: an HTTP answer of
+    /// any status (a refusal is an answer too), as against no answer (timeout, connection failure).
+    /// </summary>
+    private async Task<(bool Answered, string? Boot)> AskAsync(string via, string path, string expected, TimeSpan timeout)
     {
-        if (!_settings.Members.TryGetValue(via, out var addr)) return null;
+        if (!_settings.Members.TryGetValue(via, out var addr)) return (false, null);
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             cts.CancelAfter(timeout);
             var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, path), cts.Token).ConfigureAwait(false);
-            return hello?.Name == expected ? hello.Boot : null;
+            return (true, hello?.Name == expected ? hello.Boot : null);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException) { return null; }
+        catch (HttpRequestException e) when (e.StatusCode is not null) { return (true, null); }
+        catch (System.Text.Json.JsonException) { return (true, null); }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { return (false, null); }
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CancellationTokenSource> _nodeCalls = new(StringComparer.Ordinal);
