@@ -84,7 +84,8 @@ public static class DemoCommand
     {
         var exe = Environment.ProcessPath ?? "vigil";
         var host = Path.GetFileNameWithoutExtension(exe);
-        return host == "dotnet" ? (exe, [typeof(DemoCommand).Assembly.Location]) : (exe, []);
+        // Run as `dotnet vigil.dll`: the first argument is the assembly's path.
+        return host == "dotnet" ? (exe, [Environment.GetCommandLineArgs()[0]]) : (exe, []);
     }
 
     private static void Say(string text) => Console.WriteLine(text);
