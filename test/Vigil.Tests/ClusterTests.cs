@@ -28,12 +28,27 @@ public class ClusterTests
         Assert.True(r.ExitCode == expectedExit, $"configure exit {r.ExitCode}:\n{r.Stdout}\n{r.Stderr}");
     }
 
+    /// <summary>How many inotify watches the process holds (one "inotify wd:" line each in its inotify descriptors' fdinfo).</summary>
+    private static int InotifyWatches(int pid)
+    {
+        var n = 0;
+        foreach (var fd in Directory.GetFiles($"/proc/{pid}/fd"))
+        {
+            if (new FileInfo(fd).LinkTarget != "anon_inode:inotify") continue;
+            n += File.ReadLines($"/proc/{pid}/fdinfo/{Path.GetFileName(fd)}").Count(l => l.StartsWith("inotify wd:", StringComparison.Ordinal));
+        }
+        return n;
+    }
+
     [Fact]
     public void A_three_node_cluster_forms_runs_a_group_and_fails_it_over_when_its_node_is_killed()
     {
         using var c = new LocalCluster(3);
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        // The daemons run in this test's folder, which has subfolders: a host that watched its working
+        // directory for configuration files would hold an inotify watch for each of them.
+        Assert.All(c.Processes, p => Assert.Equal(0, InotifyWatches(p.Value.Id)));
         Configure(c, "n2", Group, 0);   // through a node that may be a follower: forwarded to the leader
         var running = c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start");
         var victim = GroupNode(running)!;

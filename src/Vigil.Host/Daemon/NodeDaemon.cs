@@ -128,7 +128,10 @@ public sealed partial class NodeDaemon : IAsyncDisposable
 
     private WebApplication BuildApi()
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // No configuration files are read, so none is watched: by default the host watches its content root
+        // (the working directory) recursively for appsettings changes. Started from /tmp that was 2,700
+        // inotify watches and a thread busy with every file written there; from / it would be the whole tree.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         var endpoint = IPEndPoint.Parse(_settings.Self.Api);
         builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint, l =>
