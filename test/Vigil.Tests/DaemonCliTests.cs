@@ -22,6 +22,8 @@ public class DaemonCliTests
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2","witness":true}}}""", "every member is a witness")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"localSocket":"relative/api.sock"}""", "must be an absolute path of at most 107 bytes")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"runtimeDirectory":"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""", "must be an absolute path of at most 107 bytes")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"watchdogDevice":"dev/watchdog"}""", "'watchdogDevice' must be an absolute path")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"watchdogDevice":"/dev/watchdog","watchdogTimeoutSeconds":0}""", "between 1 and 60 (it is 0)")]
     public void Broken_settings_are_refused_with_the_reason(string json, string message)
     {
         var path = Write(json);
@@ -62,6 +64,27 @@ public class DaemonCliTests
         {
             File.Delete(path);
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_watchdog_device_that_cannot_be_opened_stops_the_daemon_before_it_joins()
+    {
+        var data = Path.Combine(Path.GetTempPath(), $"vigil-dog-{Guid.NewGuid():N}");
+        var members = $"{{\"a\":{{\"raft\":\"127.0.0.1:{Vigil.Host.Net.LoopbackPorts.Free()}\",\"api\":\"127.0.0.1:{Vigil.Host.Net.LoopbackPorts.Free()}\"}}}}";
+        var path = Write($"{{\"name\":\"a\",\"dataDirectory\":\"{data}\",\"members\":{members},\"localSocket\":\"\",\"watchdogDevice\":\"{data}/no-such-watchdog\"}}");
+        try
+        {
+            var r = VigilProcess.Run(null, "daemon", "--settings", path);
+            Assert.Equal(66, r.ExitCode);
+            Assert.Contains($"cannot open the watchdog device {data}/no-such-watchdog: No such file or directory", r.Stderr);
+            Assert.Contains("remove WatchdogDevice from the settings", r.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(data, "raft")), "consensus started without the watchdog");
+        }
+        finally
+        {
+            File.Delete(path);
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
         }
     }
 

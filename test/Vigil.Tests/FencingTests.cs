@@ -161,9 +161,13 @@ public class FencingTests
     [Fact]
     public void A_node_without_quorum_whose_stop_hangs_resets_itself_and_says_why_after_restart()
     {
-        using var c = new LocalCluster(3);
+        using var c = new LocalCluster(3, watchdog: true);
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        // Every node feeds its watchdog (here a plain file, so every keepalive stays visible) about ten times a second.
+        var fed = c.Members.Keys.ToDictionary(n => n, n => new FileInfo(c.WatchdogFile(n)).Length);
+        Thread.Sleep(1000);
+        Assert.All(c.Members.Keys, n => Assert.True(new FileInfo(c.WatchdogFile(n)).Length - fed[n] >= 3, $"{n} fed its watchdog {new FileInfo(c.WatchdogFile(n)).Length - fed[n]} times in 1 s"));
         const string config = """
             property stonith-enabled=true stonith-watchdog-timeout=3s
             primitive slow vigil:Dummy params stop_delay=60000 op stop timeout=90s op monitor interval=2s
@@ -180,11 +184,18 @@ public class FencingTests
         Assert.Equal(75, process.ExitCode);
         var record = File.ReadAllText(Path.Combine(c.Dir, victim, "self-fence.json"));
         Assert.Contains("slow not stopped within the lease", record);
+        // Not fed since it had to fence itself, and left armed (no magic close): a real device resets the host.
+        var keepalives = File.ReadAllText(c.WatchdogFile(victim));
+        Assert.DoesNotContain("V", keepalives);
+        Assert.Contains("the watchdog", File.ReadAllText(Path.Combine(c.Dir, $"{victim}.log")));
 
         c.Processes.Remove(victim);
         c.Start(victim);
         var status = c.WaitFor(s => s.Node == victim, TimeSpan.FromSeconds(30), "the restarted node answers");
         Assert.Contains(status.Warnings, w => w.StartsWith("this node self-fenced at", StringComparison.Ordinal) && w.Contains("slow", StringComparison.Ordinal));
+        // A clean stop disarms it: the magic close comes last.
+        c.Stop(victim);
+        Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(victim)), StringComparison.Ordinal);
     }
     [Fact]
     public void With_a_2_s_lease_a_node_cut_off_from_the_majority_stops_its_group_in_time_instead_of_resetting_itself()

@@ -16,7 +16,9 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="fenceAgent">Install the test fence agent (agents/fence_vigiltest) in a private folder the nodes use for stonith agents.</param>
     /// <param name="witness">Add a witness member "w" (votes, runs no resources).</param>
     /// <param name="apiGroup">The group allowed on the nodes' local API sockets (default: the settings' default, 'vigil').</param>
-    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null)
+    /// <param name="watchdog">Each node feeds a plain file as its watchdog device (<see cref="WatchdogFile"/>): what it
+    /// writes there is what a real device would get.</param>
+    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null, bool watchdog = false)
     {
         Directory.CreateDirectory(Dir);
         for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
@@ -32,11 +34,13 @@ internal sealed class LocalCluster : IDisposable
         }
         foreach (var n in Members.Keys)
         {
+            if (watchdog) File.WriteAllBytes(WatchdogFile(n), []);
             new NodeSettings
             {
                 Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir, RuntimeDirectory = Path.Combine(Dir, n, "run"),
                 FenceAgentDirectory = fenceAgent ? FenceAgentDir : null,
                 ApiGroup = apiGroup ?? "vigil",
+                WatchdogDevice = watchdog ? WatchdogFile(n) : null,
             }.Save(SettingsFile(n));
         }
     }
@@ -47,6 +51,7 @@ internal sealed class LocalCluster : IDisposable
     public string FenceLog => Path.Combine(Dir, "fence.log");
 
     public string SettingsFile(string node) => Path.Combine(Dir, $"{node}.json");
+    public string WatchdogFile(string node) => Path.Combine(Dir, $"{node}.watchdog");
     /// <summary>The node's local API socket (its runtime folder's api.sock).</summary>
     public string Socket(string node) => Path.Combine(Dir, node, "run", "api.sock");
     public string TlsDir => Path.Combine(Dir, "tls");

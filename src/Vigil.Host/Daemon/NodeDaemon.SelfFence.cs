@@ -11,6 +11,8 @@ public sealed partial class NodeDaemon
     private const string SelfFenceFile = "self-fence.json";
     /// <summary>The last self-fence of this node, as found at start (status shows it).</summary>
     private SelfFenceRecord? _selfFenced;
+    /// <summary>The watchdog device this node feeds (settings: WatchdogDevice), or null.</summary>
+    private Watchdog? _watchdog;
 
     /// <summary>
     /// The node half of lease self-fencing: with stonith-watchdog-timeout set, a node cut off from the
@@ -25,10 +27,11 @@ public sealed partial class NodeDaemon
         {
             try { await Task.Delay(100, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
-            if (_localActive.IsEmpty) continue;
-            if (FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew) is not { } deadline) continue;
+            // Fed on every round in which this node may keep what it runs; when it must fence itself it is not fed again.
+            if (_localActive.IsEmpty) { _watchdog?.Feed(); continue; }
+            if (FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew) is not { } deadline) { _watchdog?.Feed(); continue; }
             var sinceContact = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastQuorumContactMs));
-            if (sinceContact < deadline) continue;
+            if (sinceContact < deadline) { _watchdog?.Feed(); continue; }
             var still = _localActive.Keys.Order(StringComparer.Ordinal).ToList();
             SelfFence($"no quorum for {sinceContact.TotalMilliseconds:F0} ms and {string.Join(", ", still)} not stopped within the lease ({deadline.TotalMilliseconds:F0} ms)", still);
             return;
@@ -55,9 +58,11 @@ public sealed partial class NodeDaemon
             File.Move(path + ".tmp", path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log($"cannot record the self-fence reason: {e.Message}"); }
-        Log($"SELF-FENCING: {reason}");
+        Log($"SELF-FENCING: {reason}{(_watchdog is null ? "" : $"; the watchdog {_watchdog.Path} is no longer fed")}");
         _log.Flush();
         _agentRunner.KillAll();
+        // Closed without the magic close: an armed device resets the host when its timeout runs out.
+        _watchdog?.Dispose();
         Environment.Exit(75);
     }
 

@@ -102,6 +102,14 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_settings.DataDirectory);
+        if (_settings.WatchdogDevice is { } device)
+        {
+            // First: a node that was asked to run under a watchdog does not run without one.
+            _watchdog = Watchdog.Open(device, _settings.WatchdogTimeoutSeconds);
+            Log(_watchdog.TimeoutSeconds is { } t
+                ? $"watchdog {device} armed with a {t} s timeout: fed while this node may keep its resources"
+                : $"watchdog {device} opened, but it is not a watchdog device (it refused the timeout): fed as one, it resets nothing");
+        }
         await _consensus.StartAsync(cancellationToken).ConfigureAwait(false);
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -122,6 +130,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _consensus.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
         _credentials?.Dispose();
+        // A clean stop: nothing of this node runs under the daemon's watch any more.
+        _watchdog?.Disarm();
     }
 
     // ----- HTTP API ------------------------------------------------------------------------------

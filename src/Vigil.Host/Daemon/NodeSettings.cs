@@ -48,6 +48,17 @@ public sealed record NodeSettings
     /// <summary>The group whose members may use the local API socket (besides root and the daemon's user).</summary>
     public string ApiGroup { get; init; } = "vigil";
 
+    /// <summary>
+    /// A watchdog device (usually /dev/watchdog) this node feeds while it may keep its resources: the host is then
+    /// reset when the daemon hangs, is paused, or must fence itself and cannot. Null (the default): none, and a node
+    /// that must fence itself only kills its agents and exits. Keep stonith-watchdog-timeout at least twice
+    /// <see cref="WatchdogTimeoutSeconds"/>, as with SBD.
+    /// </summary>
+    public string? WatchdogDevice { get; init; }
+
+    /// <summary>The timeout asked of <see cref="WatchdogDevice"/>, in seconds (1-60).</summary>
+    public int WatchdogTimeoutSeconds { get; init; } = 5;
+
     /// <summary>Where stonith-class agents (fence_*) are found; /usr/sbin when not set.</summary>
     public string? FenceAgentDirectory { get; init; }
 
@@ -84,6 +95,8 @@ public sealed record NodeSettings
         if (s.LocalSocketOrDefault is { } sock && (System.Text.Encoding.UTF8.GetByteCount(sock) > 107 || !Path.IsPathFullyQualified(sock)))
             throw new SettingsException($"{path}: the local API socket '{sock}' must be an absolute path of at most 107 bytes; " +
                 "set 'localSocket' (or a shorter 'runtimeDirectory'), or \"\" to turn the socket off");
+        if (s.WatchdogDevice is { } dog && (!Path.IsPathFullyQualified(dog) || s.WatchdogTimeoutSeconds is < 1 or > 60))
+            throw new SettingsException($"{path}: 'watchdogDevice' must be an absolute path (e.g. /dev/watchdog) and 'watchdogTimeoutSeconds' between 1 and 60 (it is {s.WatchdogTimeoutSeconds})");
         return s;
     }
 

@@ -457,6 +457,11 @@ public static class ClusterCommands
             node.StartAsync(stop.Token).GetAwaiter().GetResult();
             stop.Token.WaitHandle.WaitOne();
         }
+        catch (WatchdogException e)
+        {
+            Console.Error.WriteLine($"vigil: cannot start node {settings.Name}: {e.Message}");
+            return ExitCodes.NoInput;
+        }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"vigil: cannot start node {settings.Name} (raft {settings.Self.Raft}, api {settings.Self.Api}, data {settings.DataDirectory}): {e.Message}");
