@@ -152,6 +152,7 @@ public class FencingTests
         c.Kill(victim);
         var waiting = c.WaitFor(s => s.Fencing.Any(f => f.Contains("lease self-fencing", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), "lease wait in status");
         Assert.Contains(waiting.Resources, x => x.Id == "a" && x.Nodes.SequenceEqual([victim]));
+        Assert.Contains(waiting.Warnings, w => w.StartsWith($"lease self-fencing without a watchdog device on {waiting.Node}", StringComparison.Ordinal));
         var after = c.WaitFor(s => ClusterTests.GroupNode(s) is { } n && n != victim, TimeSpan.FromSeconds(30), "recovery after the lease");
         // The majority last saw the node at most one membership check (100 ms) before the kill.
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.8), $"recovered {clock.Elapsed.TotalSeconds:F2} s after the kill, before the 3 s lease ran out");
@@ -193,6 +194,7 @@ public class FencingTests
         c.Start(victim);
         var status = c.WaitFor(s => s.Node == victim, TimeSpan.FromSeconds(30), "the restarted node answers");
         Assert.Contains(status.Warnings, w => w.StartsWith("this node self-fenced at", StringComparison.Ordinal) && w.Contains("slow", StringComparison.Ordinal));
+        Assert.DoesNotContain(status.Warnings, w => w.Contains("without a watchdog device", StringComparison.Ordinal));
         // A clean stop disarms it: the magic close comes last.
         c.Stop(victim);
         Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(victim)), StringComparison.Ordinal);

@@ -526,6 +526,13 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             warnings.Add($"this node self-fenced at {selfFenced.At:yyyy-MM-dd HH:mm:ss} UTC: {selfFenced.Reason}");
         if (state.Configuration.Property("no-quorum-policy") == "ignore")
             warnings.Add("no-quorum-policy=ignore: each side of a network split may run the same resources");
+        if (FencePlanner.LeaseProblem(state.Configuration) is null && FencePlanner.WatchdogTimeout(state.Configuration) is { } lease && !_settings.Self.Witness)
+        {
+            if (_watchdog is null)
+                warnings.Add($"lease self-fencing without a watchdog device on {_settings.Name}: if its daemon hangs or is paused it cannot reset itself, while the others recover its resources {lease.TotalSeconds:0.#} s after they lose it; set watchdogDevice in its settings or configure a fence device");
+            else if (_watchdog.TimeoutSeconds is { } t && lease < TimeSpan.FromSeconds(2 * t))
+                warnings.Add($"stonith-watchdog-timeout={lease.TotalSeconds:0.#}s is less than twice the {t} s timeout of {_settings.Name}'s watchdog {_watchdog.Path}: the others may recover its resources before the watchdog resets a hung node; raise stonith-watchdog-timeout or lower watchdogTimeoutSeconds");
+        }
         var aloneNow = _consensus.AloneNow;
         if (aloneNow is not null)
             warnings.Add($"running alone since {aloneNow.Since:HH:mm:ss} UTC: {aloneNow.Peer} is lost; {aloneNow.Reason}. Configuration changes wait until {aloneNow.Peer} is back");
