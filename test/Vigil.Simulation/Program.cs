@@ -91,9 +91,11 @@ public static class SeedRunner
         /// <summary>Seeds with a witness, and how many of them had a witness lead at least once.</summary>
         public int WitnessSeeds { get; init; }
         public int WitnessLedSeeds { get; init; }
+        /// <summary>Members recorded lost while another member the leader reached still reached them (<see cref="RunResult.ReachableLosses"/>).</summary>
+        public int ReachableLosses { get; init; }
         public double SeedsPerSecond => Seeds / Elapsed.TotalSeconds;
         public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} favoured_disagreements_copy={FavouredDisagreements} favoured_disagreements_replicated={ReplicatedDisagreements}" +
-            (WitnessSeeds > 0 ? $" witness_seeds={WitnessSeeds} witness_led_seeds={WitnessLedSeeds}" : "") + $" seeds_per_s={SeedsPerSecond:0.0}";
+            (WitnessSeeds > 0 ? $" witness_seeds={WitnessSeeds} witness_led_seeds={WitnessLedSeeds}" : "") + $" reachable_losses={ReachableLosses} seeds_per_s={SeedsPerSecond:0.0}";
     }
 
     /// <summary>Runs seeds in parallel rounds until one fails (or <paramref name="max"/> ran): how soon a bug is caught.</summary>
@@ -126,6 +128,7 @@ public static class SeedRunner
             ReplicatedDisagreements = results.Sum(r => r.ReplicatedDisagreements),
             WitnessSeeds = results.Count(r => r.Witnesses > 0),
             WitnessLedSeeds = results.Count(r => r.WitnessLeaderships > 0),
+            ReachableLosses = results.Sum(r => r.ReachableLosses),
         };
     }
 }

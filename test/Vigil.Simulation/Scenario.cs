@@ -32,6 +32,11 @@ public enum InjectedBug
     /// places resources there.
     /// </summary>
     WitnessAsNode,
+    /// <summary>
+    /// An indirect probe that no helper answered counts as "nobody reaches it" (the daemon before 666e7b3): a leader
+    /// whose questions or the helpers' answers are lost judges a member lost that the others still reach.
+    /// </summary>
+    UnansweredProbeCountsAsUnreached,
 }
 
 /// <summary>What one seed simulates: cluster, configuration and fault mix. Everything derives from the seed.</summary>

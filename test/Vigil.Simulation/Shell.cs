@@ -50,7 +50,7 @@ public sealed partial class Simulator
                 _scenario.Bug == InjectedBug.NoIndirectProbes ? null : name => Indirect(n, name, alonePeer)))
             {
                 Trace(n.Name, change.Message);
-                Watch(n, change.Command, null);
+                Watch(n, change.Command, ReachableLoss(n, change.Command));
             }
             var replan = n.Replan;
             n.Replan = false;
@@ -58,22 +58,6 @@ public sealed partial class Simulator
             if (plan is not null) Carry(n, term, plan);
         }
         At(Now + ControllerTickMs, ControllerTick);
-    }
-
-    /// <summary>
-    /// The daemon's indirect probes, answered at once: the other members the leader reaches are asked whether
-    /// they reach the member with the boot id on record (null when there is nobody to ask).
-    /// </summary>
-    private IndirectContact? Indirect(SimNode leader, string name, string? alonePeer)
-    {
-        var target = _byName[name];
-        if (name == alonePeer) return null;
-        var helpers = _nodes.Where(m => m != leader && m != target && Linked(leader, m)).ToList();
-        if (helpers.Count == 0) return null;
-        var recorded = StateOf(leader).Nodes.FirstOrDefault(x => x.Uname == name);
-        var boot = recorded is null ? null : ClusterState.BootOf(recorded);
-        bool reached = helpers.Any(m => Linked(m, target)) && (boot is null || boot == target.BootId);
-        return reached ? new IndirectContact(Clock, null) : new IndirectContact(null, Clock);
     }
 
     /// <summary>Proposes and watches the entry; <paramref name="onAck"/> runs once the proposer knows it committed.</summary>

@@ -16,6 +16,8 @@ public sealed record RunResult(long Seed, IReadOnlyList<string> Violations, int 
     public int Witnesses { get; init; }
     /// <summary>Elections a witness won (it then led: planned, dispatched, fenced).</summary>
     public int WitnessLeaderships { get; init; }
+    /// <summary>Members recorded lost while another member the leader reached still reached them.</summary>
+    public int ReachableLosses { get; init; }
 
     public bool Ok => Violations.Count == 0;
 }
@@ -33,6 +35,7 @@ public sealed partial class Simulator
     private readonly Scenario _scenario;
     private readonly Random _rng;
     private readonly Random _linkRng;
+    private readonly Random _probeRng;
     private readonly TextWriter? _trace;
     private readonly PriorityQueue<Action, (long, long)> _events = new();
     /// <summary>Every member (consensus voters): the nodes that run resources, then the witnesses.</summary>
@@ -53,6 +56,8 @@ public sealed partial class Simulator
         _rng = new Random(unchecked((int)scenario.Seed * 7919 + 13));
         // Link cuts draw from their own Random: the seed's other choices stay as they were without them.
         _linkRng = new Random(unchecked((int)scenario.Seed * 104729 + 3));
+        // So do lost probe questions and answers: a seed's other draws stay in step with and without them.
+        _probeRng = new Random(unchecked((int)scenario.Seed * 15485863 + 29));
         _trace = trace;
         for (int i = 1; i <= scenario.Nodes + scenario.Witnesses; i++)
         {
@@ -111,6 +116,7 @@ public sealed partial class Simulator
             Nodes = _scenario.Nodes,
             Witnesses = _scenario.Witnesses,
             WitnessLeaderships = _witnessLeaderships,
+            ReachableLosses = _reachableLosses,
             FavouredDisagreements = _favouredDisagreements,
             ReplicatedDisagreements = _replicatedDisagreements,
         };
@@ -257,6 +263,8 @@ public sealed partial class Simulator
         n.AloneEpoch = 0;
         n.PoweredOffBy = null;
         n.FenceFailedAt.Clear();
+        n.Indirect.Clear();
+        n.Vouching.Clear();
         n.Raft.Applied = 0;
         n.Raft.State = ClusterState.Empty;
         n.Raft.IsLeader = false;
@@ -306,6 +314,9 @@ public sealed partial class Simulator
         public string? PoweredOffBy;
         /// <summary>When this node's fencer last failed to fence a node (reset at boot, as the daemon's memory).</summary>
         public readonly Dictionary<string, long> FenceFailedAt = new(StringComparer.Ordinal);
+        /// <summary>What indirect probes said of each member (the daemon's _indirect: kept for the daemon's life) and the members a probe runs for.</summary>
+        public readonly Dictionary<string, IndirectContact> Indirect = new(StringComparer.Ordinal);
+        public readonly HashSet<string> Vouching = new(StringComparer.Ordinal);
         /// <summary>The boot id the leader sees: the incarnation, with ".N" after the Nth time it ran alone (same boot, probed again).</summary>
         public string BootId => AloneEpoch == 0 ? Incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Incarnation}.{AloneEpoch}";
     }
