@@ -7,7 +7,7 @@ namespace Vigil.Tests;
 [Collection("cluster")]
 public class ClusterTests
 {
-    private const string Group = """
+    internal const string Group = """
         property stonith-enabled=false
         primitive a vigil:Dummy op monitor interval=2s
         primitive b vigil:Dummy op monitor interval=2s

@@ -200,6 +200,25 @@ public class FencingTests
         Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(victim)), StringComparison.Ordinal);
     }
     [Fact]
+    public void Stopping_a_daemon_whose_resources_still_run_leaves_its_watchdog_armed()
+    {
+        using var c = new LocalCluster(3, watchdog: true);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        ClusterTests.Configure(c, "n1", ClusterTests.Group, 0);
+        var holder = ClusterTests.GroupNode(c.WaitFor(s => ClusterTests.GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        var idle = c.Members.Keys.First(n => n != holder);
+        // The idle one first: once the holder is gone, the group could start there.
+        c.Stop(idle);
+        c.Stop(holder);
+        // The group still runs on the holder, which the others will recover as a lost node's: its host must be reset.
+        Assert.DoesNotContain("V", File.ReadAllText(c.WatchdogFile(holder)));
+        Assert.Contains("still running here: the watchdog", File.ReadAllText(Path.Combine(c.Dir, $"{holder}.log")));
+        // Nothing ran on the other one: disarmed.
+        Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(idle)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void With_a_2_s_lease_a_node_cut_off_from_the_majority_stops_its_group_in_time_instead_of_resetting_itself()
     {
         using var c = new LocalCluster(3);

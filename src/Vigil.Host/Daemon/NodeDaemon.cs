@@ -130,8 +130,17 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _consensus.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
         _credentials?.Dispose();
-        // A clean stop: nothing of this node runs under the daemon's watch any more.
-        _watchdog?.Disarm();
+        // A stop of the daemon does not stop the resources (no graceful shutdown yet), and the others will count this
+        // node as lost: while anything still runs here the device stays armed, so the host is reset in its timeout.
+        if (_watchdog is not null)
+        {
+            if (_localActive.IsEmpty) _watchdog.Disarm();
+            else
+            {
+                Log($"stopping with {string.Join(", ", _localActive.Keys.Order(StringComparer.Ordinal))} still running here: the watchdog {_watchdog.Path} stays armed and resets this host");
+                _watchdog.Dispose();
+            }
+        }
     }
 
     // ----- HTTP API ------------------------------------------------------------------------------
