@@ -27,13 +27,16 @@ public sealed partial class NodeDaemon
         {
             try { await Task.Delay(100, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
-            // Fed on every round in which this node may keep what it runs; when it must fence itself it is not fed again.
-            if (_localActive.IsEmpty) { _watchdog?.Feed(); continue; }
-            if (FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew) is not { } deadline) { _watchdog?.Feed(); continue; }
+            var deadline = _localActive.IsEmpty ? null : FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew);
             var sinceContact = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastQuorumContactMs));
-            if (sinceContact < deadline) { _watchdog?.Feed(); continue; }
+            // Fed on every round in which this node may keep what it runs; when it must fence itself it is not fed again.
+            if (deadline is null || sinceContact < deadline)
+            {
+                _watchdog?.Feed();
+                continue;
+            }
             var still = _localActive.Keys.Order(StringComparer.Ordinal).ToList();
-            SelfFence($"no quorum for {sinceContact.TotalMilliseconds:F0} ms and {string.Join(", ", still)} not stopped within the lease ({deadline.TotalMilliseconds:F0} ms)", still);
+            SelfFence($"no quorum for {sinceContact.TotalMilliseconds:F0} ms and {string.Join(", ", still)} not stopped within the lease ({deadline.Value.TotalMilliseconds:F0} ms)", still);
             return;
         }
     }
