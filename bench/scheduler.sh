@@ -15,6 +15,8 @@ set -euo pipefail
 N=${1:?usage: scheduler.sh N M [SEED]}
 M=${2:?usage: scheduler.sh N M [SEED]}
 SEED=${3:-1}
+RUNS=${VIGIL_RUNS:-5}
+case "$RUNS" in ''|*[!0-9]*|0) echo "scheduler.sh: VIGIL_RUNS must be a whole number of at least 1 (it is '$RUNS')" >&2; exit 64 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 gen="$repo/../shared/conformance/cibgen.py"
@@ -28,7 +30,6 @@ VIGIL=${VIGIL:-}
 if [ -z "$VIGIL" ]; then
     VIGIL=$(bash "$repo/scripts/publish.sh" "$repo/dist/vigil")
 fi
-RUNS=${VIGIL_RUNS:-5}
 
 # run CMD...: prints "seconds peak_mb cpu_seconds" of one whole-process run
 measure() {

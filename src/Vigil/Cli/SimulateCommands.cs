@@ -59,7 +59,7 @@ public static class SimulateCommands
             return ExitCodes.Usage;
         }
         NoFullCollections(path);
-        SimulateWarmUp.Start(at);
+        SimulateWarmUp.Start();
         // Parsed as it is read: a 10,000-resource CIB is 13 MB, twice that as one string.
         Parsed<Cib> parsed;
         try

@@ -12,19 +12,22 @@ namespace Vigil.Cli;
 /// </summary>
 internal static class SimulateWarmUp
 {
+    /// <summary>The time the warm-up schedules at: fixed, so its input is always the one the tests run (not the user's --now).</summary>
+    internal static readonly DateTimeOffset At = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Starts the warm-up in the background when there is a second core to run it on.</summary>
-    public static void Start(DateTimeOffset at)
+    public static void Start()
     {
         if (Environment.ProcessorCount < 2) return;
-        ThreadPool.UnsafeQueueUserWorkItem(_ => Run(at), null);
+        ThreadPool.UnsafeQueueUserWorkItem(_ => Run(), null);
     }
 
     /// <summary>Schedules the built-in CIB; returns the transition (tests check that it does real work).</summary>
-    public static Vigil.Scheduler.Transition Run(DateTimeOffset at)
+    public static Vigil.Scheduler.Transition Run()
     {
         using var text = new StringReader(Cib);
         var parsed = CibXmlReader.Read(text, "<warm-up>", locations: false);
-        return Vigil.Scheduler.Scheduler.Run(parsed.Value ?? throw new InvalidOperationException("the built-in warm-up CIB does not parse"), at, null, null);
+        return Vigil.Scheduler.Scheduler.Run(parsed.Value ?? throw new InvalidOperationException("the built-in warm-up CIB does not parse"), At, null, null);
     }
 
     internal const string Cib = """
