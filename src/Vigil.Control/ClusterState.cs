@@ -41,6 +41,15 @@ public sealed partial record ClusterState
     /// <summary>The boot id of the daemon the node last joined with, if known.</summary>
     public static string? BootOf(NodeState n) => n.Extra.FirstOrDefault(kv => kv.Key == BootAttribute).Value;
 
+    /// <summary>
+    /// The transient node attribute a daemon sets when it is asked to stop (Pacemaker's <c>shutdown</c>, the time
+    /// of the request): the scheduler then moves or stops everything on that node.
+    /// </summary>
+    public const string ShutdownAttribute = "shutdown";
+
+    /// <summary>Whether the node asked to shut down (its transient <see cref="ShutdownAttribute"/> is set and not 0).</summary>
+    public static bool ShutdownRequested(NodeState n) => n.TransientAttributes.Get(ShutdownAttribute) is { Length: > 0 } v && v != "0";
+
     public Configuration Configuration => Cib.Configuration;
     public IReadOnlyList<NodeState> Nodes => Cib.Status?.Nodes ?? [];
 

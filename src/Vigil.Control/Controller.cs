@@ -169,6 +169,29 @@ public sealed class Controller
     }
 
     /// <summary>
+    /// Members that asked to shut down and have finished: nothing recorded active there, nothing in flight to
+    /// them, and their state learned under this term. Each is recorded as expected down (still online), as
+    /// Pacemaker's DC acknowledges a node's shutdown: when it then leaves it is not lost but gone, so it is not
+    /// fenced and nobody waits for its lease. Its daemon exits once it sees this record.
+    /// </summary>
+    public IReadOnlyList<MembershipChange> CompletedShutdowns(ClusterState state, long term, IReadOnlySet<string> inFlight)
+    {
+        var result = new List<MembershipChange>();
+        var leaving = state.Nodes.Where(n => n.Crmd == "online" && n.Expected != "down" && ClusterState.ShutdownRequested(n)).ToList();
+        if (leaving.Count == 0) return result;
+        var active = Activity.Active(state).Values.SelectMany(l => l).Select(x => x.Node).ToHashSet(StringComparer.Ordinal);
+        var unprobed = MissingProbes(state, term, _uncertain).Select(p => p.Node).ToHashSet(StringComparer.Ordinal);
+        foreach (var n in leaving)
+        {
+            var node = n.Uname ?? n.Id;
+            if (active.Contains(node) || unprobed.Contains(node) || inFlight.Any(k => k.EndsWith("|" + node, StringComparison.Ordinal))) continue;
+            result.Add(new MembershipChange(new NodeMembershipCommand(node, true) { Expected = "down", RequestId = $"shutdown:{node}:{ClusterState.BootOf(n)}:{term}" },
+                $"node {node} shut down cleanly: nothing runs there any more, it may leave (it will not be fenced)"));
+        }
+        return result;
+    }
+
+    /// <summary>
     /// What to do now, or null when nothing changed. Like Pacemaker's DC, the controller carries a
     /// transition through to its end while every recorded result is the expected one, and plans anew
     /// only when it is complete or aborted: by an unexpected result, an action without an answer, or

@@ -41,6 +41,44 @@ public class ControllerTests
     }
 
     [Fact]
+    public void A_node_that_asked_to_shut_down_moves_its_resources_away_and_then_leaves_clean()
+    {
+        var s = Running(fencing: true).Apply(new SetNodeAttributeCommand("n1", ClusterState.ShutdownAttribute, "1767225600", Transient: true) { RequestId = Rid() });
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        // Still running there: the scheduler stops it, and the node is not recorded as down yet.
+        Assert.Empty(c.CompletedShutdowns(s, 1, new HashSet<string>()));
+        var plan = Controller.Plan(s, 1, new HashSet<string>(), T0);
+        Assert.Contains(plan.Actions, a => (a.Action.Task, a.Action.Node) == ("stop", "n1"));
+        s = s.Apply(Op("n1", "stop", 0, 3, 1));
+        // An action still in flight to it holds the record back too.
+        Assert.Empty(c.CompletedShutdowns(s, 1, new HashSet<string> { "d|monitor|0|n1" }));
+        var done = Assert.Single(c.CompletedShutdowns(s, 1, new HashSet<string>()));
+        Assert.Equal(("n1", true, "down"), (done.Command.Node, done.Command.Online, done.Command.Expected));
+        s = s.Apply(done.Command);
+        Assert.Empty(c.CompletedShutdowns(s, 1, new HashSet<string>()));
+        // When it then leaves, it is gone, not lost: not unclean, and nothing fences it.
+        s = s.Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        var n1 = s.Nodes.Single(n => n.Id == "n1");
+        Assert.False(Activity.IsUnclean(n1));
+        Assert.Empty(Controller.Plan(s, 1, new HashSet<string>(), T0).Fencing);
+        // Back with a new boot it is an ordinary member again, without the request.
+        s = s.Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "next" });
+        n1 = s.Nodes.Single(n => n.Id == "n1");
+        Assert.Equal("member", n1.Expected);
+        Assert.False(ClusterState.ShutdownRequested(n1));
+    }
+
+    [Fact]
+    public void A_node_that_left_without_shutting_down_is_still_fenced()
+    {
+        // The counterpart: the same departure without the shutdown record is a loss.
+        var s = Running(fencing: true).Apply(Op("n1", "stop", 0, 3, 1)).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.True(Activity.IsUnclean(s.Nodes.Single(n => n.Id == "n1")));
+        Assert.Equal("n1", Assert.Single(Controller.Plan(s, 1, new HashSet<string>(), T0).Fencing).Target);
+    }
+
+    [Fact]
     public void A_new_leader_probes_what_it_did_not_see_before_it_acts()
     {
         var s = Running(fencing: false);

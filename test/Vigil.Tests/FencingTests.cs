@@ -200,22 +200,62 @@ public class FencingTests
         Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(victim)), StringComparison.Ordinal);
     }
     [Fact]
-    public void Stopping_a_daemon_whose_resources_still_run_leaves_its_watchdog_armed()
+    public void A_stopped_daemon_moves_its_group_away_first_and_leaves_without_being_fenced()
+    {
+        using var c = new LocalCluster(3, fenceAgent: true, watchdog: true);
+        var holder = StartGroup(c, fail: false);
+        var exit = c.Stop(holder);
+        Assert.True(exit == 0, $"the stopped daemon's exit: {exit?.ToString() ?? "none within 15 s"}\n{c.Logs()}");
+        var log = File.ReadAllText(Path.Combine(c.Dir, $"{holder}.log"));
+        Assert.Contains("shut down cleanly in", log);
+        // The group was stopped there by the cluster (dispatched by whichever node led), not left running.
+        var logs = string.Join("\n", c.Members.Keys.Select(n => Path.Combine(c.Dir, $"{n}.log")).Where(File.Exists).Select(File.ReadAllText));
+        Assert.Contains($"dispatch stop a on {holder}", logs);
+        Assert.Contains($"node {holder} shut down cleanly", logs);
+        // Nothing ran there when it left: the watchdog was disarmed (the magic close came last).
+        Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(holder)), StringComparison.Ordinal);
+        var after = c.WaitFor(s => ClusterTests.GroupNode(s) is { } n && n != holder, TimeSpan.FromSeconds(20), "the group on another node");
+        // Gone, not lost: offline, not unclean, and never fenced.
+        var gone = c.WaitFor(s => s.Nodes.Any(n => n.Name == holder && !n.Online), TimeSpan.FromSeconds(20), "the stopped node offline");
+        Assert.DoesNotContain(gone.Nodes, n => n.Name == holder && n.Unclean);
+        Thread.Sleep(3000);
+        Assert.DoesNotContain(File.Exists(c.FenceLog) ? File.ReadAllLines(c.FenceLog) : [], l => l.EndsWith($" {holder}", StringComparison.Ordinal));
+        Assert.All(after.Resources, r => Assert.True(r.Nodes.Count <= 1, $"{r.Id} on {string.Join(", ", r.Nodes)}"));
+
+        // Started again, it is an ordinary member: not shutting down, and it may run resources.
+        c.Start(holder);
+        var back = c.WaitFor(s => s.Nodes.Any(n => n.Name == holder && n.Online), TimeSpan.FromSeconds(30), "the node back online");
+        Assert.DoesNotContain(back.Nodes, n => n.Name == holder && n.ShuttingDown);
+
+        // The leader leaves the same way: the others elect another one and fence nobody.
+        var leader = back.Leader!;
+        Assert.Equal(0, c.Stop(leader));
+        var next = c.WaitFor(s => s.Leader is not null && s.Leader != leader && s.Nodes.Any(n => n.Name == leader && !n.Online), TimeSpan.FromSeconds(30), "a new leader, the old one offline");
+        Assert.NotNull(ClusterTests.GroupNode(c.WaitFor(s => ClusterTests.GroupNode(s) is { } n && n != leader, TimeSpan.FromSeconds(20), "the group running")));
+        Assert.DoesNotContain(next.Nodes, n => n.Unclean);
+        Assert.False(File.Exists(c.FenceLog) && File.ReadAllText(c.FenceLog).Trim().Length > 0, $"fenced: {(File.Exists(c.FenceLog) ? File.ReadAllText(c.FenceLog) : "")}");
+    }
+
+    [Fact]
+    public void A_daemon_stopped_at_once_while_its_group_still_runs_leaves_its_watchdog_armed()
     {
         using var c = new LocalCluster(3, watchdog: true);
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
-        ClusterTests.Configure(c, "n1", ClusterTests.Group, 0);
+        // b stops slowly (5 s): the clean stop of its node is still under way when the second signal comes.
+        ClusterTests.Configure(c, "n1", ClusterTests.Group.Replace("primitive b vigil:Dummy", "primitive b vigil:Dummy params stop_delay=5000", StringComparison.Ordinal), 0);
         var holder = ClusterTests.GroupNode(c.WaitFor(s => ClusterTests.GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
         var idle = c.Members.Keys.First(n => n != holder);
-        // The idle one first: once the holder is gone, the group could start there.
-        c.Stop(idle);
-        c.Stop(holder);
-        // The group still runs on the holder, which the others will recover as a lost node's: its host must be reset.
-        Assert.DoesNotContain("V", File.ReadAllText(c.WatchdogFile(holder)));
-        Assert.Contains("still running here: the watchdog", File.ReadAllText(Path.Combine(c.Dir, $"{holder}.log")));
-        // Nothing ran on the other one: disarmed.
+        // A clean stop of the idle one: nothing ran there, so its watchdog is disarmed.
+        Assert.Equal(0, c.Stop(idle));
         Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(idle)), StringComparison.Ordinal);
+        // Stopped twice, the holder leaves at once with the group still running: the others will recover it as a
+        // lost node's, so its host must be reset.
+        c.Stop(holder, force: true);
+        Assert.DoesNotContain("V", File.ReadAllText(c.WatchdogFile(holder)));
+        var log = File.ReadAllText(Path.Combine(c.Dir, $"{holder}.log"));
+        Assert.Contains("asked to stop again: leaving now with a, b still running here", log);
+        Assert.Contains("still running here: the watchdog", log);
     }
 
     [Fact]

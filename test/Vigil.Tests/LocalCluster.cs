@@ -87,11 +87,26 @@ internal sealed class LocalCluster : IDisposable
         if (Processes.Remove(node, out var p)) { p.Kill(); p.WaitForExit(10_000); }
     }
 
-    public void Stop(string node)
+    /// <summary>
+    /// Stops the node's daemon with SIGTERM, as a service manager does: it shuts down cleanly (what it runs moves away
+    /// or stops first). With <paramref name="force"/>, a second SIGTERM makes it leave at once. Returns the exit code,
+    /// or null when it did not exit within 15 s (it is then killed).
+    /// </summary>
+    public int? Stop(string node, bool force = false)
     {
-        if (!Processes.Remove(node, out var p)) return;
+        if (!Processes.Remove(node, out var p)) return null;
         using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])) kill?.WaitForExit(5000);
-        if (!p.WaitForExit(15_000)) p.Kill();
+        if (force)
+        {
+            // Signals of one kind do not queue: the second must come after the first was taken.
+            Thread.Sleep(300);
+            using var again = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)]);
+            again?.WaitForExit(5000);
+        }
+        if (p.WaitForExit(15_000)) return p.ExitCode;
+        p.Kill();
+        p.WaitForExit(5000);
+        return null;
     }
 
     public void Signal(string node, string signal)

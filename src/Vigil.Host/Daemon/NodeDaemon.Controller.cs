@@ -73,6 +73,11 @@ public sealed partial class NodeDaemon
                     // give up on them now; their actions count as unanswered.
                     if (!change.Command.Online) AbandonCalls(change.Command.Node);
                 }
+                foreach (var change in _controller.CompletedShutdowns(_consensus.State, term, _inFlight.Keys.ToHashSet()))
+                {
+                    Log(change.Message);
+                    await ProposeAsync(change.Command).ConfigureAwait(false);
+                }
                 while (_outcomes.TryDequeue(out var o))
                 {
                     if (o.Expected is { } expected) _controller.Recorded(o.Action, expected); else _controller.Unanswered(o.Action);

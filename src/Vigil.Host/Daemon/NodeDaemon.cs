@@ -130,14 +130,15 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _consensus.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
         _credentials?.Dispose();
-        // A stop of the daemon does not stop the resources (no graceful shutdown yet), and the others will count this
-        // node as lost: while anything still runs here the device stays armed, so the host is reset in its timeout.
+        // A clean stop (ShutdownAsync) leaves nothing running here. After a forced stop, an escalated one or none (the
+        // daemon used as a library), the others count this node as lost while something may still run here: the
+        // device then stays armed, so the host is reset in its timeout.
         if (_watchdog is not null)
         {
             if (_localActive.IsEmpty) _watchdog.Disarm();
             else
             {
-                Log($"stopping with {string.Join(", ", _localActive.Keys.Order(StringComparer.Ordinal))} still running here: the watchdog {_watchdog.Path} stays armed and resets this host");
+                Log($"stopping{Running()}: the watchdog {_watchdog.Path} stays armed and resets this host");
                 _watchdog.Dispose();
             }
         }
@@ -384,7 +385,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             return await ForwardToLeaderAsync(ctx, "/v1/operate", req,
                 new OperateResponse(false, "", "no leader: this partition has no quorum, so nothing can change now")).ConfigureAwait(false);
         // Alone, only fencing (and confirming a fence) makes sense: everything else would be forgotten on reunion.
-        if (req.Op is not ("fence" or "fence-ack") && AloneRefusal() is { } alone)
+        // Alone, a shutdown is local too (the peer is gone): what runs here stops before the daemon leaves.
+        if (req.Op is not ("fence" or "fence-ack" or "shutdown") && AloneRefusal() is { } alone)
             return Results.Json(new OperateResponse(false, "", alone), statusCode: StatusCodes.Status503ServiceUnavailable);
         var state = _consensus.State;
         var config = state.Configuration;
@@ -426,6 +428,14 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                 return Results.Json(new OperateResponse(false, "", $"there is no node '{req.Node}'"), statusCode: StatusCodes.Status422UnprocessableEntity);
             command = new SetNodeAttributeCommand(req.Node, "standby", req.Op == "standby" ? "on" : null, Transient: false) { RequestId = Guid.NewGuid().ToString("N") };
             message = req.Op == "standby" ? $"{req.Node} is in standby: its resources move away" : $"{req.Node} may run resources again";
+        }
+        else if (req.Op == "shutdown" && req.Node is not null)
+        {
+            // Sent by a stopping daemon for itself (see ShutdownAsync).
+            if (!_settings.ResourceNodes.Contains(req.Node))
+                return Results.Json(new OperateResponse(false, "", $"there is no node '{req.Node}' that runs resources"), statusCode: StatusCodes.Status422UnprocessableEntity);
+            command = ShutdownCommand(req.Node);
+            message = $"{req.Node} shuts down: what it runs moves away or stops first";
         }
         else if (req.Op is "fence" or "fence-ack" && req.Node is not null)
         {
@@ -510,7 +520,11 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         {
             var ns = state.Nodes.FirstOrDefault(x => x.Uname == n);
             var standby = Truth.IsTrue(state.Configuration.Nodes.FirstOrDefault(x => x.Uname == n)?.InstanceAttributes.Get("standby"));
-            return new NodeStatus(n, ns?.Crmd == "online", Reachable(n), standby) { Unclean = ns is not null && Activity.IsUnclean(ns) && fencing };
+            return new NodeStatus(n, ns?.Crmd == "online", Reachable(n), standby)
+            {
+                Unclean = ns is not null && Activity.IsUnclean(ns) && fencing,
+                ShuttingDown = ns?.Crmd == "online" && (ClusterState.ShutdownRequested(ns) || ns.Expected == "down"),
+            };
         }).ToList();
         var active = Activity.Active(state, includeUnclean: fencing);
         var unclean = state.Nodes.Where(Activity.IsUnclean).Select(n => n.Uname ?? n.Id).ToHashSet(StringComparer.Ordinal);

@@ -73,6 +73,8 @@ public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool S
 {
     /// <summary>Lost without a clean shutdown and not fenced yet.</summary>
     public bool Unclean { get; init; }
+    /// <summary>Its daemon is stopping cleanly: what it runs moves away or stops, then it leaves.</summary>
+    public bool ShuttingDown { get; init; }
 }
 
 public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes)

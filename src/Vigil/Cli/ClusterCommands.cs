@@ -448,14 +448,26 @@ public static class ClusterCommands
             Console.Error.WriteLine($"vigil: cannot load this node's credentials from {settings.TlsDirectory}: {e.Message}");
             return ExitCodes.NoInput;
         }
+        // The first SIGTERM or SIGINT stops the node cleanly (its resources move away or stop first); another one
+        // while that runs leaves at once.
         using var stop = new CancellationTokenSource();
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var force = new CancellationTokenSource();
+        var signals = 0;
+        void OnSignal(PosixSignalContext c)
+        {
+            c.Cancel = true;
+            if (Interlocked.Increment(ref signals) == 1) stop.Cancel(); else force.Cancel();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         var node = new NodeDaemon(settings);
         try
         {
-            node.StartAsync(stop.Token).GetAwaiter().GetResult();
+            // Not the stop token: the consensus library keeps the start token for its lifetime, so cancelling it
+            // would end replication while the clean stop still needs it.
+            node.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
             stop.Token.WaitHandle.WaitOne();
+            node.ShutdownAsync(force.Token).GetAwaiter().GetResult();
         }
         catch (WatchdogException e)
         {
@@ -533,7 +545,7 @@ public static class ClusterCommands
         if (s is null) { Console.Error.WriteLine($"vigil: no answer from {api}; is 'vigil daemon' running there?"); return ExitCodes.Unavailable; }
         foreach (var n in s.Nodes)
         {
-            var state = n.Online ? (n.Standby ? "standby" : "online") : n.Unclean ? "UNCLEAN" : "OFFLINE";
+            var state = n.Online ? (n.ShuttingDown ? "shutting-down" : n.Standby ? "standby" : "online") : n.Unclean ? "UNCLEAN" : "OFFLINE";
             Console.WriteLine($"{n.Name}\t{state}\t{(n.Reachable ? "reachable" : "unreachable")} from {s.Node}{(n.Name == s.Leader ? "\tDC" : "")}");
         }
         foreach (var w in s.Witnesses)
@@ -555,12 +567,13 @@ public static class ClusterCommands
         sb.Append($"  * {s.Nodes.Count} nodes configured\n");
         sb.Append($"  * {s.Resources.Count} resource instances configured\n\n");
         sb.Append("Node List:\n");
-        var online = s.Nodes.Where(n => n.Online && !n.Standby).Select(n => n.Name).ToList();
-        var standby = s.Nodes.Where(n => n.Online && n.Standby).Select(n => n.Name).ToList();
+        var online = s.Nodes.Where(n => n.Online && !n.Standby && !n.ShuttingDown).Select(n => n.Name).ToList();
+        var standby = s.Nodes.Where(n => n.Online && n.Standby && !n.ShuttingDown).Select(n => n.Name).ToList();
         var offline = s.Nodes.Where(n => !n.Online && !n.Unclean).Select(n => n.Name).ToList();
         foreach (var n in s.Nodes.Where(n => n.Unclean)) sb.Append($"  * Node {n.Name}: UNCLEAN (offline)\n");
         if (online.Count > 0) sb.Append($"  * Online: [ {string.Join(' ', online)} ]\n");
         foreach (var n in standby) sb.Append($"  * Node {n}: standby\n");
+        foreach (var n in s.Nodes.Where(n => n.Online && n.ShuttingDown)) sb.Append($"  * Node {n.Name}: shutting down (what it runs moves away or stops, then it leaves)\n");
         if (offline.Count > 0) sb.Append($"  * OFFLINE: [ {string.Join(' ', offline)} ]\n");
         foreach (var w in s.Witnesses) sb.Append($"  * Witness {w.Name}: {(w.Reachable ? "reachable" : "UNREACHABLE")} (votes, runs no resources)\n");
         sb.Append("\nFull List of Resources:\n");

@@ -218,13 +218,16 @@ public static class DemoCommand
         }
         finally
         {
+            // All at once: each node asks to shut down, so everything stops (nowhere is left to move it) and they leave together.
             foreach (var p in procs.Values)
             {
-                try
-                {
-                    if (!p.HasExited) { Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(2000); }
-                    if (!p.WaitForExit(5000)) p.Kill();
-                }
+                try { if (!p.HasExited) Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(2000); }
+                catch (InvalidOperationException) { }
+            }
+            var cleanup = Stopwatch.StartNew();
+            foreach (var p in procs.Values)
+            {
+                try { if (!p.WaitForExit((int)Math.Max(0, 15_000 - cleanup.ElapsedMilliseconds))) p.Kill(); }
                 catch (InvalidOperationException) { }
             }
             if (!keep) { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } }

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Vigil.Control;
+using Vigil.Core;
+
+namespace Vigil.Host.Daemon;
+
+/// <summary>How a clean stop of the daemon ended.</summary>
+public enum ShutdownOutcome
+{
+    /// <summary>Everything here moved away or stopped, and the cluster recorded this node as expected down.</summary>
+    Clean,
+    /// <summary>Nothing runs here, but no leader was there to record it: the others may count this node as lost.</summary>
+    Unacknowledged,
+    /// <summary>shutdown-escalation ran out with resources still running here.</summary>
+    Escalated,
+    /// <summary>Asked to stop again while waiting: left at once.</summary>
+    Forced,
+}
+
+public sealed partial class NodeDaemon
+{
+    /// <summary>Pacemaker's default shutdown-escalation: how long a stopping node waits for its resources to move away.</summary>
+    public static readonly TimeSpan DefaultShutdownEscalation = TimeSpan.FromMinutes(20);
+
+    /// <summary>How long a stopping leader, itself done, still drives what it dispatched and the others' shutdowns.</summary>
+    private static readonly TimeSpan LeaderHandOver = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a stopping node with nothing running waits for a leader to acknowledge it before it leaves anyway.</summary>
+    private static readonly TimeSpan LeaderlessLeave = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A clean stop (the first SIGTERM), as Pacemaker stops a node: the node asks the cluster to shut it down
+    /// (the transient <c>shutdown</c> attribute), the DC moves or stops everything it runs and then records it as
+    /// expected down, and only then does the daemon return: the others neither fence it nor wait for its lease,
+    /// and nothing it ran keeps running unmanaged. Bounded by the cluster property shutdown-escalation (20 min by
+    /// default, as Pacemaker's); <paramref name="force"/> (a second signal) ends the wait at once. Without a leader
+    /// (no quorum) it leaves once nothing runs here and no leader appeared for <see cref="LeaderlessLeave"/>.
+    /// </summary>
+    public async Task<ShutdownOutcome> ShutdownAsync(CancellationToken force)
+    {
+        if (_settings.Self.Witness) return ShutdownOutcome.Clean;
+        var clock = Stopwatch.StartNew();
+        var escalation = Duration.Positive(_consensus.State.Configuration.Property("shutdown-escalation")) ?? DefaultShutdownEscalation;
+        Log($"shutting down: asking the cluster to move or stop what runs here first (at most {escalation.TotalSeconds:0.#} s, shutdown-escalation; stop again to leave at once)");
+        long lastAsk = Environment.TickCount64 - 1000;
+        Stopwatch? done = null;
+        Stopwatch? leaderless = null;
+        while (true)
+        {
+            if (force.IsCancellationRequested)
+            {
+                Log($"asked to stop again: leaving now{Running()}");
+                return ShutdownOutcome.Forced;
+            }
+            var state = _consensus.State;
+            var me = state.Nodes.FirstOrDefault(n => n.Uname == _settings.Name);
+            if (me?.Expected == "down" && me.Crmd == "online" && _localActive.IsEmpty)
+            {
+                // The leader finishes what it dispatched and sees the others that are shutting down through (when
+                // every node stops at once, the last ones would otherwise lose quorum before they are recorded),
+                // for a while: then the others elect a leader of their own.
+                done ??= Stopwatch.StartNew();
+                var others = state.Nodes.Where(n => n.Uname != _settings.Name && n.Crmd == "online" && n.Expected != "down" && ClusterState.ShutdownRequested(n)).ToList();
+                if (_consensus.IsLeader && (!_inFlight.IsEmpty || others.Count > 0) && done.Elapsed < LeaderHandOver) { }
+                else
+                {
+                    Log($"shut down cleanly in {clock.ElapsedMilliseconds} ms: nothing runs here and the cluster recorded this node as down");
+                    return ShutdownOutcome.Clean;
+                }
+            }
+            if (_consensus.Leader is null) leaderless ??= Stopwatch.StartNew(); else leaderless = null;
+            if (leaderless?.Elapsed >= LeaderlessLeave && _localActive.IsEmpty)
+            {
+                Log($"leaving after {clock.ElapsedMilliseconds} ms without the cluster's acknowledgement: nothing runs here, but no leader for {leaderless.ElapsedMilliseconds} ms (no quorum), so the others may count this node as lost");
+                return ShutdownOutcome.Unacknowledged;
+            }
+            if (clock.Elapsed >= escalation)
+            {
+                Log($"shutdown-escalation ({escalation.TotalSeconds:0.#} s) reached: leaving{Running()}");
+                return ShutdownOutcome.Escalated;
+            }
+            if ((me is null || !ClusterState.ShutdownRequested(me)) && Environment.TickCount64 - lastAsk >= 1000)
+            {
+                lastAsk = Environment.TickCount64;
+                await RequestShutdownAsync().ConfigureAwait(false);
+            }
+            try { await Task.Delay(100, force).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+    }
+
+    private string Running() => _localActive.IsEmpty ? "" : $" with {string.Join(", ", _localActive.Keys.Order(StringComparer.Ordinal))} still running here";
+
+    /// <summary>The replicated command that asks the cluster to shut <paramref name="node"/> down.</summary>
+    private static SetNodeAttributeCommand ShutdownCommand(string node) =>
+        new(node, ClusterState.ShutdownAttribute, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), Transient: true)
+        {
+            RequestId = Guid.NewGuid().ToString("N"),
+        };
+
+    /// <summary>Sets this node's shutdown attribute through the leader (this node, or the leader's API); failures are retried by the caller.</summary>
+    private async Task RequestShutdownAsync()
+    {
+        if (_consensus.IsLeader)
+        {
+            await ProposeAsync(ShutdownCommand(_settings.Name)).ConfigureAwait(false);
+            return;
+        }
+        if (_consensus.Leader is not { } leader || !_settings.Members.TryGetValue(leader, out var addr)) return;
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            cts.CancelAfter(TimeSpan.FromSeconds(2));
+            using var r = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/operate"), new OperateRequest("shutdown", null, _settings.Name) { By = $"{_settings.Name}'s daemon" }, cts.Token).ConfigureAwait(false);
+            if (!r.IsSuccessStatusCode) Log($"the leader {leader} did not take the shutdown request ({(int)r.StatusCode}); asking again");
+        }
+        catch (Exception x) when (x is HttpRequestException or TaskCanceledException)
+        {
+            Log($"the leader {leader} did not answer the shutdown request ({x.Message}); asking again");
+        }
+    }
+}
