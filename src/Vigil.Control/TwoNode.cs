@@ -12,6 +12,12 @@ public enum AloneBasis
     FencePeerFirst,
     /// <summary>no-quorum-policy=ignore without a usable fence device: both sides may run the same resources until they meet again.</summary>
     IgnoreQuorum,
+    /// <summary>
+    /// The peer shut down cleanly (recorded as expected down, nothing running there): there is nothing to fence and no
+    /// second copy to fear, as with corosync's two_node when a node leaves cleanly. A peer that boots again does not
+    /// run alone before it has seen this node (wait for all).
+    /// </summary>
+    PeerLeftCleanly,
 }
 
 /// <summary>Whether a two-node member may run alone, and the sentence that says why (or why not) for logs and status.</summary>
@@ -30,10 +36,13 @@ public static class TwoNode
     /// a device that can fence the peer (<paramref name="canFencePeer"/>), it may — the scheduler orders every
     /// recovery after the fence. Otherwise only with no-quorum-policy=ignore, which accepts split brain.
     /// </summary>
-    public static AloneDecision Decide(Configuration config, string peer, bool sawPeerSinceStart, bool canFencePeer)
+    /// <param name="peerLeftCleanly">The peer's last record says it shut down cleanly (<see cref="LeftCleanly"/>).</param>
+    public static AloneDecision Decide(Configuration config, string peer, bool sawPeerSinceStart, bool canFencePeer, bool peerLeftCleanly = false)
     {
         if (!sawPeerSinceStart)
             return new(AloneBasis.None, $"this node has not seen {peer} since it started, so it does not carry on alone (wait for all)");
+        if (peerLeftCleanly)
+            return new(AloneBasis.PeerLeftCleanly, $"{peer} shut down cleanly: nothing runs there");
         bool fencing = !Truth.IsFalse(config.Property("stonith-enabled"));
         if (fencing && canFencePeer)
             return new(AloneBasis.FencePeerFirst, $"fencing {peer} before recovering what it ran");
@@ -84,6 +93,11 @@ public static class TwoNode
     /// The reason to run alone, or null when this member may not: the shape NodeDaemon.AloneReason has, so the
     /// daemon can call <c>TwoNode.AloneReason(_consensus.State.Configuration, peer, _sawPeer)</c>.
     /// </summary>
-    public static string? AloneReason(Configuration config, string peer, bool sawPeerSinceStart) =>
-        Decide(config, peer, sawPeerSinceStart, CanFence(config, peer)) is { MayRunAlone: true } d ? d.Reason : null;
+    public static string? AloneReason(Configuration config, string peer, bool sawPeerSinceStart, bool peerLeftCleanly = false) =>
+        Decide(config, peer, sawPeerSinceStart, CanFence(config, peer), peerLeftCleanly) is { MayRunAlone: true } d ? d.Reason : null;
+
+    /// <summary>Whether <paramref name="node"/>'s record says it shut down cleanly: recorded as expected down with nothing active there.</summary>
+    public static bool LeftCleanly(ClusterState state, string node) =>
+        state.Nodes.FirstOrDefault(n => n.Uname == node) is { Expected: "down" }
+        && !Activity.Active(state).Values.Any(l => l.Any(x => x.Node == node));
 }

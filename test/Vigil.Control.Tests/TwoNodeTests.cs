@@ -48,6 +48,25 @@ public class TwoNodeTests
     }
 
     [Fact]
+    public void A_peer_that_shut_down_cleanly_lets_the_other_run_alone_and_a_lost_one_does_not()
+    {
+        var stop = Crm("property stonith-enabled=false no-quorum-policy=stop\n");
+        Assert.Equal(AloneBasis.PeerLeftCleanly, TwoNode.Decide(stop, "n2", true, canFencePeer: false, peerLeftCleanly: true).Basis);
+        // Wait for all still comes first.
+        Assert.Equal(AloneBasis.None, TwoNode.Decide(stop, "n2", false, canFencePeer: false, peerLeftCleanly: true).Basis);
+
+        var running = FencingTests.Run(FencingTests.TwoNodes(""), "n2", "d");
+        Assert.False(TwoNode.LeftCleanly(running, "n2"));
+        var stopped = running.Apply(new RecordOperationCommand("n2", "d", "ocf", "heartbeat", "Dummy", "stop", 0, 0, 0, 0) { RequestId = "stop", CallId = 2, AtUnixSeconds = 3 });
+        // Lost without the shutdown record: not clean, whatever its history says.
+        Assert.False(TwoNode.LeftCleanly(stopped.Apply(new NodeMembershipCommand("n2", false) { RequestId = "lost", AtUnixSeconds = 4 }), "n2"));
+        var clean = stopped.Apply(new NodeMembershipCommand("n2", true) { RequestId = "down", Expected = "down", AtUnixSeconds = 4 })
+            .Apply(new NodeMembershipCommand("n2", false) { RequestId = "gone", AtUnixSeconds = 5 });
+        Assert.True(TwoNode.LeftCleanly(clean, "n2"));
+        Assert.Equal("n2 shut down cleanly: nothing runs there", TwoNode.AloneReason(Crm("property stonith-enabled=false\n"), "n2", true, TwoNode.LeftCleanly(clean, "n2")));
+    }
+
+    [Fact]
     public void When_both_sides_judge_from_the_same_state_the_favoured_node_shoots_first()
     {
         var d = FencePlanner.DefaultDeathMatchDelay;

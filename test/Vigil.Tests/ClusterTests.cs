@@ -89,6 +89,28 @@ public class ClusterTests
     }
 
     [Fact]
+    public void In_a_two_node_cluster_the_node_left_by_a_clean_stop_carries_on_alone_with_the_group()
+    {
+        using var c = new LocalCluster(2);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 2, TimeSpan.FromSeconds(60), "cluster formation");
+        // Fencing off and no-quorum-policy=stop (the default): a node that loses its peer has no quorum and stops
+        // everything, unless the peer said goodbye.
+        Configure(c, "n1", Group, 0);
+        var holder = GroupNode(c.WaitFor(s => GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        var survivor = holder == "n1" ? "n2" : "n1";
+        Assert.Equal(0, c.Stop(holder));
+        var alone = c.WaitFor(s => s.Node == survivor && s.Alone is not null, TimeSpan.FromSeconds(20), "the survivor running alone");
+        Assert.Contains("shut down cleanly", alone.Alone!.Reason, StringComparison.Ordinal);
+        // Past the quorum-loss grace, the group still runs there.
+        Thread.Sleep(3000);
+        var later = c.Status(survivor)!;
+        Assert.Equal(survivor, GroupNode(later));
+        Assert.Equal(["a", "b"], later.LocalActive);
+        Assert.DoesNotContain("no-quorum-policy=stop", File.ReadAllText(Path.Combine(c.Dir, $"{survivor}.log")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_two_node_cluster_with_a_witness_fails_over_and_stops_when_it_also_loses_the_witness()
     {
         using var c = new LocalCluster(2, witness: true);

@@ -88,7 +88,7 @@ public sealed partial class NodeDaemon
             }
             lostAt ??= Stopwatch.StartNew();
             if ((lostAt.ElapsedMilliseconds < _settings.QuorumLossGraceMs && !LeaseStopDue()) || acted) continue;
-            if (TwoNodePeer is { } peer && TwoNode.AloneReason(_consensus.State.Configuration, peer, _sawPeer) is { } reason)
+            if (TwoNodePeer is { } peer && TwoNode.AloneReason(_consensus.State.Configuration, peer, _sawPeer, TwoNode.LeftCleanly(_consensus.State, peer)) is { } reason)
             {
                 _consensus.EnterAlone(peer, reason, Interlocked.Read(ref _highestTerm), DateTimeOffset.UtcNow - lostAt.Elapsed);
                 Log($"{peer} unreachable for {lostAt.ElapsedMilliseconds} ms: running alone ({reason})");
