@@ -68,13 +68,16 @@ public static class DemoCommand
         var rounds = new Option<int>("--rounds") { Description = "Kill and restart the group's node this many times (a benchmark); prints median, p95 and max", DefaultValueFactory = _ => 1 };
         var fencing = new Option<string>("--fencing") { Description = "off (default, like the seeds), agent (a demo fence agent), or lease (self-fencing, stonith-watchdog-timeout=2s)", DefaultValueFactory = _ => "off" };
         fencing.AcceptOnlyFromAmong("off", "agent", "lease");
-        var cmd = new Command("demo", "Start a local 3-node cluster, kill the node running a group and measure the failover; last line: failover_s=…");
+        var stop = new Option<string>("--stop") { Description = "kill (default: kill -9 of the group's node, a failover) or clean (SIGTERM: the node moves its group away and leaves, a switchover)", DefaultValueFactory = _ => "kill" };
+        stop.AcceptOnlyFromAmong("kill", "clean");
+        var cmd = new Command("demo", "Start a local 3-node cluster, kill the node running a group and measure the failover; last line: failover_s=… (with --stop clean: switchover_s=…)");
         cmd.Options.Add(nodes);
         cmd.Options.Add(keep);
         cmd.Options.Add(rounds);
         cmd.Options.Add(soak);
         cmd.Options.Add(fencing);
-        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep), r.GetValue(rounds), r.GetValue(soak), r.GetValue(fencing)!));
+        cmd.Options.Add(stop);
+        cmd.SetAction(r => Run(r.GetValue(nodes), r.GetValue(keep), r.GetValue(rounds), r.GetValue(soak), r.GetValue(fencing)!, r.GetValue(stop) == "clean"));
         return cmd;
     }
 
@@ -90,7 +93,8 @@ public static class DemoCommand
 
     private static void Say(string text) => Console.WriteLine(text);
 
-    private static int Run(int count, bool keep, int rounds, int soakSeconds = 0, string fencing = "off")
+    /// <param name="clean">Stop the group's node with SIGTERM (a clean stop: its group moves first) instead of kill -9.</param>
+    private static int Run(int count, bool keep, int rounds, int soakSeconds = 0, string fencing = "off", bool clean = false)
     {
         if (rounds is < 1 or > 1000)
         {
@@ -166,10 +170,17 @@ public static class DemoCommand
                 var victim = GroupNode(running)!;
                 var fencedBefore = running.FencingHistory.Count;
                 Say("");
-                Say($"== {(rounds > 1 ? $"Round {round}/{rounds}: k" : "K")}illing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{(victim == running.Leader ? " and is the leader" : "")}");
+                var leaderNote = victim == running.Leader ? " and is the leader" : "";
+                Say(clean
+                    ? $"== {(rounds > 1 ? $"Round {round}/{rounds}: s" : "S")}topping {victim} cleanly (SIGTERM to pid {procs[victim].Id}), which runs the group{leaderNote}"
+                    : $"== {(rounds > 1 ? $"Round {round}/{rounds}: k" : "K")}illing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{leaderNote}");
                 var sw = Stopwatch.StartNew();
-                procs[victim].Kill();
-                procs[victim].WaitForExit(5000);
+                if (clean) Process.Start("kill", ["-TERM", procs[victim].Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(2000);
+                else
+                {
+                    procs[victim].Kill();
+                    procs[victim].WaitForExit(5000);
+                }
                 var survivors = names.Where(n => n != victim).ToList();
                 StatusResponse? after = null;
                 string? newNode = null;
@@ -191,10 +202,25 @@ public static class DemoCommand
                 var failover = sw.Elapsed.TotalSeconds;
                 if (after is null) return Fail("the group did not come back on a survivor within 60 s", dir, procs);
                 failovers.Add(failover);
-                if (detected is { } d) detections.Add(d);
+                if (!clean && detected is { } d) detections.Add(d);
                 if (fenced is { } f) fencings.Add(f);
-                Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died (marked offline after {detected ?? failover:0.000} s" +
-                    (fencing == "off" ? ")" : $", fenced after {fenced ?? failover:0.000} s)"));
+                if (clean)
+                {
+                    // The node leaves once the cluster recorded it as down: it must exit by itself, with 0, and never be fenced.
+                    if (!procs[victim].WaitForExit(30_000)) return Fail($"{victim} did not exit within 30 s of SIGTERM", dir, procs);
+                    var exited = sw.Elapsed.TotalSeconds;
+                    if (procs[victim].ExitCode != 0) return Fail($"{victim} exited with {procs[victim].ExitCode} after SIGTERM", dir, procs);
+                    Thread.Sleep(1000);
+                    var check = survivors.Select(n => ClusterCommands.FetchStatus(targets[n], TimeSpan.FromSeconds(2))).FirstOrDefault(x => x is not null);
+                    if (check is null) return Fail("no survivor answered after the clean stop", dir, procs);
+                    if (check.FencingHistory.Count > fencedBefore || check.Nodes.Any(x => x.Name == victim && x.Unclean))
+                        return Fail($"{victim} stopped cleanly but was treated as lost (fenced or unclean)", dir, procs);
+                    detections.Add(exited);
+                    Say($"== The group runs on {newNode}, {failover:0.000} s after SIGTERM to {victim}; {victim} exited (0) after {exited:0.000} s, not fenced");
+                }
+                else
+                    Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died (marked offline after {detected ?? failover:0.000} s" +
+                        (fencing == "off" ? ")" : $", fenced after {fenced ?? failover:0.000} s)"));
                 if (rounds == 1)
                 {
                     Say("");
@@ -209,11 +235,12 @@ public static class DemoCommand
             Say("");
             if (rounds > 1)
             {
-                Say($"rounds={failovers.Count} failover median={Percentile(failovers, 50):0.000}s p95={Percentile(failovers, 95):0.000}s max={failovers.Max():0.000}s; " +
-                    $"detection median={Percentile(detections, 50):0.000}s" + (fencing == "off" ? "" : $" fenced median={Percentile(fencings, 50):0.000}s ({fencing})"));
+                Say($"rounds={failovers.Count} {(clean ? "switchover" : "failover")} median={Percentile(failovers, 50):0.000}s p95={Percentile(failovers, 95):0.000}s max={failovers.Max():0.000}s; " +
+                    (clean ? $"exit median={Percentile(detections, 50):0.000}s" : $"detection median={Percentile(detections, 50):0.000}s")
+                    + (fencing == "off" || clean ? "" : $" fenced median={Percentile(fencings, 50):0.000}s ({fencing})"));
                 Say(Footprint(procs));
             }
-            Say($"failover_s={Percentile(failovers, 50).ToString("0.000", CultureInfo.InvariantCulture)}");
+            Say($"{(clean ? "switchover_s" : "failover_s")}={Percentile(failovers, 50).ToString("0.000", CultureInfo.InvariantCulture)}");
             return ExitCodes.Ok;
         }
         finally
