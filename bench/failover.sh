@@ -9,27 +9,28 @@
 #   Pacemaker: Corosync 3 + Pacemaker 2.1.5 from Debian, through ../shared/anchors/pacemaker-failover/
 #              pcmk_failover.sh (called, not copied; VTB_PCMK_ANCHOR overrides its path).
 # Needs root; installs nothing (it names the Debian packages that are missing).
-# Usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease]
+# Usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION]   (the lease: stonith-watchdog-timeout, default 2s)
 # Last line: vigil_median_s=… pacemaker_median_s=… ratio=… double_active=…   (ratio = vigil / pacemaker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-reps=10 nodes=3 fencing=off
+reps=10 nodes=3 fencing=off lease=2s
 while [ $# -gt 0 ]; do
     case "$1" in
         --reps) reps=${2:-}; shift 2 || true ;;
         --nodes) nodes=${2:-}; shift 2 || true ;;
         --fencing) fencing=${2:-}; shift 2 || true ;;
+        --lease) lease=${2:-}; shift 2 || true ;;
         -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-        *) echo "failover.sh: unknown argument '$1'; usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease]" >&2; exit 64 ;;
+        *) echo "failover.sh: unknown argument '$1'; usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION]" >&2; exit 64 ;;
     esac
 done
 case "$reps" in ''|*[!0-9]*) echo "failover.sh: --reps needs a number from 1 to 100, not '$reps'" >&2; exit 64 ;; esac
 if [ "$reps" -lt 1 ] || [ "$reps" -gt 100 ]; then echo "failover.sh: --reps must be between 1 and 100" >&2; exit 64; fi
 case "$nodes" in 2|3) ;; *) echo "failover.sh: --nodes must be 2 or 3, not '$nodes'" >&2; exit 64 ;; esac
 case "$fencing" in
-    off|agent|lease) ;;   # Vigil: agent = the testbed's power switch as a fence device (fence_vtb), lease = stonith-watchdog-timeout=2s; Pacemaker always runs with its defaults (fencing off)
+    off|agent|lease) ;;   # Vigil: agent = the testbed's power switch as a fence device (fence_vtb), lease = stonith-watchdog-timeout (--lease, 2s); Pacemaker always runs with its defaults (fencing off)
     *) echo "failover.sh: --fencing must be off, agent or lease, not '$fencing'" >&2; exit 64 ;;
 esac
 if [ "$nodes" = 2 ] && [ "$fencing" = lease ]; then
@@ -64,7 +65,7 @@ echo "== building bench/Vigil.Testbed (Release)"
 dotnet build bench/Vigil.Testbed -c Release -nologo -v:q >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 70; }
 
 echo "== Vigil (fencing $fencing): $nodes nodes, $reps power losses ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
-dotnet bench/Vigil.Testbed/bin/Release/net10.0/vigil-testbed.dll failover --reps "$reps" --nodes "$nodes" --fencing "$fencing" </dev/null 2>&1 | tee "$work/vigil.out" ||
+dotnet bench/Vigil.Testbed/bin/Release/net10.0/vigil-testbed.dll failover --reps "$reps" --nodes "$nodes" --fencing "$fencing" --lease "$lease" </dev/null 2>&1 | tee "$work/vigil.out" ||
     { echo "failover.sh: the Vigil run failed (output above)" >&2; exit 1; }
 vline=$(grep '^vigil_median_s=' "$work/vigil.out" | tail -1)
 vigil_median=$(sed -n 's/.*vigil_median_s=\([0-9.]*\).*/\1/p' <<<"$vline")

@@ -15,9 +15,9 @@ using Vigil.SystemTests.Testbed;
 //   Last line: schedules=… seed=… double_active=… double_active_total_s=… double_active_max_s=… fenced=… recovered_max_s=…
 var inv = CultureInfo.InvariantCulture;
 int reps = 10, nodes = 3, schedules = 50, seed = 1;
-string fencing = "off";
+string fencing = "off", lease = "2s";
 bool holderFaults = false;
-const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] | campaign [--schedules 1..1000] [--seed N] [--holder-faults] [--nodes 2..9] [--fencing off|agent|lease]";
+const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION] | campaign [--schedules 1..1000] [--seed N] [--holder-faults] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION]";
 if (args.Length == 0 || args[0] is not ("failover" or "campaign"))
 {
     Console.Error.WriteLine("vigil-testbed: " + Usage);
@@ -36,6 +36,8 @@ for (int i = 1; i < args.Length; i++)
         case "--seed" when number: seed = value; i++; break;
         case "--holder-faults": holderFaults = true; break;
         case "--fencing" when next is "off" or "agent" or "lease": fencing = next; i++; break;
+        // stonith-watchdog-timeout with --fencing lease (default 2s): between 0.5 and 60 s.
+        case "--lease" when Vigil.Core.Duration.Positive(next) is { TotalSeconds: >= 0.5 and <= 60 }: lease = next!; i++; break;
         default:
             Console.Error.WriteLine($"vigil-testbed: unexpected or out-of-range argument '{args[i]}'; {Usage}");
             return 64;
@@ -49,7 +51,7 @@ try
     // Two nodes: seed 001's properties without fencing, a short death-match delay with it (the campaign's configuration change keeps them).
     Func<string, string> configuration = nodes == 2 && fencing != "lease"
         ? FaultCampaign.TwoNodeConfiguration(bed, fencing == "agent")
-        : extra => Scenario.Configuration(extra, fencing, bed.FenceDevice);
+        : extra => Scenario.Configuration(extra, fencing, bed.FenceDevice, lease: lease);
     var holder = Scenario.Form(bed, TimeSpan.FromSeconds(90), configuration, fencing == "agent");
     Console.WriteLine($"== vigil: cluster formed, group on {holder}");
     return args[0] == "failover" ? Failover(bed) : Campaign(bed, configuration);
