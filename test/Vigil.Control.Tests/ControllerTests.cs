@@ -97,6 +97,24 @@ public class ControllerTests
     }
 
     [Fact]
+    public void A_shutdown_record_counts_only_for_the_boot_it_was_made_for()
+    {
+        // Found by the simulator with clean stops (seeds 5, 45, 67 of --clean-stops --bug exit-on-stale-record): a daemon
+        // started again still read its previous boot's record and left at once as cleanly stopped, and was fenced.
+        var s = Running(fencing: true).Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b1" });
+        Assert.False(ClusterState.ShutdownRecorded(s.Nodes.Single(n => n.Id == "n1"), "b1"));
+        s = s.Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b1", Expected = "down" });
+        var n1 = s.Nodes.Single(n => n.Id == "n1");
+        Assert.True(ClusterState.ShutdownRecorded(n1, "b1"));
+        Assert.False(ClusterState.ShutdownRecorded(n1, "b2"));
+        // Gone, then back with a new boot: an ordinary member, whatever boot asks.
+        s = s.Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.False(ClusterState.ShutdownRecorded(s.Nodes.Single(n => n.Id == "n1"), "b1"));
+        s = s.Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b2" });
+        Assert.False(ClusterState.ShutdownRecorded(s.Nodes.Single(n => n.Id == "n1"), "b2"));
+    }
+
+    [Fact]
     public void A_node_that_left_without_shutting_down_is_still_fenced()
     {
         // The counterpart: the same departure without the shutdown record is a loss.
