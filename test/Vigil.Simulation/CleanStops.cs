@@ -20,10 +20,13 @@ public sealed partial class Simulator
     private int _cleanStops, _cleanExits, _unacknowledgedExits, _aloneAfterCleanStop;
 
     /// <summary>A running ShutdownAsync: when it last asked, when it was first done, since when it has seen no leader.</summary>
-    private sealed class CleanStop
+    private sealed class CleanStop(long sinceMs)
     {
+        public long SinceMs { get; } = sinceMs;
         public long? LastAskMs;
         public long? DoneAtMs;
+        /// <summary>The leader's commit index when it was first done (its record is committed up to here).</summary>
+        public int? DoneCommit;
         public long? LeaderlessAtMs;
     }
 
@@ -34,7 +37,7 @@ public sealed partial class Simulator
         var n = _hosts[_stopRng.Next(_hosts.Count)];
         if (!n.Up || n.Stopping is not null) return;
         _cleanStops++;
-        n.Stopping = new CleanStop();
+        n.Stopping = new CleanStop(Now);
         Trace(n.Name, "asked to stop cleanly: asks the cluster to move or stop what runs here first");
         StopTick(n, n.Incarnation);
     }
@@ -47,23 +50,29 @@ public sealed partial class Simulator
         var me = state.Nodes.FirstOrDefault(x => x.Uname == n.Name);
         if (_scenario.Bug == InjectedBug.ExitOnRequest && me is not null && ClusterState.ShutdownRequested(me))
         {
-            Leave(n, acknowledged: true);
+            Leave(n, me, acknowledged: true);
             return;
         }
-        if (me?.Expected == "down" && me.Crmd == "online" && n.LocalActive.Count == 0)
+        bool recorded = _scenario.Bug == InjectedBug.ExitOnStaleRecord ? me is { Expected: "down", Crmd: "online" } : me is not null && ClusterState.ShutdownRecorded(me, n.BootId);
+        if (recorded && n.LocalActive.Count == 0)
         {
             stop.DoneAtMs ??= Now;
+            stop.DoneCommit ??= n.Raft.Commit;
             bool othersLeaving = state.Nodes.Any(x => x.Uname != n.Name && x.Crmd == "online" && x.Expected != "down" && ClusterState.ShutdownRequested(x));
-            if (!(Leads(n) && (n.InFlight.Count > 0 || othersLeaving) && Now - stop.DoneAtMs < LeaderHandOverMs))
+            // A leader also waits until the members it reaches know its record is committed (they learn it from its next
+            // replication round): a two-node peer that did not would take its departure for a loss and fence it.
+            bool othersBehind = _scenario.Bug != InjectedBug.LeaderLeavesAtOnce && n.Alone is null && n.Raft.IsLeader
+                && _nodes.Any(p => p != n && Linked(n, p) && p.Raft.Commit < stop.DoneCommit);
+            if (!(Leads(n) && (n.InFlight.Count > 0 || othersLeaving || othersBehind) && Now - stop.DoneAtMs < LeaderHandOverMs))
             {
-                Leave(n, acknowledged: true);
+                Leave(n, me, acknowledged: true);
                 return;
             }
         }
         if (LeaderOf(n) is null) stop.LeaderlessAtMs ??= Now; else stop.LeaderlessAtMs = null;
         if (Now - stop.LeaderlessAtMs >= LeaderlessLeaveMs && n.LocalActive.Count == 0)
         {
-            Leave(n, acknowledged: false);
+            Leave(n, me, acknowledged: false);
             return;
         }
         if ((me is null || !ClusterState.ShutdownRequested(me)) && (stop.LastAskMs is null || Now - stop.LastAskMs >= StopAskMs))
@@ -90,22 +99,27 @@ public sealed partial class Simulator
     }
 
     /// <summary>
-    /// The daemon returns from ShutdownAsync and the host goes down; it boots again 1–5 s later.
-    /// Invariant 9: a node that leaves as cleanly stopped runs nothing (its real state, not the record).
+    /// The daemon returns from ShutdownAsync (<paramref name="acknowledged"/>: as cleanly stopped) and the host goes down;
+    /// it boots again 1–5 s later. Invariant 9: a node that leaves as cleanly stopped runs nothing (its real state, not
+    /// the record), and the cluster did record this boot of it as expected down (<paramref name="me"/>, its record in the
+    /// state this node applied, hence committed).
     /// </summary>
-    private void Leave(SimNode n, bool acknowledged)
+    private void Leave(SimNode n, Vigil.Core.Model.NodeState? me, bool acknowledged)
     {
         n.Stopping = null;
+        bool recorded = me is not null && ClusterState.ShutdownRecorded(me, n.BootId);
         if (acknowledged)
         {
             _cleanExits++;
             if (n.Truth.Count > 0) Violation(9, $"{n.Name} left as cleanly stopped while {string.Join(", ", n.Truth.Keys)} still ran there");
+            if (!recorded)
+                Violation(9, $"{n.Name} left as cleanly stopped, but the cluster had not recorded boot {n.BootId} as expected down (its record: expected {me?.Expected ?? "none"}, boot {(me is null ? "none" : ClusterState.BootOf(me) ?? "none")})");
         }
         else _unacknowledgedExits++;
         Crash(n, acknowledged
             ? "stopped cleanly: the cluster recorded it as expected down and nothing runs here"
             : $"stopped without the cluster's acknowledgement: no leader for {LeaderlessLeaveMs} ms and nothing runs here");
-        n.LeftCleanly = acknowledged;
+        n.LeftCleanly = acknowledged && recorded;
         int incarnation = n.Incarnation;
         At(Now + 1000 + _stopRng.Next(4000), () => { if (!n.Up && n.Incarnation == incarnation) Boot(n); });
     }
@@ -124,6 +138,12 @@ public sealed partial class Simulator
     private void CheckNotLeftCleanly(SimNode fencer, SimNode target)
     {
         if (!target.Up && target.LeftCleanly)
+        {
             Violation(8, $"{fencer.Name} fences {target.Name}, which left after the cluster recorded it as expected down");
+            // What the fencer's state says of it (the history the scheduler read), for the trace.
+            if (_trace is null || StateOf(fencer).Nodes.FirstOrDefault(x => x.Uname == target.Name) is not { } record) return;
+            Trace("check", $"{target.Name} in {fencer.Name}'s state: crmd {record.Crmd}, expected {record.Expected}, boot {ClusterState.BootOf(record)}");
+            foreach (var r in record.Resources) foreach (var o in r.Ops) Trace("check", $"  {o.Id} rc {o.Rc} status {o.OpStatus} call {o.CallId}");
+        }
     }
 }

@@ -68,7 +68,7 @@ public static class Program
             var r = new Simulator(scenario.With(linkCuts, promotable, witness, cleanStops), Console.Out).Run();
             foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
             Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} witness_leaderships={r.WitnessLeaderships}" +
-                (cleanStops ? $" clean_stops={r.CleanStops} clean_exits={r.CleanExits} unacknowledged_exits={r.UnacknowledgedExits} alone_after_clean_stop={r.AloneAfterCleanStop}" : "") + $" simulated_ms={r.SimulatedMs}");
+                (cleanStops ? $" clean_stops={r.CleanStops} clean_exits={r.CleanExits} unacknowledged_exits={r.UnacknowledgedExits} alone_after_clean_stop={r.AloneAfterCleanStop} stuck_stops={r.StuckStops}" : "") + $" simulated_ms={r.SimulatedMs}");
             Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
             return r.Ok ? 0 : 1;
         }
@@ -101,10 +101,11 @@ public static class SeedRunner
         public int CleanExits { get; init; }
         public int UnacknowledgedExits { get; init; }
         public int AloneAfterCleanStop { get; init; }
+        public int StuckStops { get; init; }
         public double SeedsPerSecond => Seeds / Elapsed.TotalSeconds;
         public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} favoured_disagreements_copy={FavouredDisagreements} favoured_disagreements_replicated={ReplicatedDisagreements}" +
             (WitnessSeeds > 0 ? $" witness_seeds={WitnessSeeds} witness_led_seeds={WitnessLedSeeds}" : "") +
-            (CleanStops > 0 ? $" clean_stops={CleanStops} clean_exits={CleanExits} unacknowledged_exits={UnacknowledgedExits} alone_after_clean_stop={AloneAfterCleanStop}" : "") + $" reachable_losses={ReachableLosses} seeds_per_s={SeedsPerSecond:0.0}";
+            (CleanStops > 0 ? $" clean_stops={CleanStops} clean_exits={CleanExits} unacknowledged_exits={UnacknowledgedExits} alone_after_clean_stop={AloneAfterCleanStop} stuck_stops={StuckStops}" : "") + $" reachable_losses={ReachableLosses} seeds_per_s={SeedsPerSecond:0.0}";
     }
 
     /// <summary>Runs seeds in parallel rounds until one fails (or <paramref name="max"/> ran): how soon a bug is caught.</summary>
@@ -142,6 +143,7 @@ public static class SeedRunner
             CleanExits = results.Sum(r => r.CleanExits),
             UnacknowledgedExits = results.Sum(r => r.UnacknowledgedExits),
             AloneAfterCleanStop = results.Sum(r => r.AloneAfterCleanStop),
+            StuckStops = results.Sum(r => r.StuckStops),
         };
     }
 }

@@ -42,6 +42,16 @@ public enum InjectedBug
     /// for the cluster to move or stop what runs there and record it as expected down.
     /// </summary>
     ExitOnRequest,
+    /// <summary>
+    /// ShutdownAsync as the daemon has it since 9259559: a record of expected down counts whatever boot it was made for, so
+    /// a daemon started again before the leader recorded its new boot, and asked to stop, leaves at once (unacknowledged).
+    /// </summary>
+    ExitOnStaleRecord,
+    /// <summary>
+    /// ShutdownAsync as the daemon has it since 9259559: a stopping leader leaves as soon as its record is committed, before
+    /// the others learn that it is (two nodes: the peer, without the record, fences it).
+    /// </summary>
+    LeaderLeavesAtOnce,
 }
 
 /// <summary>What one seed simulates: cluster, configuration and fault mix. Everything derives from the seed.</summary>

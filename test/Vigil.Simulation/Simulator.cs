@@ -23,6 +23,8 @@ public sealed record RunResult(long Seed, IReadOnlyList<string> Violations, int 
     public int CleanExits { get; init; }
     public int UnacknowledgedExits { get; init; }
     public int AloneAfterCleanStop { get; init; }
+    /// <summary>Nodes still stopping cleanly when the run ended, asked more than 15 s before (a shutdown that never completes waits for shutdown-escalation, 20 min).</summary>
+    public int StuckStops { get; init; }
 
     public bool Ok => Violations.Count == 0;
 }
@@ -129,6 +131,7 @@ public sealed partial class Simulator
             CleanExits = _cleanExits,
             UnacknowledgedExits = _unacknowledgedExits,
             AloneAfterCleanStop = _aloneAfterCleanStop,
+            StuckStops = _nodes.Count(n => n.Up && n.Stopping is { } s && Now - s.SinceMs > 15_000),
             FavouredDisagreements = _favouredDisagreements,
             ReplicatedDisagreements = _replicatedDisagreements,
         };
