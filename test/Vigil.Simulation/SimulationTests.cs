@@ -144,10 +144,7 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.StartsWith("seed 55: 2 nodes + 1 witness", text.ToString(), StringComparison.Ordinal);
         Assert.Matches(@"w1   dispatch start \w+ on n1", text.ToString());
         Assert.Matches(@"w1   dispatch start \w+ on n2", text.ToString());
-        var (failure, ran) = SeedRunner.FirstFailure(1, 150, InjectedBug.WitnessAsNode, witness: true);
-        Assert.True(failure is not null, $"WitnessAsNode went unnoticed through {ran} seeds");
-        output.WriteLine($"WitnessAsNode: caught by seed {failure!.Seed} after {ran} seeds: {failure.Violations[0]}");
-        Assert.Contains(failure.Violations, v => v.StartsWith("invariant 7 ", StringComparison.Ordinal));
+        Assert.Matches("(^|\n)invariant 7 ", Caught(InjectedBug.WitnessAsNode, 150, witness: true));
     }
 
     /// <summary>
@@ -173,10 +170,7 @@ public class SimulationTests(ITestOutputHelper output)
         var plain = Scenario.FromSeed(7);
         Assert.True(plain.CleanStopRate == 0 && plain.WithCleanStops().CleanStopRate > 0);
         Assert.Equal(plain, plain.WithCleanStops() with { CleanStopRate = 0 });
-        var (failure, ran) = SeedRunner.FirstFailure(1, 150, InjectedBug.ExitOnRequest, cleanStops: true);
-        Assert.True(failure is not null, $"ExitOnRequest went unnoticed through {ran} seeds");
-        output.WriteLine($"ExitOnRequest: caught by seed {failure!.Seed} after {ran} seeds: {failure.Violations[0]}");
-        Assert.Contains(failure.Violations, v => v.StartsWith("invariant 9 ", StringComparison.Ordinal));
+        Assert.Matches("(^|\n)invariant 9 ", Caught(InjectedBug.ExitOnRequest, 150, cleanStops: true));
     }
 
     /// <summary>
@@ -189,10 +183,7 @@ public class SimulationTests(ITestOutputHelper output)
     [Fact]
     public void A_daemon_that_reads_a_stale_record_or_a_leader_that_leaves_before_the_others_know_is_caught()
     {
-        var (failure, ran) = SeedRunner.FirstFailure(1, 150, InjectedBug.ExitOnStaleRecord, cleanStops: true);
-        Assert.True(failure is not null, $"ExitOnStaleRecord went unnoticed through {ran} seeds");
-        output.WriteLine($"ExitOnStaleRecord: caught by seed {failure!.Seed} after {ran} seeds: {failure.Violations[0]}");
-        Assert.Contains(failure.Violations, v => v.StartsWith("invariant 9 ", StringComparison.Ordinal) && v.Contains("had not recorded boot", StringComparison.Ordinal));
+        Assert.Matches("(^|\n)invariant 9 [^\n]*had not recorded boot", Caught(InjectedBug.ExitOnStaleRecord, 150, cleanStops: true));
         foreach (var seed in new[] { 203, 731 })
         {
             var before = new Simulator(Scenario.FromSeed(seed, InjectedBug.LeaderLeavesAtOnce).WithCleanStops()).Run();
@@ -202,10 +193,10 @@ public class SimulationTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The first failing seed with the bug injected, within the CI seed budget.</summary>
-    private string Caught(InjectedBug bug)
+    /// <summary>The violations of the first failing seed with the bug injected, within <paramref name="max"/> seeds (the CI budget).</summary>
+    private string Caught(InjectedBug bug, int max = CiSeeds, bool witness = false, bool cleanStops = false)
     {
-        var (failure, ran) = SeedRunner.FirstFailure(1, CiSeeds, bug);
+        var (failure, ran) = SeedRunner.FirstFailure(1, max, bug, witness, cleanStops);
         Assert.True(failure is not null, $"{bug} went unnoticed through {ran} seeds");
         output.WriteLine($"{bug}: caught by seed {failure!.Seed} after {ran} seeds: {failure.Violations[0]}");
         return string.Join("\n", failure.Violations);
