@@ -35,6 +35,28 @@ public static class Activity
         return result;
     }
 
+    /// <summary>
+    /// Online nodes where a resource's newest recorded result is a failure that <see cref="Active"/> does not count as
+    /// running (a probe that failed or timed out, a recurring monitor that found it not running): the scheduler still
+    /// treats it as active there and stops it, and once the node is gone it would fence the node for it.
+    /// </summary>
+    public static HashSet<string> Unsettled(ClusterState state)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in state.Nodes)
+        {
+            if (n.Crmd != "online") continue;
+            foreach (var r in n.Resources)
+            {
+                var failure = r.Ops.FirstOrDefault(o => o.Id.EndsWith("_last_failure_0", StringComparison.Ordinal));
+                // A probe that found the agent not installed (rc 5) leaves it stopped there for the scheduler too.
+                if (failure is null || (failure.Operation == "monitor" && failure.IntervalMs == 0 && failure.Rc == 5)) continue;
+                if (r.Ops.All(o => o == failure || o.CallId <= failure.CallId)) result.Add(n.Uname ?? n.Id);
+            }
+        }
+        return result;
+    }
+
     /// <summary>Lost without a clean shutdown and not fenced yet (Pacemaker's UNCLEAN).</summary>
     public static bool IsUnclean(NodeState n) => n.Crmd != "online" && n.InCcm == "false" && n.Expected == "member";
 

@@ -50,6 +50,13 @@ public sealed partial record ClusterState
     /// <summary>Whether the node asked to shut down (its transient <see cref="ShutdownAttribute"/> is set and not 0).</summary>
     public static bool ShutdownRequested(NodeState n) => n.TransientAttributes.Get(ShutdownAttribute) is { Length: > 0 } v && v != "0";
 
+    /// <summary>
+    /// Whether the cluster recorded this daemon life of the node (<paramref name="boot"/>, the boot id it joined with) as
+    /// done shutting down: expected down, still online. A record of its previous boot does not count: it stays in the state
+    /// until the leader records the new boot, and a daemon that read it as its own left at once, unacknowledged (simulator).
+    /// </summary>
+    public static bool ShutdownRecorded(NodeState n, string boot) => n is { Expected: "down", Crmd: "online" } && BootOf(n) == boot;
+
     public Configuration Configuration => Cib.Configuration;
     public IReadOnlyList<NodeState> Nodes => Cib.Status?.Nodes ?? [];
 

@@ -169,7 +169,8 @@ public sealed class Controller
     }
 
     /// <summary>
-    /// Members that asked to shut down and have finished: nothing recorded active there, nothing in flight to
+    /// Members that asked to shut down and have finished: nothing recorded active there (nor a failure recorded last,
+    /// which the scheduler still stops there: <see cref="Activity.Unsettled"/>), nothing in flight to
     /// them, and their state learned under this term. Each is recorded as expected down (still online), as
     /// Pacemaker's DC acknowledges a node's shutdown: when it then leaves it is not lost but gone, so it is not
     /// fenced and nobody waits for its lease. Its daemon exits once it sees this record.
@@ -181,10 +182,13 @@ public sealed class Controller
         if (leaving.Count == 0) return result;
         var active = Activity.Active(state).Values.SelectMany(l => l).Select(x => x.Node).ToHashSet(StringComparer.Ordinal);
         var unprobed = MissingProbes(state, term, _uncertain).Select(p => p.Node).ToHashSet(StringComparer.Ordinal);
+        // A failure recorded last there (a failed probe, a monitor that found it stopped) is not "nothing runs there" to the
+        // scheduler: it stops the resource there first, and would fence the node for it once gone (found by the simulator).
+        var unsettled = Activity.Unsettled(state);
         foreach (var n in leaving)
         {
             var node = n.Uname ?? n.Id;
-            if (active.Contains(node) || unprobed.Contains(node) || inFlight.Any(k => k.EndsWith("|" + node, StringComparison.Ordinal))) continue;
+            if (active.Contains(node) || unsettled.Contains(node) || unprobed.Contains(node) || inFlight.Any(k => k.EndsWith("|" + node, StringComparison.Ordinal))) continue;
             result.Add(new MembershipChange(new NodeMembershipCommand(node, true) { Expected = "down", RequestId = $"shutdown:{node}:{ClusterState.BootOf(n)}:{term}" },
                 $"node {node} shut down cleanly: nothing runs there any more, it may leave (it will not be fenced)"));
         }

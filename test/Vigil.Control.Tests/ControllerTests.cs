@@ -69,6 +69,51 @@ public class ControllerTests
         Assert.False(ClusterState.ShutdownRequested(n1));
     }
 
+    [Theory]
+    [InlineData(1, 2)]  // a probe that timed out: its state is unknown
+    [InlineData(7, 0)]  // the recurring monitor found it stopped (it died on its own)
+    public void A_node_shuts_down_only_after_a_failure_recorded_last_there_was_stopped(int rc, int opStatus)
+    {
+        // Found by the simulator with clean stops (seeds 25, 735, 889 of --clean-stops): Activity does not count such a
+        // resource as running, the scheduler does (it stops it there first), so the node left too early and was fenced.
+        var s = Running(fencing: true).Apply(new SetNodeAttributeCommand("n1", ClusterState.ShutdownAttribute, "1767225600", Transient: true) { RequestId = Rid() });
+        var failure = rc == 7
+            ? new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "monitor", 10_000, 7, 0, 0) { RequestId = Rid(), CallId = 3, Term = 1, AtUnixSeconds = 10 }
+            : new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "monitor", 0, rc, opStatus, 7) { RequestId = Rid(), CallId = 3, Term = 1, AtUnixSeconds = 10 };
+        s = s.Apply(failure);
+        Assert.DoesNotContain(Activity.Active(s).GetValueOrDefault("d") ?? [], x => x.Node == "n1");
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        Assert.Empty(c.CompletedShutdowns(s, 1, new HashSet<string>()));
+        Assert.Contains(Controller.Plan(s, 1, new HashSet<string>(), T0).Actions, a => (a.Action.Task, a.Action.Resource, a.Action.Node) == ("stop", "d", "n1"));
+        // Had it left now, the scheduler would fence it for that resource, expected down or not.
+        var early = s.Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Expected = "down" }).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.Equal("n1", Assert.Single(Controller.Plan(early, 1, new HashSet<string>(), T0).Fencing).Target);
+        // Once stopped there, the shutdown completes and the departure fences nothing.
+        s = s.Apply(Op("n1", "stop", 0, 4, 1));
+        var done = Assert.Single(c.CompletedShutdowns(s, 1, new HashSet<string>()));
+        s = s.Apply(done.Command).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.Empty(Controller.Plan(s, 1, new HashSet<string>(), T0).Fencing);
+    }
+
+    [Fact]
+    public void A_shutdown_record_counts_only_for_the_boot_it_was_made_for()
+    {
+        // Found by the simulator with clean stops (seeds 5, 45, 67 of --clean-stops --bug exit-on-stale-record): a daemon
+        // started again still read its previous boot's record and left at once as cleanly stopped, and was fenced.
+        var s = Running(fencing: true).Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b1" });
+        Assert.False(ClusterState.ShutdownRecorded(s.Nodes.Single(n => n.Id == "n1"), "b1"));
+        s = s.Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b1", Expected = "down" });
+        var n1 = s.Nodes.Single(n => n.Id == "n1");
+        Assert.True(ClusterState.ShutdownRecorded(n1, "b1"));
+        Assert.False(ClusterState.ShutdownRecorded(n1, "b2"));
+        // Gone, then back with a new boot: an ordinary member, whatever boot asks.
+        s = s.Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.False(ClusterState.ShutdownRecorded(s.Nodes.Single(n => n.Id == "n1"), "b1"));
+        s = s.Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b2" });
+        Assert.False(ClusterState.ShutdownRecorded(s.Nodes.Single(n => n.Id == "n1"), "b2"));
+    }
+
     [Fact]
     public void A_node_that_left_without_shutting_down_is_still_fenced()
     {

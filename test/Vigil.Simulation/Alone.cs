@@ -19,6 +19,7 @@ public sealed partial class Simulator
         var term = Math.Max(n.Exec.SeenTerm, n.Raft.Term);
         n.Alone = new AloneMode(peer.Name, decision, term, n.Raft.State, Now, n.QuorumLostAt ?? Now, ++_aloneSessions);
         _aloneRuns++;
+        if (decision.Basis == AloneBasis.PeerLeftCleanly) _aloneAfterCleanStop++;
         Trace(n.Name, $"{peer.Name} unreachable for {Now - n.QuorumLostAt} ms: running alone in term {term} ({decision.Reason})");
     }
 

@@ -10,6 +10,7 @@ namespace Vigil.Simulation;
 /// --link-cuts: single links are cut too (see <see cref="Scenario.LinkCutRate"/>)
 /// --promotable: a promotable clone is added (see <see cref="Scenario.WithPromotable"/>)
 /// --witness: some seeds get a witness member (see <see cref="Scenario.WithWitness"/>)
+/// --clean-stops: nodes' daemons are stopped cleanly and start again (see <see cref="Scenario.CleanStopRate"/>)
 /// The last line reads "seeds=… violations=… seeds_per_s=…"; the exit code is 1 on any violation.
 /// </summary>
 public static class Program
@@ -21,7 +22,7 @@ public static class Program
         int seeds = 0;
         long from = 1;
         var bug = InjectedBug.None;
-        bool parameterEdits = false, linkCuts = false, promotable = false, witness = false;
+        bool parameterEdits = false, linkCuts = false, promotable = false, witness = false, cleanStops = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -36,6 +37,7 @@ public static class Program
                     case "--link-cuts": linkCuts = true; break;
                     case "--promotable": promotable = true; break;
                     case "--witness": witness = true; break;
+                    case "--clean-stops": cleanStops = true; break;
                     case "--nodes":
                         nodes = int.Parse(Next(), CultureInfo.InvariantCulture);
                         if (nodes is < 2 or > 7) throw new ArgumentException("--nodes takes 2..7");
@@ -50,28 +52,29 @@ public static class Program
             }
             catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
             {
-                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness]");
+                Console.Error.WriteLine($"vigil-sim: {e.Message}\nusage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] [--clean-stops] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] [--clean-stops]");
                 return 64;
             }
         }
         if (seed is null && seeds <= 0)
         {
-            Console.Error.WriteLine("usage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness]");
+            Console.Error.WriteLine("usage: --seed N [--nodes 2..7] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] [--clean-stops] | --seeds N [--from S] [--bug B] [--parameter-edits] [--link-cuts] [--promotable] [--witness] [--clean-stops]");
             return 64;
         }
         if (seed is { } one)
         {
             var sw = Stopwatch.StartNew();
             var scenario = Scenario.FromSeed(one, bug, nodes) with { ParameterEdits = parameterEdits };
-            var r = new Simulator(scenario.With(linkCuts, promotable, witness), Console.Out).Run();
+            var r = new Simulator(scenario.With(linkCuts, promotable, witness, cleanStops), Console.Out).Run();
             foreach (var v in r.Violations) Console.WriteLine($"VIOLATION {v}");
-            Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} witness_leaderships={r.WitnessLeaderships} simulated_ms={r.SimulatedMs}");
+            Console.WriteLine($"seed {one}: elections={r.Elections} fences={r.Fences} actions={r.Actions} split_brain_windows={r.SplitBrainWindows} alone_runs={r.AloneRuns} refused_alone={r.RefusedAlone} witness_leaderships={r.WitnessLeaderships}" +
+                (cleanStops ? $" clean_stops={r.CleanStops} clean_exits={r.CleanExits} unacknowledged_exits={r.UnacknowledgedExits} alone_after_clean_stop={r.AloneAfterCleanStop} stuck_stops={r.StuckStops}" : "") + $" simulated_ms={r.SimulatedMs}");
             Console.WriteLine($"seeds=1 violations={r.Violations.Count} seeds_per_s={1 / sw.Elapsed.TotalSeconds:0.0}");
             return r.Ok ? 0 : 1;
         }
-        var batch = SeedRunner.Run(from, seeds, bug, parameterEdits, linkCuts, promotable, witness);
+        var batch = SeedRunner.Run(from, seeds, bug, parameterEdits, linkCuts, promotable, witness, cleanStops);
         foreach (var f in batch.Failures.Take(20))
-            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")}{(parameterEdits ? " --parameter-edits" : "")}{(linkCuts ? " --link-cuts" : "")}{(promotable ? " --promotable" : "")}{(witness ? " --witness" : "")})");
+            Console.WriteLine($"seed {f.Seed} failed: {f.Violations[0]}  (replay: --seed {f.Seed}{(bug == InjectedBug.None ? "" : $" --bug {bug}")}{(parameterEdits ? " --parameter-edits" : "")}{(linkCuts ? " --link-cuts" : "")}{(promotable ? " --promotable" : "")}{(witness ? " --witness" : "")}{(cleanStops ? " --clean-stops" : "")})");
         Console.WriteLine(batch.Summary);
         return batch.Failures.Count == 0 ? 0 : 1;
     }
@@ -93,31 +96,38 @@ public static class SeedRunner
         public int WitnessLedSeeds { get; init; }
         /// <summary>Members recorded lost while another member the leader reached still reached them (<see cref="RunResult.ReachableLosses"/>).</summary>
         public int ReachableLosses { get; init; }
+        /// <summary>Clean stops asked for, daemons that left acknowledged or not, two-node members that ran alone after their peer left cleanly (<see cref="RunResult.CleanStops"/>).</summary>
+        public int CleanStops { get; init; }
+        public int CleanExits { get; init; }
+        public int UnacknowledgedExits { get; init; }
+        public int AloneAfterCleanStop { get; init; }
+        public int StuckStops { get; init; }
         public double SeedsPerSecond => Seeds / Elapsed.TotalSeconds;
         public string Summary => $"seeds={Seeds} violations={Failures.Sum(f => f.Violations.Count)} split_brain_windows={Windows} two_node_seeds={TwoNodeSeeds} alone_seeds={AloneSeeds} favoured_disagreements_copy={FavouredDisagreements} favoured_disagreements_replicated={ReplicatedDisagreements}" +
-            (WitnessSeeds > 0 ? $" witness_seeds={WitnessSeeds} witness_led_seeds={WitnessLedSeeds}" : "") + $" reachable_losses={ReachableLosses} seeds_per_s={SeedsPerSecond:0.0}";
+            (WitnessSeeds > 0 ? $" witness_seeds={WitnessSeeds} witness_led_seeds={WitnessLedSeeds}" : "") +
+            (CleanStops > 0 ? $" clean_stops={CleanStops} clean_exits={CleanExits} unacknowledged_exits={UnacknowledgedExits} alone_after_clean_stop={AloneAfterCleanStop} stuck_stops={StuckStops}" : "") + $" reachable_losses={ReachableLosses} seeds_per_s={SeedsPerSecond:0.0}";
     }
 
     /// <summary>Runs seeds in parallel rounds until one fails (or <paramref name="max"/> ran): how soon a bug is caught.</summary>
-    public static (RunResult? Failure, int Ran) FirstFailure(long from, int max, InjectedBug bug, bool witness = false)
+    public static (RunResult? Failure, int Ran) FirstFailure(long from, int max, InjectedBug bug, bool witness = false, bool cleanStops = false)
     {
         const int Round = 16;
         for (int ran = 0; ran < max; ran += Round)
         {
-            var batch = Run(from + ran, Math.Min(Round, max - ran), bug, witness: witness);
+            var batch = Run(from + ran, Math.Min(Round, max - ran), bug, witness: witness, cleanStops: cleanStops);
             if (batch.Failures.Count > 0) return (batch.Failures.MinBy(f => f.Seed), ran + Round);
         }
         return (null, max);
     }
 
-    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None, bool parameterEdits = false, bool linkCuts = false, bool promotable = false, bool witness = false)
+    public static Batch Run(long from, int count, InjectedBug bug = InjectedBug.None, bool parameterEdits = false, bool linkCuts = false, bool promotable = false, bool witness = false, bool cleanStops = false)
     {
         var sw = Stopwatch.StartNew();
         var results = new RunResult[count];
         Parallel.For(0, count, i =>
         {
             var scenario = Scenario.FromSeed(from + i, bug) with { ParameterEdits = parameterEdits };
-            results[i] = new Simulator(scenario.With(linkCuts, promotable, witness)).Run();
+            results[i] = new Simulator(scenario.With(linkCuts, promotable, witness, cleanStops)).Run();
         });
         return new Batch(count, results.Where(r => !r.Ok).ToList(), results.Sum(r => r.SplitBrainWindows), sw.Elapsed)
         {
@@ -129,6 +139,11 @@ public static class SeedRunner
             WitnessSeeds = results.Count(r => r.Witnesses > 0),
             WitnessLedSeeds = results.Count(r => r.WitnessLeaderships > 0),
             ReachableLosses = results.Sum(r => r.ReachableLosses),
+            CleanStops = results.Sum(r => r.CleanStops),
+            CleanExits = results.Sum(r => r.CleanExits),
+            UnacknowledgedExits = results.Sum(r => r.UnacknowledgedExits),
+            AloneAfterCleanStop = results.Sum(r => r.AloneAfterCleanStop),
+            StuckStops = results.Sum(r => r.StuckStops),
         };
     }
 }

@@ -37,6 +37,21 @@ public enum InjectedBug
     /// whose questions or the helpers' answers are lost judges a member lost that the others still reach.
     /// </summary>
     UnansweredProbeCountsAsUnreached,
+    /// <summary>
+    /// A stopping daemon leaves, as cleanly stopped, as soon as it sees its shutdown request recorded: it does not wait
+    /// for the cluster to move or stop what runs there and record it as expected down.
+    /// </summary>
+    ExitOnRequest,
+    /// <summary>
+    /// ShutdownAsync as the daemon has it since 9259559: a record of expected down counts whatever boot it was made for, so
+    /// a daemon started again before the leader recorded its new boot, and asked to stop, leaves at once (unacknowledged).
+    /// </summary>
+    ExitOnStaleRecord,
+    /// <summary>
+    /// ShutdownAsync as the daemon has it since 9259559: a stopping leader leaves as soon as its record is committed, before
+    /// the others learn that it is (two nodes: the peer, without the record, fences it).
+    /// </summary>
+    LeaderLeavesAtOnce,
 }
 
 /// <summary>What one seed simulates: cluster, configuration and fault mix. Everything derives from the seed.</summary>
@@ -89,6 +104,13 @@ public sealed record Scenario
     /// </summary>
     public int Witnesses { get; init; }
 
+    /// <summary>
+    /// Clean stops of a node's daemon per second (<see cref="Simulator"/>'s CleanStops.cs): the node asks to shut down,
+    /// leaves once recorded as expected down and boots again later. 0 unless a run asks for them (<see cref="WithCleanStops"/>,
+    /// <c>--clean-stops</c>), so that the CI seeds and the regression seeds keep their runs.
+    /// </summary>
+    public double CleanStopRate { get; init; }
+
     /// <summary>Promotable clones and their promoted-max (invariant 1 counts promoted instances against it).</summary>
     public IReadOnlyDictionary<string, int> PromotedMax { get; init; } = new Dictionary<string, int>();
 
@@ -118,9 +140,10 @@ public sealed record Scenario
     }
 
     /// <summary>This scenario with the opt-in variants a run asks for.</summary>
-    public Scenario With(bool linkCuts, bool promotable, bool witness = false)
+    public Scenario With(bool linkCuts, bool promotable, bool witness = false, bool cleanStops = false)
     {
         var s = linkCuts ? WithLinkCuts() : this;
+        s = cleanStops ? s.WithCleanStops() : s;
         s = witness ? s.WithWitness() : s;
         return promotable ? s.WithPromotable() : s;
     }
@@ -139,6 +162,9 @@ public sealed record Scenario
 
     /// <summary>This scenario with single-link cuts, their rate (0.2–0.8/s) drawn apart from the seed's other draws.</summary>
     public Scenario WithLinkCuts() => this with { LinkCutRate = 0.2 + new Random(unchecked((int)(Seed ^ (Seed >> 32)) * 23 + 5)).NextDouble() * 0.6 };
+
+    /// <summary>This scenario with clean stops, their rate (0.1–0.4/s) drawn apart from the seed's other draws.</summary>
+    public Scenario WithCleanStops() => this with { CleanStopRate = 0.1 + new Random(unchecked((int)(Seed ^ (Seed >> 32)) * 61 + 17)).NextDouble() * 0.3 };
 
     /// <summary>The split-brain windows this configuration permits (fencing off): counted and reported, not violations.</summary>
     public bool WindowsAllowed => !Fencing;
@@ -222,5 +248,5 @@ public sealed record Scenario
     public string Describe() =>
         $"seed {Seed}: {Nodes} nodes{(Witnesses > 0 ? $" + {Witnesses} witness" : "")}, fencing {(Fencing ? "on" : "off")}, no-quorum-policy={NoQuorumPolicy}; faults: loss {Loss:0.00}, dup {Duplication:0.00}, delay ≤{MaxDelayMs} ms, stalls {Stall:0.00}, " +
         $"partitions {PartitionRate:0.00}/s (asym {AsymmetricShare:0.0}), crashes {CrashRate:0.00}/s, start failures {StartFailure:0.00}, hangs {Hang:0.00}, " +
-        $"deaths {DeathRate:0.00}/s, fence failures {FenceFailure:0.00}, fence hangs {FenceHang:0.00}" + (LinkCutRate > 0 ? $", link cuts {LinkCutRate:0.00}/s" : "") + (Bug == InjectedBug.None ? "" : $"; injected bug {Bug}");
+        $"deaths {DeathRate:0.00}/s, fence failures {FenceFailure:0.00}, fence hangs {FenceHang:0.00}" + (LinkCutRate > 0 ? $", link cuts {LinkCutRate:0.00}/s" : "") + (CleanStopRate > 0 ? $", clean stops {CleanStopRate:0.00}/s" : "") + (Bug == InjectedBug.None ? "" : $"; injected bug {Bug}");
 }

@@ -52,6 +52,7 @@ public sealed partial class Simulator
                 Trace(n.Name, change.Message);
                 Watch(n, change.Command, ReachableLoss(n, change.Command));
             }
+            RecordCompletedShutdowns(n, term);
             var replan = n.Replan;
             n.Replan = false;
             var plan = n.Controller.PlanIfDue(StateOf(n), term, n.InFlight, replan, Clock);
@@ -307,6 +308,7 @@ public sealed partial class Simulator
     private void Fence(SimNode l, FenceRequest f)
     {
         var target = _byName[f.Target];
+        CheckNotLeftCleanly(l, target);
         _fences++;
         Trace(l.Name, $"fencing {f.Target} ({f.Action}) in term {f.Term}");
         void Confirm()
@@ -416,7 +418,7 @@ public sealed partial class Simulator
             {
                 // The same decision the daemon makes (NodeDaemon.Quorum.cs, AloneReason), from the replicated state it has.
                 var config = n.Raft.State.Configuration;
-                var decision = TwoNode.Decide(config, peer.Name, n.SawPeer, TwoNode.CanFence(config, peer.Name));
+                var decision = TwoNode.Decide(config, peer.Name, n.SawPeer, TwoNode.CanFence(config, peer.Name), TwoNode.LeftCleanly(n.Raft.State, peer.Name));
                 if (decision.MayRunAlone) { EnterAlone(n, peer, decision); continue; }
                 Trace(n.Name, $"does not run alone: {decision.Reason}");
             }

@@ -18,6 +18,13 @@ public sealed record RunResult(long Seed, IReadOnlyList<string> Violations, int 
     public int WitnessLeaderships { get; init; }
     /// <summary>Members recorded lost while another member the leader reached still reached them.</summary>
     public int ReachableLosses { get; init; }
+    /// <summary>Clean stops asked for, daemons that left acknowledged (recorded as expected down) or not, and two-node members that ran alone after their peer left cleanly.</summary>
+    public int CleanStops { get; init; }
+    public int CleanExits { get; init; }
+    public int UnacknowledgedExits { get; init; }
+    public int AloneAfterCleanStop { get; init; }
+    /// <summary>Nodes still stopping cleanly when the run ended, asked more than 15 s before (a shutdown that never completes waits for shutdown-escalation, 20 min).</summary>
+    public int StuckStops { get; init; }
 
     public bool Ok => Violations.Count == 0;
 }
@@ -36,6 +43,7 @@ public sealed partial class Simulator
     private readonly Random _rng;
     private readonly Random _linkRng;
     private readonly Random _probeRng;
+    private readonly Random _stopRng;
     private readonly TextWriter? _trace;
     private readonly PriorityQueue<Action, (long, long)> _events = new();
     /// <summary>Every member (consensus voters): the nodes that run resources, then the witnesses.</summary>
@@ -58,6 +66,8 @@ public sealed partial class Simulator
         _linkRng = new Random(unchecked((int)scenario.Seed * 104729 + 3));
         // So do lost probe questions and answers: a seed's other draws stay in step with and without them.
         _probeRng = new Random(unchecked((int)scenario.Seed * 15485863 + 29));
+        // So do clean stops (which node, when, how soon it boots again).
+        _stopRng = new Random(unchecked((int)scenario.Seed * 32452843 + 41));
         _trace = trace;
         for (int i = 1; i <= scenario.Nodes + scenario.Witnesses; i++)
         {
@@ -117,6 +127,11 @@ public sealed partial class Simulator
             Witnesses = _scenario.Witnesses,
             WitnessLeaderships = _witnessLeaderships,
             ReachableLosses = _reachableLosses,
+            CleanStops = _cleanStops,
+            CleanExits = _cleanExits,
+            UnacknowledgedExits = _unacknowledgedExits,
+            AloneAfterCleanStop = _aloneAfterCleanStop,
+            StuckStops = _nodes.Count(n => n.Up && n.Stopping is { } s && Now - s.SinceMs > 15_000),
             FavouredDisagreements = _favouredDisagreements,
             ReplicatedDisagreements = _replicatedDisagreements,
         };
@@ -204,6 +219,7 @@ public sealed partial class Simulator
             }
         }
         if (_scenario.LinkCutRate > 0) LinkFault();
+        if (_scenario.CleanStopRate > 0) CleanStopFault();
         At(Now + 500, FaultTick);
     }
 
@@ -235,6 +251,7 @@ public sealed partial class Simulator
     private void Crash(SimNode n, string why)
     {
         EndAlone(n);
+        n.Stopping = null;
         n.Up = false;
         n.Truth.Clear();
         n.Raft.IsLeader = false;
@@ -262,6 +279,8 @@ public sealed partial class Simulator
         n.SawPeer = false;
         n.AloneEpoch = 0;
         n.PoweredOffBy = null;
+        n.Stopping = null;
+        n.LeftCleanly = false;
         n.FenceFailedAt.Clear();
         n.Indirect.Clear();
         n.Vouching.Clear();
@@ -312,6 +331,10 @@ public sealed partial class Simulator
         public int AloneEpoch;
         /// <summary>The node whose fence powered this one off (cleared at boot).</summary>
         public string? PoweredOffBy;
+        /// <summary>Its daemon is stopping cleanly (ShutdownAsync runs), or null.</summary>
+        public CleanStop? Stopping;
+        /// <summary>Down since its daemon left as cleanly stopped (the state it saw recorded it as expected down); cleared at boot.</summary>
+        public bool LeftCleanly;
         /// <summary>When this node's fencer last failed to fence a node (reset at boot, as the daemon's memory).</summary>
         public readonly Dictionary<string, long> FenceFailedAt = new(StringComparer.Ordinal);
         /// <summary>What indirect probes said of each member (the daemon's _indirect: kept for the daemon's life) and the members a probe runs for.</summary>
