@@ -124,6 +124,7 @@ public sealed partial record ClusterState
         // attributes (fail counts), as with Pacemaker's attrd. A node that was only cut off (same boot
         // id) keeps its history: what it ran may still run, and forgetting it could start it twice.
         var recordedBoot = BootOf(n);
+        bool recordedOnlineDown = n is { Crmd: "online", Expected: "down" };
         bool restarted = m.Online && m.Boot is not null && recordedBoot is not null && recordedBoot != m.Boot;
         bool sameBoot = m.Boot is not null && m.Boot == recordedBoot;
         if (m.Online && ((n.Crmd != "online" && !sameBoot) || restarted)) n = n with { Resources = [] };
@@ -138,6 +139,11 @@ public sealed partial record ClusterState
         };
         // A node that leaves loses its transient attributes, as with Pacemaker's attrd.
         if (!m.Online) n = n with { TransientAttributes = [] };
+        // A node that leaves after it was recorded as cleanly shut down ran nothing any more: its history is erased, as
+        // Pacemaker's controller erases a cleanly departed node's. A failure it reported just before leaving (a monitor
+        // that found a resource stopped) would otherwise count as a resource to stop on an offline node, which only
+        // fencing could do (simulator --clean-stops, seed 735).
+        if (!m.Online && n.Expected == "down" && recordedOnlineDown) n = n with { Resources = [] };
         var next = WithNode(n);
         if (next.Configuration.Nodes.Any(x => x.Uname == m.Node)) return next;
         var nodes = next.Configuration.Nodes.Append(new Node(m.Node, m.Node)).ToList();
@@ -180,6 +186,8 @@ public sealed partial record ClusterState
     {
         var n = NodeOrNew(r.Node);
         if (FromEarlierBoot(r.Boot, BootOf(n))) return this;
+        // A late report of the boot that shut down cleanly and left: that boot runs nothing any more (see Membership).
+        if (n is { Crmd: not "online", Expected: "down" } && r.Boot is not null && BootStem(r.Boot) == BootStem(BootOf(n))) return this;
         var resources = n.Resources.ToList();
         var ri = resources.FindIndex(x => x.Id == r.Resource);
         var lrm = ri >= 0 ? resources[ri] : new LrmResource(r.Resource) { Class = r.Class, Provider = r.Provider, Type = r.Type };

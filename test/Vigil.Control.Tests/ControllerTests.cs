@@ -69,6 +69,28 @@ public class ControllerTests
         Assert.False(ClusterState.ShutdownRequested(n1));
     }
 
+    [Fact]
+    public void A_cleanly_departed_nodes_history_is_erased_and_its_late_reports_are_dropped()
+    {
+        // Seed 735 of the simulator's --clean-stops: a monitor failure reported just before the node left was recorded
+        // after the node's expected-down record; on the offline node it stood for a resource to stop there, which only
+        // fencing could do.
+        var s = Running(fencing: true).Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b1" })
+            .Apply(Op("n1", "stop", 0, 3, 1) with { Boot = "b1" })
+            .Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Expected = "down" })
+            .Apply(new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "monitor", 10_000, 7, 0, 0) { RequestId = Rid(), CallId = 4, Term = 1, AtUnixSeconds = 11, Boot = "b1" })
+            .Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.Empty(s.Nodes.Single(n => n.Id == "n1").Resources);
+        Assert.Empty(Controller.Plan(s, 1, new HashSet<string>(), T0).Fencing);
+        // A report of that boot arriving after it left is dropped; a lost node's (not shut down) is kept.
+        var late = new RecordOperationCommand("n1", "d", "ocf", "heartbeat", "Dummy", "monitor", 10_000, 7, 0, 0) { RequestId = Rid(), CallId = 5, Term = 1, AtUnixSeconds = 12, Boot = "b1" };
+        Assert.Empty(s.Apply(late).Nodes.Single(n => n.Id == "n1").Resources);
+        var lost = Running(fencing: true).Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Boot = "b1" })
+            .Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        Assert.NotEmpty(lost.Nodes.Single(n => n.Id == "n1").Resources);
+        Assert.Contains(lost.Apply(late with { RequestId = Rid() }).Nodes.Single(n => n.Id == "n1").Resources.Single().Ops, o => o.CallId == 5);
+    }
+
     [Theory]
     [InlineData(1, 2)]  // a probe that timed out: its state is unknown
     [InlineData(7, 0)]  // the recurring monitor found it stopped (it died on its own)
@@ -86,9 +108,6 @@ public class ControllerTests
         c.Lead(1, T0);
         Assert.Empty(c.CompletedShutdowns(s, 1, new HashSet<string>()));
         Assert.Contains(Controller.Plan(s, 1, new HashSet<string>(), T0).Actions, a => (a.Action.Task, a.Action.Resource, a.Action.Node) == ("stop", "d", "n1"));
-        // Had it left now, the scheduler would fence it for that resource, expected down or not.
-        var early = s.Apply(new NodeMembershipCommand("n1", true) { RequestId = Rid(), Expected = "down" }).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
-        Assert.Equal("n1", Assert.Single(Controller.Plan(early, 1, new HashSet<string>(), T0).Fencing).Target);
         // Once stopped there, the shutdown completes and the departure fences nothing.
         s = s.Apply(Op("n1", "stop", 0, 4, 1));
         var done = Assert.Single(c.CompletedShutdowns(s, 1, new HashSet<string>()));

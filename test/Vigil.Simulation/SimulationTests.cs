@@ -152,7 +152,9 @@ public class SimulationTests(ITestOutputHelper output)
     /// every invariant holds, including that such a node is never fenced for leaving (8) and runs nothing when it leaves
     /// as cleanly stopped (9). Not vacuous: nodes leave acknowledged, two-node survivors run alone after their peer left
     /// cleanly, and a daemon that leaves as soon as it asked is caught. Seeds 25 and 889 left with a failure recorded last
-    /// (a timed-out probe; a monitor that found the resource stopped) and were fenced for it (Activity.Unsettled fixed it).
+    /// (a timed-out probe; a monitor that found the resource stopped) and were fenced for it (Activity.Unsettled fixed it);
+    /// in seed 735 such a failure was recorded just after the node's expected-down record (its history is now erased when
+    /// it leaves, and late reports of that boot are dropped).
     /// </summary>
     [Fact]
     public void Clean_stops_keep_every_invariant_and_the_node_leaves_without_being_fenced()
@@ -161,11 +163,15 @@ public class SimulationTests(ITestOutputHelper output)
         output.WriteLine(Report(batch));
         Assert.True(batch.Failures.Count == 0, Report(batch));
         Assert.True(batch.CleanExits >= 150 && batch.CleanExits * 2 > batch.CleanStops && batch.AloneAfterCleanStop >= 3, Report(batch));
-        foreach (var seed in new[] { 25, 889 })
+        foreach (var seed in new[] { 25, 889, 735 })
         {
             var regression = new Simulator(Scenario.FromSeed(seed).WithCleanStops()).Run();
             Assert.True(regression.Ok, $"seed {seed}: " + string.Join("\n", regression.Violations));
         }
+        // A fence device whose start got no answer held the stop (the daemon waited for it; the cluster never probes
+        // fence devices): a clean stop does not wait for fence devices, which leave nothing behind.
+        var device = new Simulator(Scenario.FromSeed(5456).With(linkCuts: true, promotable: true, witness: true, cleanStops: true)).Run();
+        Assert.True(device.Ok, "seed 5456: " + string.Join("\n", device.Violations));
         // The stops are drawn apart from everything else: a seed's scenario stays the same with them.
         var plain = Scenario.FromSeed(7);
         Assert.True(plain.CleanStopRate == 0 && plain.WithCleanStops().CleanStopRate > 0);
@@ -174,8 +180,8 @@ public class SimulationTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Two ways the daemon's ShutdownAsync (9259559) leaves too early, which the simulator models fixed and injects as
-    /// bugs until the daemon switches: it reads an expected-down record of its previous boot as its own (first caught
+    /// Two ways the daemon's first ShutdownAsync (9259559) left too early, fixed in the daemon since; the simulator models
+    /// the fix and keeps the old behaviour as injected bugs: it read an expected-down record of its previous boot as its own (first caught
     /// by seed 5: restarted, asked to stop again before the leader recorded the new boot, it left at once and
     /// unacknowledged), and a two-node leader leaves before its peer learned that its record committed (seed 203: the
     /// peer, without the record, ran alone to fence it).

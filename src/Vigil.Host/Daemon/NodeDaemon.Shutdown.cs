@@ -55,14 +55,17 @@ public sealed partial class NodeDaemon
             }
             var state = _consensus.State;
             var me = state.Nodes.FirstOrDefault(n => n.Uname == _settings.Name);
-            if (me?.Expected == "down" && me.Crmd == "online" && _localActive.IsEmpty)
+            // Only a record of this boot counts: one of the previous boot stays until the leader records the new one.
+            if (me is not null && ClusterState.ShutdownRecorded(me, Boot) && !RunsResources)
             {
                 // The leader finishes what it dispatched and sees the others that are shutting down through (when
                 // every node stops at once, the last ones would otherwise lose quorum before they are recorded),
-                // for a while: then the others elect a leader of their own.
+                // and waits until the members it reaches have applied its own record (they learn a commit from the
+                // next heartbeat; a two-node peer that had not would run alone and fence it: simulator seeds 203
+                // and 731), for a while: then the others elect a leader of their own.
                 done ??= Stopwatch.StartNew();
                 var others = state.Nodes.Where(n => n.Uname != _settings.Name && n.Crmd == "online" && n.Expected != "down" && ClusterState.ShutdownRequested(n)).ToList();
-                if (_consensus.IsLeader && (!_inFlight.IsEmpty || others.Count > 0) && done.Elapsed < LeaderHandOver) { }
+                if (_consensus.IsLeader && (!_inFlight.IsEmpty || others.Count > 0 || !await PeersAppliedAsync(state.Version).ConfigureAwait(false)) && done.Elapsed < LeaderHandOver) { }
                 else
                 {
                     Log($"shut down cleanly in {clock.ElapsedMilliseconds} ms: nothing runs here and the cluster recorded this node as down");
@@ -70,7 +73,7 @@ public sealed partial class NodeDaemon
                 }
             }
             if (_consensus.Leader is null) leaderless ??= Stopwatch.StartNew(); else leaderless = null;
-            if (leaderless?.Elapsed >= LeaderlessLeave && _localActive.IsEmpty)
+            if (leaderless?.Elapsed >= LeaderlessLeave && !RunsResources)
             {
                 Log($"leaving after {clock.ElapsedMilliseconds} ms without the cluster's acknowledgement: nothing runs here, but no leader for {leaderless.ElapsedMilliseconds} ms (no quorum), so the others may count this node as lost");
                 return ShutdownOutcome.Unacknowledged;
@@ -89,6 +92,33 @@ public sealed partial class NodeDaemon
             catch (OperationCanceledException) { }
         }
     }
+
+    /// <summary>Whether every other member this leader reaches has applied the state up to <paramref name="version"/> (asked with /v1/node/hello).</summary>
+    private async Task<bool> PeersAppliedAsync(long version)
+    {
+        var peers = _consensus.Members.Where(m => m.Name != _settings.Name && m.Reachable).Select(m => m.Name).ToList();
+        var versions = await Task.WhenAll(peers.Select(async p =>
+        {
+            if (!_settings.Members.TryGetValue(p, out var addr)) return long.MaxValue;
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                cts.CancelAfter(TimeSpan.FromSeconds(1));
+                var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, "/v1/node/hello"), cts.Token).ConfigureAwait(false);
+                return hello?.Version ?? 0;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { return long.MaxValue; }
+        })).ConfigureAwait(false);
+        return versions.All(v => v >= version);
+    }
+
+    /// <summary>
+    /// Whether this node's executor runs anything a clean stop must wait for. Fence devices do not count: "running" one
+    /// is only this node's registration as a fencer, nothing is left behind, and the cluster does not probe them, so a
+    /// start whose result was lost would otherwise hold the stop until shutdown-escalation (simulator seed 5456 of
+    /// --clean-stops --witness --link-cuts --promotable).
+    /// </summary>
+    private bool RunsResources => _localActive.Values.Any(v => v.Request.Class != "stonith");
 
     private string Running() => _localActive.IsEmpty ? "" : $" with {string.Join(", ", _localActive.Keys.Order(StringComparer.Ordinal))} still running here";
 

@@ -135,7 +135,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         // device then stays armed, so the host is reset in its timeout.
         if (_watchdog is not null)
         {
-            if (_localActive.IsEmpty) _watchdog.Disarm();
+            if (!RunsResources) _watchdog.Disarm();
             else
             {
                 Log($"stopping{Running()}: the watchdog {_watchdog.Path} stays armed and resets this host");
@@ -208,7 +208,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         }
         app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
         app.MapGet("/v1/ping", () => Results.Text(_settings.Name));
-        app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, Boot)));
+        app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, Boot) { Version = _consensus.State.Version }));
         app.MapGet("/v1/node/reach/{node}", (Func<string, Task<IResult>>)ReachEndpointAsync);
         app.MapGet("/v1/cib", () => Results.Text(_consensus.State.ToSnapshot(), "application/xml"));
         app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);

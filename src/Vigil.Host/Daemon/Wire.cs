@@ -95,7 +95,11 @@ public sealed record OperateRequest(string Op, string? Resource, string? Node)
 public sealed record OperateResponse(bool Applied, string Message, string? Error);
 
 /// <summary>A node's answer to the leader before it is recorded as joined: its name and the boot id of its daemon.</summary>
-public sealed record HelloResponse(string Name, string Boot);
+public sealed record HelloResponse(string Name, string Boot)
+{
+    /// <summary>The version of the replicated state the answering node has applied (0 when not told).</summary>
+    public long Version { get; init; }
+}
 
 /// <summary>A planned member asks for its credentials with its one-time join token.</summary>
 public sealed record JoinRequest(string Node, string Secret);
