@@ -41,4 +41,11 @@ public interface IConsensus : IAsyncDisposable
 
     Task StartAsync(CancellationToken cancellationToken);
     Task<ProposeOutcome> ProposeAsync(ClusterCommand command, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Returns once <see cref="State"/> includes every command committed when it was called (a linearizable read).
+    /// A change computed from the state (an edit of the configuration) must wait for it: a new leader may not yet have
+    /// applied its predecessor's last commits, and an edit built without them would undo them when it is applied.
+    /// </summary>
+    Task ReadBarrierAsync(CancellationToken cancellationToken);
 }

@@ -123,6 +123,12 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
         }
     }
 
+    public async Task ReadBarrierAsync(CancellationToken cancellationToken)
+    {
+        var cluster = _cluster ?? throw new InvalidOperationException("consensus is not started");
+        await cluster.ApplyReadBarrierAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_cluster is not null)

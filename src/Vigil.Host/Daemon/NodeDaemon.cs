@@ -388,6 +388,18 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         // Alone, a shutdown is local too (the peer is gone): what runs here stops before the daemon leaves.
         if (req.Op is not ("fence" or "fence-ack" or "shutdown") && AloneRefusal() is { } alone)
             return Results.Json(new OperateResponse(false, "", alone), statusCode: StatusCodes.Status503ServiceUnavailable);
+        // Edits replace the whole configuration as computed here: first apply everything already committed (a new
+        // leader may lag its predecessor's last commits, and an edit built without them would undo them).
+        try
+        {
+            using var barrier = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, ctx.RequestAborted);
+            barrier.CancelAfter(TimeSpan.FromSeconds(5));
+            await _consensus.ReadBarrierAsync(barrier.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or TimeoutException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        {
+            return Results.Json(new OperateResponse(false, "", $"this leader could not confirm it has applied every committed change ({e.GetType().Name}); check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
         var state = _consensus.State;
         var config = state.Configuration;
         var now = DateTimeOffset.UtcNow;
