@@ -372,13 +372,32 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             return await ForwardToLeaderAsync(ctx, "/v1/configure", req,
                 new ConfigureResponse(false, notes, "no leader: this partition has no quorum, so the configuration cannot change now")).ConfigureAwait(false);
         var xml = Vigil.Config.Xml.CibXmlWriter.Write(loaded.Value, includeStatus: false);
-        var outcome = await ProposeAsync(new ConfigureCommand(xml) { RequestId = Guid.NewGuid().ToString("N"), By = req.By }).ConfigureAwait(false);
+        // In turn with the edits: one built before this load and applied after it would undo it.
+        await _editLock.WaitAsync(ctx.RequestAborted).ConfigureAwait(false);
+        ProposeOutcome outcome;
+        try { outcome = await ProposeAsync(new ConfigureCommand(xml) { RequestId = Guid.NewGuid().ToString("N"), By = req.By }).ConfigureAwait(false); }
+        finally { _editLock.Release(); }
         return outcome == ProposeOutcome.Committed
             ? Results.Json(new ConfigureResponse(true, notes, null))
             : Results.Json(new ConfigureResponse(false, notes, "leadership changed while committing; check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
     });
 
+    /// <summary>One configuration edit at a time on this node: each is built from the state the previous one left.</summary>
+    private readonly SemaphoreSlim _editLock = new(1, 1);
+
+    /// <summary>Operations that compute a new configuration from the current one (and replace it).</summary>
+    private static bool IsConfigurationEdit(string op) => op is "start" or "stop" or "move" or "ban" or "clear" or "property";
+
     private Task<IResult> OperateAsync(HttpContext ctx) => ReadJson<OperateRequest>(ctx, async req =>
+    {
+        // Two edits built at once from the same state: the one applied second would undo the first.
+        if (!IsConfigurationEdit(req.Op)) return await OperateCoreAsync(ctx, req).ConfigureAwait(false);
+        await _editLock.WaitAsync(ctx.RequestAborted).ConfigureAwait(false);
+        try { return await OperateCoreAsync(ctx, req).ConfigureAwait(false); }
+        finally { _editLock.Release(); }
+    });
+
+    private async Task<IResult> OperateCoreAsync(HttpContext ctx, OperateRequest req)
     {
         if (IsApiTokenOp(req.Op) && PrepareApiTokenOp(ctx, ref req) is { } tokenRefusal) return tokenRefusal;
         if (!_consensus.IsLeader)
@@ -479,7 +498,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         return outcome == ProposeOutcome.Committed
             ? Results.Json(new OperateResponse(true, message, null))
             : Results.Json(new OperateResponse(false, "", "leadership changed while committing; check 'vigil status' and try again"), statusCode: StatusCodes.Status503ServiceUnavailable);
-    });
+    }
 
     /// <summary>Why a change is refused while this node runs alone (two-node cluster, peer lost), or null.</summary>
     private string? AloneRefusal() => _consensus.AloneNow is { } alone
