@@ -122,6 +122,33 @@ public sealed class FencingInNamespacesTests(ITestOutputHelper output)
     }
 
     /// <summary>Epoch seconds of the first side-channel start on any of <paramref name="nodes"/> at or after <paramref name="t0"/>, if any.</summary>
+    [Fact]
+    public void A_holder_stopped_cleanly_hands_its_group_over_first_and_is_not_fenced()
+    {
+        using var bed = new Testbed.Testbed(3, output.WriteLine);
+        var holder = Scenario.Form(bed, TimeSpan.FromSeconds(60), fencing: "agent");
+        var survivors = bed.Names.Where(n => n != holder).ToList();
+        var t0 = Testbed.Testbed.PreciseNow();
+        var exit = bed.Terminate(holder, TimeSpan.FromSeconds(30));
+        var exitedS = Testbed.Testbed.PreciseNow() - t0;
+        Assert.True(exit == 0, $"{holder}'s daemon after SIGTERM: {(exit is null ? "still running after 30 s" : $"exit {exit}")}\n{bed.Diagnostics()}");
+        var after = bed.WaitFor(s => Testbed.Testbed.GroupNode(s, Scenario.Group) is { } g && g != holder, Bound, "the group on a survivor", survivors);
+        var newHolder = Testbed.Testbed.GroupNode(after, Scenario.Group)!;
+        var firstStart = FirstStart(bed, newHolder, t0)!.Value - t0;
+        var lastStop = UniquenessChecker.Parse(File.ReadAllLines(bed.SideChannel), bed.SideChannel)
+            .Where(e => e.Kind == UniquenessChecker.Stop && e.Node == holder && e.Time >= t0).Select(e => e.Time - t0).DefaultIfEmpty(double.NaN).Max();
+        output.WriteLine($"{holder} stopped cleanly: its last stop after {lastStop:0.000} s, first start on {newHolder} after {firstStart:0.000} s, daemon exited (0) after {exitedS:0.000} s");
+        // The real IPaddr2 and Dummy stopped on the holder before they started elsewhere, and the holder stays up: a clean
+        // stop is not a loss, so it is neither fenced nor shown unclean.
+        Assert.True(lastStop < firstStart, $"last stop on {holder} at +{lastStop:0.000} s, first start on {newHolder} at +{firstStart:0.000} s\n{bed.Diagnostics()}");
+        AssertNoDoubleActivity(bed);
+        Thread.Sleep(2000);
+        Assert.True(bed.FencedAfter(holder, t0) is null, $"{holder} was fenced after its clean stop\n{bed.Diagnostics()}");
+        var later = bed.WaitFor(s => s.Nodes.Any(n => n.Name == holder && !n.Online), Bound, "the stopped node offline", survivors);
+        Assert.DoesNotContain(later.Nodes, n => n.Unclean);
+        Assert.Empty(later.FencingHistory);
+    }
+
     private static double? FirstStart(Testbed.Testbed bed, IEnumerable<string> nodes, double t0) =>
         UniquenessChecker.Parse(File.ReadAllLines(bed.SideChannel), bed.SideChannel)
             .Where(e => e.Kind == UniquenessChecker.Start && nodes.Contains(e.Node) && e.Time >= t0).Select(e => (double?)e.Time).Min();

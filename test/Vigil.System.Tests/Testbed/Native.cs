@@ -6,7 +6,7 @@ namespace Vigil.SystemTests.Testbed;
 /// <summary>The few system calls the testbed needs: signals by pid, and sockets inside a network namespace.</summary>
 public static partial class Native
 {
-    public const int SigKill = 9, SigCont = 18, SigStop = 19;
+    public const int SigKill = 9, SigTerm = 15, SigCont = 18, SigStop = 19;
     private const int CloneNewNet = 0x40000000;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -409,6 +409,24 @@ public sealed partial class Testbed : IDisposable
         get { lock (_power) return _daemons.Keys.ToList(); }
     }
 
+    /// <summary>
+    /// A clean stop of the node's daemon, as a service manager does it: SIGTERM (the daemon process itself: ip netns
+    /// exec, unshare and the shell all exec into it). Returns its exit code, or null when it did not exit within
+    /// <paramref name="within"/> (it is then left running for the test to report).
+    /// </summary>
+    public int? Terminate(string node, TimeSpan within)
+    {
+        Process d;
+        lock (_power) d = _daemons[node];
+        Native.Signal(d.Id, Native.SigTerm);
+        Log($"{node}: SIGTERM to the daemon (pid {d.Id})");
+        if (!d.WaitForExit((int)within.TotalMilliseconds)) return null;
+        lock (_power) _daemons.Remove(node);
+        var code = d.ExitCode;
+        d.Dispose();
+        return code;
+    }
+
     /// <summary>Whether the node's daemon exited on its own (a self-fence exits with code 75) while the node is powered on.</summary>
     public bool DaemonExited(string node)
     {
