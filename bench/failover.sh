@@ -29,6 +29,8 @@ done
 case "$reps" in ''|*[!0-9]*) echo "failover.sh: --reps needs a number from 1 to 100, not '$reps'" >&2; exit 64 ;; esac
 if [ "$reps" -lt 1 ] || [ "$reps" -gt 100 ]; then echo "failover.sh: --reps must be between 1 and 100" >&2; exit 64; fi
 case "$nodes" in 2|3) ;; *) echo "failover.sh: --nodes must be 2 or 3, not '$nodes'" >&2; exit 64 ;; esac
+# The lease's range (0.5-60 s) is checked by vigil-testbed; here only its form, before anything runs.
+if ! [[ "$lease" =~ ^[0-9]+(\.[0-9]+)?(ms|s)?$ ]]; then echo "failover.sh: --lease needs a duration such as 2s, 1.5s or 1500ms, not '$lease'" >&2; exit 64; fi
 case "$fencing" in
     off|agent|lease) ;;   # Vigil: agent = the testbed's power switch as a fence device (fence_vtb), lease = stonith-watchdog-timeout (--lease, 2s); Pacemaker always runs with its defaults (fencing off)
     *) echo "failover.sh: --fencing must be off, agent or lease, not '$fencing'" >&2; exit 64 ;;
