@@ -49,10 +49,10 @@ public sealed class TwoNodeConsensus : IConsensus
     public CancellationToken ConsensusToken => _alone is { } a ? a.Leadership.Token : _raft.ConsensusToken;
     public IReadOnlyList<MemberView> Members => _raft.Members;
 
-    /// <summary>Null unless this node runs alone.</summary>
     /// <summary>Alone, the local copy is the state: nothing to wait for.</summary>
     public Task ReadBarrierAsync(CancellationToken cancellationToken) => _alone is not null ? Task.CompletedTask : _raft.ReadBarrierAsync(cancellationToken);
 
+    /// <summary>Null unless this node runs alone.</summary>
     public AloneInfo? AloneNow => _alone is { } a ? new AloneInfo(a.Peer, a.Reason, a.Since, a.Term, a.Changes, a.PeerLostAt) : null;
 
     public event Action? Changed;

@@ -133,13 +133,22 @@ public sealed partial class NodeDaemon
     /// </summary>
     private async Task<(bool Answered, string? Boot)> AskAsync(string via, string path, string expected, TimeSpan timeout)
     {
+        var (answered, hello) = await AskHelloAsync(via, path, timeout).ConfigureAwait(false);
+        return (answered, hello?.Name == expected ? hello.Boot : null);
+    }
+
+    /// <summary>
+    /// GETs a <see cref="HelloResponse"/> from member <paramref name="via"/> at <paramref name="path"/>: whether it answered
+    /// at all (an HTTP answer of any status), and the answer when it was one.
+    /// </summary>
+    private async Task<(bool Answered, HelloResponse? Hello)> AskHelloAsync(string via, string path, TimeSpan timeout)
+    {
         if (!_settings.Members.TryGetValue(via, out var addr)) return (false, null);
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             cts.CancelAfter(timeout);
-            var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, path), cts.Token).ConfigureAwait(false);
-            return (true, hello?.Name == expected ? hello.Boot : null);
+            return (true, await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, path), cts.Token).ConfigureAwait(false));
         }
         catch (HttpRequestException e) when (e.StatusCode is not null) { return (true, null); }
         catch (System.Text.Json.JsonException) { return (true, null); }

@@ -64,9 +64,10 @@ public sealed partial class NodeDaemon
                 // next heartbeat; a two-node peer that had not would run alone and fence it: simulator seeds 203
                 // and 731), for a while: then the others elect a leader of their own.
                 done ??= Stopwatch.StartNew();
-                var others = state.Nodes.Where(n => n.Uname != _settings.Name && n.Crmd == "online" && n.Expected != "down" && ClusterState.ShutdownRequested(n)).ToList();
-                if (_consensus.IsLeader && (!_inFlight.IsEmpty || others.Count > 0 || !await PeersAppliedAsync(state.Version).ConfigureAwait(false)) && done.Elapsed < LeaderHandOver) { }
-                else
+                bool othersLeaving = state.Nodes.Any(n => n.Uname != _settings.Name && n.Crmd == "online" && n.Expected != "down" && ClusterState.ShutdownRequested(n));
+                bool stillNeeded = _consensus.IsLeader && done.Elapsed < LeaderHandOver
+                    && (!_inFlight.IsEmpty || othersLeaving || !await PeersAppliedAsync(state.Version).ConfigureAwait(false));
+                if (!stillNeeded)
                 {
                     Log($"shut down cleanly in {clock.ElapsedMilliseconds} ms: nothing runs here and the cluster recorded this node as down");
                     return ShutdownOutcome.Clean;
@@ -97,19 +98,9 @@ public sealed partial class NodeDaemon
     private async Task<bool> PeersAppliedAsync(long version)
     {
         var peers = _consensus.Members.Where(m => m.Name != _settings.Name && m.Reachable).Select(m => m.Name).ToList();
-        var versions = await Task.WhenAll(peers.Select(async p =>
-        {
-            if (!_settings.Members.TryGetValue(p, out var addr)) return long.MaxValue;
-            try
-            {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                cts.CancelAfter(TimeSpan.FromSeconds(1));
-                var hello = await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, "/v1/node/hello"), cts.Token).ConfigureAwait(false);
-                return hello?.Version ?? 0;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { return long.MaxValue; }
-        })).ConfigureAwait(false);
-        return versions.All(v => v >= version);
+        var answers = await Task.WhenAll(peers.Select(p => AskHelloAsync(p, "/v1/node/hello", TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
+        // A member that does not answer, or not with a hello, cannot be waited for.
+        return answers.All(a => a.Hello is not { } hello || hello.Version >= version);
     }
 
     /// <summary>

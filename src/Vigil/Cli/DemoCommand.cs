@@ -93,6 +93,9 @@ public static class DemoCommand
 
     private static void Say(string text) => Console.WriteLine(text);
 
+    /// <summary>SIGTERM, as a service manager stops a daemon: the node stops cleanly (its resources move away or stop first).</summary>
+    private static void Terminate(Process p) => Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(2000);
+
     /// <param name="clean">Stop the group's node with SIGTERM (a clean stop: its group moves first) instead of kill -9.</param>
     private static int Run(int count, bool keep, int rounds, int soakSeconds = 0, string fencing = "off", bool clean = false)
     {
@@ -175,7 +178,7 @@ public static class DemoCommand
                     ? $"== {(rounds > 1 ? $"Round {round}/{rounds}: s" : "S")}topping {victim} cleanly (SIGTERM to pid {procs[victim].Id}), which runs the group{leaderNote}"
                     : $"== {(rounds > 1 ? $"Round {round}/{rounds}: k" : "K")}illing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{leaderNote}");
                 var sw = Stopwatch.StartNew();
-                if (clean) Process.Start("kill", ["-TERM", procs[victim].Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(2000);
+                if (clean) Terminate(procs[victim]);
                 else
                 {
                     procs[victim].Kill();
@@ -248,7 +251,7 @@ public static class DemoCommand
             // All at once: each node asks to shut down, so everything stops (nowhere is left to move it) and they leave together.
             foreach (var p in procs.Values)
             {
-                try { if (!p.HasExited) Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(2000); }
+                try { if (!p.HasExited) Terminate(p); }
                 catch (InvalidOperationException) { }
             }
             var cleanup = Stopwatch.StartNew();
