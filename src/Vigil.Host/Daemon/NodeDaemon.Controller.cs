@@ -148,7 +148,7 @@ public sealed partial class NodeDaemon
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             cts.CancelAfter(timeout);
-            return (true, await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, path), cts.Token).ConfigureAwait(false));
+            return (true, await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, path), WireJson.Web, cts.Token).ConfigureAwait(false));
         }
         catch (HttpRequestException e) when (e.StatusCode is not null) { return (true, null); }
         catch (System.Text.Json.JsonException) { return (true, null); }
@@ -195,8 +195,8 @@ public sealed partial class NodeDaemon
             {
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(leadership, _stop.Token, NodeCalls(a.Node));
                 cts.CancelAfter(TimeSpan.FromMilliseconds(request.TimeoutMs + 10_000));
-                using var http = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/node/execute"), request, cts.Token).ConfigureAwait(false);
-                if (http.IsSuccessStatusCode) response = await http.Content.ReadFromJsonAsync<ExecuteResponse>(cts.Token).ConfigureAwait(false);
+                using var http = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/node/execute"), request, WireJson.Web, cts.Token).ConfigureAwait(false);
+                if (http.IsSuccessStatusCode) response = await http.Content.ReadFromJsonAsync<ExecuteResponse>(WireJson.Web, cts.Token).ConfigureAwait(false);
                 else Log($"{a.Node} refused {a.Task} {a.Resource}: {(int)http.StatusCode} {await http.Content.ReadAsStringAsync(cts.Token).ConfigureAwait(false)}");
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
@@ -251,7 +251,7 @@ public sealed partial class NodeDaemon
                     {
                         using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                         cts.CancelAfter(TimeSpan.FromSeconds(5));
-                        using var resp = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), report, cts.Token).ConfigureAwait(false);
+                        using var resp = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), report, WireJson.Web, cts.Token).ConfigureAwait(false);
                         if (resp.IsSuccessStatusCode) return;
                     }
                     catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { }

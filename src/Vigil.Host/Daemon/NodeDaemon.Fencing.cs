@@ -136,8 +136,8 @@ public sealed partial class NodeDaemon
             {
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 cts.CancelAfter(FencePlanner.Timeout(_consensus.State.Configuration) * 4);
-                using var http = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/node/fence"), new NodeFenceRequest(term, target, action), cts.Token).ConfigureAwait(false);
-                var body = await http.Content.ReadFromJsonAsync<NodeFenceResponse>(cts.Token).ConfigureAwait(false);
+                using var http = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/node/fence"), new NodeFenceRequest(term, target, action), WireJson.Web, cts.Token).ConfigureAwait(false);
+                var body = await http.Content.ReadFromJsonAsync<NodeFenceResponse>(WireJson.Web, cts.Token).ConfigureAwait(false);
                 if (body is not null) return body;
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)

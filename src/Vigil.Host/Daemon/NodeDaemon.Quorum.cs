@@ -179,7 +179,7 @@ public sealed partial class NodeDaemon
                 {
                     try
                     {
-                        using var resp = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), r, _stop.Token).ConfigureAwait(false);
+                        using var resp = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/leader/report"), r, WireJson.Web, _stop.Token).ConfigureAwait(false);
                         if (!resp.IsSuccessStatusCode) failed.Add(r);
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { failed.Add(r); }

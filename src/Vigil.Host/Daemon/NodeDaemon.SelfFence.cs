@@ -57,7 +57,7 @@ public sealed partial class NodeDaemon
         try
         {
             var path = Path.Combine(_settings.DataDirectory, SelfFenceFile);
-            File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(record));
+            File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(record, WireJson.Plain));
             File.Move(path + ".tmp", path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log($"cannot record the self-fence reason: {e.Message}"); }
@@ -75,7 +75,7 @@ public sealed partial class NodeDaemon
         try
         {
             var path = Path.Combine(_settings.DataDirectory, SelfFenceFile);
-            return File.Exists(path) ? JsonSerializer.Deserialize<SelfFenceRecord>(File.ReadAllText(path)) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize<SelfFenceRecord>(File.ReadAllText(path), WireJson.Plain) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
     }

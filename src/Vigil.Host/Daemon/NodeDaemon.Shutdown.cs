@@ -133,7 +133,7 @@ public sealed partial class NodeDaemon
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             cts.CancelAfter(TimeSpan.FromSeconds(2));
-            using var r = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/operate"), new OperateRequest("shutdown", null, _settings.Name) { By = $"{_settings.Name}'s daemon" }, cts.Token).ConfigureAwait(false);
+            using var r = await _http.PostAsJsonAsync(_settings.Url(addr, "/v1/operate"), new OperateRequest("shutdown", null, _settings.Name) { By = $"{_settings.Name}'s daemon" }, WireJson.Web, cts.Token).ConfigureAwait(false);
             if (!r.IsSuccessStatusCode) Log($"the leader {leader} did not take the shutdown request ({(int)r.StatusCode}); asking again");
         }
         catch (Exception x) when (x is HttpRequestException or TaskCanceledException)

@@ -177,14 +177,18 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             RemoveStaleSocket(socketPath);
             builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socketPath));
         }
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Contracts);
+        });
         var app = builder.Build();
         app.Use(async (ctx, next) =>
         {
             if (LocalSocketRefusal(ctx) is { } refusal)
             {
                 ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await ctx.Response.WriteAsJsonAsync(refusal).ConfigureAwait(false);
+                await ctx.Response.WriteAsJsonAsync(refusal, WireJson.Web).ConfigureAwait(false);
                 return;
             }
             await next(ctx).ConfigureAwait(false);
@@ -198,28 +202,35 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                     Refused($"{ctx.Connection.RemoteIpAddress} called {ctx.Request.Path} without a client certificate");
                     ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     await ctx.Response.WriteAsJsonAsync(new ErrorResponse("this API needs the cluster's client certificate",
-                        "run vigil as root on a cluster node (it uses that node's credentials), or join the node first: 'vigil join --token …'")).ConfigureAwait(false);
+                        "run vigil as root on a cluster node (it uses that node's credentials), or join the node first: 'vigil join --token …'"), WireJson.Web).ConfigureAwait(false);
                     return;
                 }
                 await next(ctx).ConfigureAwait(false);
             });
-            app.MapGet("/v1/join/ca", () => Results.Text(_credentials.Ca.ExportCertificatePem(), "application/x-pem-file"));
-            app.MapPost("/v1/join", (Func<HttpContext, Task<IResult>>)JoinAsync);
+            app.MapGet("/v1/join/ca", Answer(() => Results.Text(_credentials.Ca.ExportCertificatePem(), "application/x-pem-file")));
+            app.MapPost("/v1/join", Answer(JoinAsync));
         }
-        app.MapGet("/v1/status", () => Results.Json(BuildStatus()));
-        app.MapGet("/v1/ping", () => Results.Text(_settings.Name));
-        app.MapGet("/v1/node/hello", () => Results.Json(new HelloResponse(_settings.Name, Boot) { Version = _consensus.State.Version }));
-        app.MapGet("/v1/node/reach/{node}", (Func<string, Task<IResult>>)ReachEndpointAsync);
-        app.MapGet("/v1/cib", () => Results.Text(_consensus.State.ToSnapshot(), "application/xml"));
-        app.MapPost("/v1/node/execute", (Func<HttpContext, Task<IResult>>)ExecuteAsync);
-        app.MapPost("/v1/leader/report", (Func<HttpContext, Task<IResult>>)ReportAsync);
-        app.MapPost("/v1/configure", (Func<HttpContext, Task<IResult>>)ConfigureAsync);
-        app.MapPost("/v1/operate", (Func<HttpContext, Task<IResult>>)OperateAsync);
-        app.MapPost("/v1/node/fence", (Func<HttpContext, Task<IResult>>)NodeFenceEndpointAsync);
-        app.MapGet("/v1/fence/history", () => Results.Json(_consensus.State.FencingHistory));
-        app.MapGet("/v1/api-tokens", () => Results.Json(KnownApiTokens()));
+        app.MapGet("/v1/status", Answer(() => Results.Json(BuildStatus())));
+        app.MapGet("/v1/ping", Answer(() => Results.Text(_settings.Name)));
+        app.MapGet("/v1/node/hello", Answer(() => Results.Json(new HelloResponse(_settings.Name, Boot) { Version = _consensus.State.Version })));
+        app.MapGet("/v1/node/reach/{node}", Answer(ctx => ReachEndpointAsync(ctx.Request.RouteValues["node"] as string ?? "")));
+        app.MapGet("/v1/cib", Answer(() => Results.Text(_consensus.State.ToSnapshot(), "application/xml")));
+        app.MapPost("/v1/node/execute", Answer(ExecuteAsync));
+        app.MapPost("/v1/leader/report", Answer(ReportAsync));
+        app.MapPost("/v1/configure", Answer(ConfigureAsync));
+        app.MapPost("/v1/operate", Answer(OperateAsync));
+        app.MapPost("/v1/node/fence", Answer(NodeFenceEndpointAsync));
+        app.MapGet("/v1/fence/history", Answer(() => Results.Json(_consensus.State.FencingHistory)));
+        app.MapGet("/v1/api-tokens", Answer(() => Results.Json(KnownApiTokens())));
         return app;
     }
+
+    // Endpoints are plain request delegates: the API binds its own parameters (ReadJson), so ASP.NET Core need not
+    // generate binding code at run time from the handlers' signatures, which a natively compiled vigil cannot do.
+    private static RequestDelegate Answer(Func<IResult> handle) => ctx => handle().ExecuteAsync(ctx);
+
+    private static RequestDelegate Answer(Func<HttpContext, Task<IResult>> handle) =>
+        async ctx => await (await handle(ctx).ConfigureAwait(false)).ExecuteAsync(ctx).ConfigureAwait(false);
 
     /// <summary>
     /// A planned member fetches its credentials with its one-time token (the token's hash is in this
@@ -287,7 +298,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private async Task<IResult> ReadJson<T>(HttpContext ctx, Func<T, Task<IResult>> handle) where T : class
     {
         T? body;
-        try { body = await ctx.Request.ReadFromJsonAsync<T>(ctx.RequestAborted).ConfigureAwait(false); }
+        try { body = await ctx.Request.ReadFromJsonAsync<T>(WireJson.Web, ctx.RequestAborted).ConfigureAwait(false); }
         catch (JsonException e) { return Results.BadRequest(new ErrorResponse($"the request body is not valid JSON for {typeof(T).Name}: {e.Message}")); }
         catch (BadHttpRequestException e) { return Results.BadRequest(new ErrorResponse(e.Message)); }
         if (body is null) return Results.BadRequest(new ErrorResponse("empty request body"));
@@ -514,7 +525,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             return Results.Json(noLeader, statusCode: StatusCodes.Status503ServiceUnavailable);
         try
         {
-            using var fwd = await _http.PostAsJsonAsync(_settings.Url(addr, path), request, ctx.RequestAborted).ConfigureAwait(false);
+            using var fwd = await _http.PostAsJsonAsync(_settings.Url(addr, path), request, WireJson.Web, ctx.RequestAborted).ConfigureAwait(false);
             var body = await fwd.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false);
             return Results.Content(body, "application/json", statusCode: (int)fwd.StatusCode);
         }

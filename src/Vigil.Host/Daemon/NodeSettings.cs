@@ -67,7 +67,7 @@ public sealed record NodeSettings
     /// <summary>The members that run resources (every member except witnesses).</summary>
     [JsonIgnore] public IEnumerable<string> ResourceNodes => Members.Where(m => !m.Value.Witness).Select(m => m.Key);
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public static JsonSerializerOptions Json => WireJson.WebIndented;
 
     public static NodeSettings Load(string path)
     {

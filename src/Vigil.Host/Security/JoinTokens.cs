@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Vigil.Host.Daemon;
 
 namespace Vigil.Host.Security;
 
@@ -110,7 +111,7 @@ public static class JoinTokens
     {
         var path = Path.Combine(tlsDirectory, ApiFileName);
         if (!File.Exists(path)) return [];
-        try { return JsonSerializer.Deserialize<List<string>>(File.ReadAllText(path)) ?? []; }
+        try { return JsonSerializer.Deserialize<List<string>>(File.ReadAllText(path), WireJson.Plain) ?? []; }
         catch (JsonException) { return []; }
     }
 
@@ -135,7 +136,7 @@ public static class JoinTokens
     {
         var path = Path.Combine(dir, FileName);
         if (!File.Exists(path)) return new(StringComparer.Ordinal);
-        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? new(StringComparer.Ordinal); }
+        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path), WireJson.Plain) ?? new(StringComparer.Ordinal); }
         catch (JsonException) { return new(StringComparer.Ordinal); }
     }
 
@@ -143,7 +144,7 @@ public static class JoinTokens
 
     private static void WritePrivateJson<T>(string path, T value)
     {
-        ClusterCredentials.WritePrivate(path + ".tmp", Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value)));
+        ClusterCredentials.WritePrivate(path + ".tmp", Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, WireJson.Plain)));
         File.Move(path + ".tmp", path, overwrite: true);
     }
 }

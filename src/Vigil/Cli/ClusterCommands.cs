@@ -86,7 +86,7 @@ public sealed record ApiTarget(string Address, NodeSettings? Settings)
 /// <summary><c>vigil daemon</c>, <c>vigil status</c>, <c>vigil configure load</c>.</summary>
 public static class ClusterCommands
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    internal static JsonSerializerOptions Json => WireJson.WebIndented;
 
     public static IEnumerable<Command> Build()
     {

@@ -80,14 +80,14 @@ public static class JoinCommands
             try
             {
                 using var trusted = PinnedCa.Client(ca, TimeSpan.FromSeconds(10));
-                using var resp = trusted.PostAsJsonAsync($"https://{address}/v1/join", new JoinRequest(token.Node, token.Secret)).GetAwaiter().GetResult();
+                using var resp = trusted.PostAsJsonAsync($"https://{address}/v1/join", new JoinRequest(token.Node, token.Secret), WireJson.Web).GetAwaiter().GetResult();
                 if (!resp.IsSuccessStatusCode)
                 {
-                    var why = resp.Content.ReadFromJsonAsync<ErrorResponse>().GetAwaiter().GetResult();
+                    var why = resp.Content.ReadFromJsonAsync<ErrorResponse>(WireJson.Web).GetAwaiter().GetResult();
                     Console.Error.WriteLine($"vigil: {address} refused the join: {why?.Error}{(why?.Hint is null ? "" : $" ({why.Hint})")}");
                     return ExitCodes.Refused;
                 }
-                answer = resp.Content.ReadFromJsonAsync<JoinResponse>(new JsonSerializerOptions(JsonSerializerDefaults.Web)).GetAwaiter().GetResult();
+                answer = resp.Content.ReadFromJsonAsync<JoinResponse>(WireJson.Web).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
             {
