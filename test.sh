@@ -10,6 +10,8 @@ vigil_install_packages "${VIGIL_TEST_PACKAGES[@]}"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet build Vigil.slnx -c Release -nologo -v:q "$@"
+# The binary as shipped (Native AOT, scripts/publish.sh): ShippedBinaryTests run it beside the development build.
+bash scripts/publish.sh dist/vigil >/dev/null
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

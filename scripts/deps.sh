@@ -7,6 +7,9 @@
 # (nftables: the system tests' packet loss and asymmetric partitions).
 VIGIL_TEST_PACKAGES=(pacemaker-cli-utils pacemaker resource-agents fence-agents iproute2 iputils-ping nftables e2fsprogs kmod util-linux procps python3)
 
+# What Native AOT compilation needs (scripts/publish.sh, and test.sh, which tests the shipped binary too).
+VIGIL_PUBLISH_PACKAGES=(clang zlib1g-dev)
+
 vigil_missing_packages() {
     local p missing=()
     for p in "$@"; do
