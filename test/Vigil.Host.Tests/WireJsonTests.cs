@@ -21,6 +21,26 @@ public class WireJsonTests
         Assert.Equal(text, JsonSerializer.Serialize(JsonSerializer.Deserialize<T>(text, options), options));
     }
 
+    /// <summary>What a member leaves out keeps the value the type gives it, as with the reflection serializer.</summary>
+    private static void ReadAsBefore<T>(string json, JsonSerializerOptions options)
+    {
+        var reflection = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        Assert.Equal(JsonSerializer.Serialize(JsonSerializer.Deserialize<T>(json, reflection), reflection),
+            JsonSerializer.Serialize(JsonSerializer.Deserialize<T>(json, options), options));
+    }
+
+    [Fact]
+    public void Members_left_out_keep_their_defaults()
+    {
+        ReadAsBefore<NodeSettings>("""{"name":"a","dataDirectory":"/d","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}}}""", NodeSettings.Json);
+        ReadAsBefore<ExecuteRequest>("""{"term":1,"leader":"a","resource":"r","class":"ocf","type":"Dummy","operation":"start","intervalMs":0}""", WireJson.Web);
+        ReadAsBefore<StatusResponse>("""{"node":"a"}""", WireJson.Web);
+        ReadAsBefore<ResourceStatus>("""{"id":"r","agent":"x","role":"Started","nodes":[]}""", WireJson.Web);
+        ReadAsBefore<JoinResponse>("""{"members":{},"caPem":"c","pfx":"p"}""", WireJson.Web);
+        ReadAsBefore<OperateRequest>("""{"op":"stop"}""", WireJson.Web);
+        ReadAsBefore<ErrorResponse>("""{"error":"e"}""", WireJson.Web);
+    }
+
     [Fact]
     public void Settings_files_are_written_as_before_and_read_back()
     {

@@ -188,7 +188,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             if (LocalSocketRefusal(ctx) is { } refusal)
             {
                 ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await ctx.Response.WriteAsJsonAsync(refusal, WireJson.Web).ConfigureAwait(false);
+                await ctx.Response.WriteAsJsonAsync(refusal).ConfigureAwait(false);
                 return;
             }
             await next(ctx).ConfigureAwait(false);
@@ -202,7 +202,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
                     Refused($"{ctx.Connection.RemoteIpAddress} called {ctx.Request.Path} without a client certificate");
                     ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     await ctx.Response.WriteAsJsonAsync(new ErrorResponse("this API needs the cluster's client certificate",
-                        "run vigil as root on a cluster node (it uses that node's credentials), or join the node first: 'vigil join --token …'"), WireJson.Web).ConfigureAwait(false);
+                        "run vigil as root on a cluster node (it uses that node's credentials), or join the node first: 'vigil join --token …'")).ConfigureAwait(false);
                     return;
                 }
                 await next(ctx).ConfigureAwait(false);

@@ -11,20 +11,21 @@ public sealed record MemberAddress(string Raft, string Api)
     public bool Witness { get; init; }
 }
 
+// Defaults are { get; set; }, not init: see Wire.cs (an init-only property read from JSON loses its default).
 /// <summary>The settings of one node (a JSON file written by 'vigil init'/'vigil demo').</summary>
 public sealed record NodeSettings
 {
     public required string Name { get; init; }
     public required string DataDirectory { get; init; }
     public required Dictionary<string, MemberAddress> Members { get; init; }
-    public int LowerElectionTimeoutMs { get; init; } = 300;
-    public int UpperElectionTimeoutMs { get; init; } = 600;
+    public int LowerElectionTimeoutMs { get; set; } = 300;
+    public int UpperElectionTimeoutMs { get; set; } = 600;
     /// <summary>How long a member must stay unreachable before the leader declares it offline.</summary>
-    public int MemberDownAfterMs { get; init; } = 400;
+    public int MemberDownAfterMs { get; set; } = 400;
     /// <summary>Folder with ca.crt and NODE.pfx from 'vigil init': node traffic is then mutual TLS. Null: plain (tests of old setups only).</summary>
     public string? TlsDirectory { get; init; }
     /// <summary>How long this node may see less than a majority before no-quorum-policy applies.</summary>
-    public int QuorumLossGraceMs { get; init; } = 1000;
+    public int QuorumLossGraceMs { get; set; } = 1000;
     /// <summary>
     /// Where agents keep the state of running resources (HA_RSCTMP, vigil: agents): it must be emptied by
     /// a reboot. Default /run/vigil/NAME as root, else DATA/run (the unprivileged demo).
@@ -46,7 +47,7 @@ public sealed record NodeSettings
     public string? LocalSocketOrDefault => LocalSocket is "" ? null : LocalSocket ?? Path.Combine(RuntimeDirectoryOrDefault, "api.sock");
 
     /// <summary>The group whose members may use the local API socket (besides root and the daemon's user).</summary>
-    public string ApiGroup { get; init; } = "vigil";
+    public string ApiGroup { get; set; } = "vigil";
 
     /// <summary>
     /// A watchdog device (usually /dev/watchdog) this node feeds while it may keep its resources: the host is then
@@ -57,7 +58,7 @@ public sealed record NodeSettings
     public string? WatchdogDevice { get; init; }
 
     /// <summary>The timeout asked of <see cref="WatchdogDevice"/>, in seconds (1-60).</summary>
-    public int WatchdogTimeoutSeconds { get; init; } = 5;
+    public int WatchdogTimeoutSeconds { get; set; } = 5;
 
     /// <summary>Where stonith-class agents (fence_*) are found; /usr/sbin when not set.</summary>
     public string? FenceAgentDirectory { get; init; }

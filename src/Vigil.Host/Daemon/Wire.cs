@@ -1,12 +1,15 @@
 namespace Vigil.Host.Daemon;
 
+// A property with a default value is { get; set; }, not init: the build-time JSON contracts (HostJson) give an init-only
+// property its type's default when the JSON leaves it out, losing the initializer's value (dotnet/runtime#84484).
+
 /// <summary>Leader → node: run one operation. <see cref="Term"/> is the fencing token: a node refuses terms older than one it has seen.</summary>
 public sealed record ExecuteRequest(long Term, string Leader, string Resource, string Class, string? Provider, string Type, string Operation, long IntervalMs)
 {
-    public long TimeoutMs { get; init; } = 20_000;
+    public long TimeoutMs { get; set; } = 20_000;
     public int? TargetRc { get; init; }
-    public Dictionary<string, string> Parameters { get; init; } = [];
-    public Dictionary<string, string> Meta { get; init; } = [];
+    public Dictionary<string, string> Parameters { get; set; } = [];
+    public Dictionary<string, string> Meta { get; set; } = [];
     /// <summary>The digest of the parameters (op-digest): the node answers with it and sends it with a recurring monitor's reports.</summary>
     public string? OpDigest { get; init; }
 }
@@ -46,22 +49,22 @@ public sealed record StatusResponse
     public long Term { get; init; }
     public bool Quorum { get; init; }
     public long Version { get; init; }
-    public List<NodeStatus> Nodes { get; init; } = [];
-    public List<ResourceStatus> Resources { get; init; } = [];
-    public List<string> FailedActions { get; init; } = [];
-    public List<string> Warnings { get; init; } = [];
+    public List<NodeStatus> Nodes { get; set; } = [];
+    public List<ResourceStatus> Resources { get; set; } = [];
+    public List<string> FailedActions { get; set; } = [];
+    public List<string> Warnings { get; set; } = [];
     /// <summary>Resources this node's executor runs right now (its own view, valid even without quorum).</summary>
-    public List<string> LocalActive { get; init; } = [];
+    public List<string> LocalActive { get; set; } = [];
     /// <summary>Whether this node currently reaches a majority of the members.</summary>
-    public bool LocalQuorum { get; init; } = true;
+    public bool LocalQuorum { get; set; } = true;
     /// <summary>Move and ban constraints still in force.</summary>
-    public List<string> Constraints { get; init; } = [];
+    public List<string> Constraints { get; set; } = [];
     /// <summary>Members that only vote (no resources), with whether they are reachable from this node.</summary>
-    public List<NodeStatus> Witnesses { get; init; } = [];
+    public List<NodeStatus> Witnesses { get; set; } = [];
     /// <summary>Lost nodes waiting to be fenced, failed fencing and what to do about it.</summary>
-    public List<string> Fencing { get; init; } = [];
+    public List<string> Fencing { get; set; } = [];
     /// <summary>The newest fencing events, newest first.</summary>
-    public List<string> FencingHistory { get; init; } = [];
+    public List<string> FencingHistory { get; set; } = [];
     /// <summary>Set while this member of a two-node cluster carries on without its peer.</summary>
     public AloneStatus? Alone { get; init; }
 }
@@ -80,7 +83,7 @@ public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool S
 public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes)
 {
     /// <summary>Nodes among <see cref="Nodes"/> that are lost and not yet fenced: it may or may not still run there.</summary>
-    public List<string> Unclean { get; init; } = [];
+    public List<string> Unclean { get; set; } = [];
 }
 
 /// <summary>CLI → any node: an everyday operation (resource start/stop/move/ban/clear/cleanup, node standby/online).</summary>
@@ -108,5 +111,5 @@ public sealed record JoinRequest(string Node, string Secret);
 public sealed record JoinResponse(Dictionary<string, MemberAddress> Members, string CaPem, string Pfx)
 {
     /// <summary>Hashes of the remote API tokens every member accepts.</summary>
-    public List<string> ApiTokenHashes { get; init; } = [];
+    public List<string> ApiTokenHashes { get; set; } = [];
 }
