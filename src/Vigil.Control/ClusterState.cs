@@ -50,6 +50,9 @@ public sealed partial record ClusterState
     /// <summary>Whether the node asked to shut down (its transient <see cref="ShutdownAttribute"/> is set and not 0).</summary>
     public static bool ShutdownRequested(NodeState n) => n.TransientAttributes.Get(ShutdownAttribute) is { Length: > 0 } v && v != "0";
 
+    /// <summary>Whether the node is online, asked to shut down, and not yet recorded as done (expected down).</summary>
+    public static bool ShutdownPending(NodeState n) => n.Crmd == "online" && n.Expected != "down" && ShutdownRequested(n);
+
     /// <summary>
     /// Whether the cluster recorded this daemon life of the node (<paramref name="boot"/>, the boot id it joined with) as
     /// done shutting down: expected down, still online. A record of its previous boot does not count: it stays in the state

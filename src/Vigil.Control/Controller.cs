@@ -178,7 +178,7 @@ public sealed class Controller
     public IReadOnlyList<MembershipChange> CompletedShutdowns(ClusterState state, long term, IReadOnlySet<string> inFlight)
     {
         var result = new List<MembershipChange>();
-        var leaving = state.Nodes.Where(n => n.Crmd == "online" && n.Expected != "down" && ClusterState.ShutdownRequested(n)).ToList();
+        var leaving = state.Nodes.Where(ClusterState.ShutdownPending).ToList();
         if (leaving.Count == 0) return result;
         var active = Activity.Active(state).Values.SelectMany(l => l).Select(x => x.Node).ToHashSet(StringComparer.Ordinal);
         var unprobed = MissingProbes(state, term, _uncertain).Select(p => p.Node).ToHashSet(StringComparer.Ordinal);

@@ -91,7 +91,7 @@ public static class TwoNode
 
     /// <summary>
     /// The reason to run alone, or null when this member may not: the shape NodeDaemon.AloneReason has, so the
-    /// daemon can call <c>TwoNode.AloneReason(_consensus.State.Configuration, peer, _sawPeer)</c>.
+    /// daemon can call <c>TwoNode.AloneReason(_consensus.State.Configuration, peer, _sawPeer, TwoNode.LeftCleanly(state, peer))</c>.
     /// </summary>
     public static string? AloneReason(Configuration config, string peer, bool sawPeerSinceStart, bool peerLeftCleanly = false) =>
         Decide(config, peer, sawPeerSinceStart, CanFence(config, peer), peerLeftCleanly) is { MayRunAlone: true } d ? d.Reason : null;

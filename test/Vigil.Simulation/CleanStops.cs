@@ -58,7 +58,7 @@ public sealed partial class Simulator
         {
             stop.DoneAtMs ??= Now;
             stop.DoneCommit ??= n.Raft.Commit;
-            bool othersLeaving = state.Nodes.Any(x => x.Uname != n.Name && x.Crmd == "online" && x.Expected != "down" && ClusterState.ShutdownRequested(x));
+            bool othersLeaving = state.Nodes.Any(x => x.Uname != n.Name && ClusterState.ShutdownPending(x));
             // A leader also waits until the members it reaches know its record is committed (they learn it from its next
             // replication round): a two-node peer that did not would take its departure for a loss and fence it.
             bool othersBehind = _scenario.Bug != InjectedBug.LeaderLeavesAtOnce && n.Alone is null && n.Raft.IsLeader

@@ -20,7 +20,6 @@ public sealed partial class Simulator
     private bool _configAcked;
     private readonly List<int> _ackedEdits = [];
     /// <summary>Client rounds in which the leader's edit waited for its read barrier or its previous edit.</summary>
-    private int _editsWaited;
     private int _nextEdit;
     /// <summary>Edits that set a parameter instead of a property: edit number → primitive.</summary>
     private readonly Dictionary<int, string> _parameterEdits = [];
@@ -479,12 +478,8 @@ public sealed partial class Simulator
             // As the daemon's operate path: edits wait for the leader's read barrier (everything committed applied, which
             // needs an entry of its own term committed) and for its previous edit (one at a time). Built without them, a
             // whole-configuration edit undid an acknowledged one (seed 5335 of --clean-stops --witness --link-cuts --promotable).
-            else if (!_liveness && (leader.Raft.CommittedInTermMs < 0 || leader.Raft.Applied < leader.Raft.Commit
-                                    || leader.Pending.Any(p => p.Entry.Command is ConfigureCommand { RequestId: var id } && id.StartsWith("edit-", StringComparison.Ordinal))))
-            {
-                _editsWaited++;
-            }
-            else if (!_liveness)
+            else if (!_liveness && leader.Raft.CommittedInTermMs >= 0 && leader.Raft.Applied >= leader.Raft.Commit
+                     && !leader.Pending.Any(p => p.Entry.Command is ConfigureCommand { RequestId: var id } && id.StartsWith("edit-", StringComparison.Ordinal)))
             {
                 int k = _nextEdit++;
                 var state = leader.Raft.State;

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -9,7 +8,8 @@ namespace Vigil.Host.Daemon;
 /// <summary>
 /// The JSON contracts of the node API, the settings and the files a node writes, generated at build time (see
 /// <see cref="ControlJson"/>): a natively compiled vigil has no reflection-based serializer, and the Release build runs
-/// without one too, so every type sent or stored must be listed here or its first use fails.
+/// without one too, so every type sent or stored must be listed here or its first use fails. The replicated state's own
+/// types (fencing history, API tokens) are in <see cref="ControlJson"/>; <see cref="WireJson.Contracts"/> combines both.
 /// </summary>
 [JsonSerializable(typeof(NodeSettings))]
 [JsonSerializable(typeof(SelfFenceRecord))]
@@ -29,9 +29,6 @@ namespace Vigil.Host.Daemon;
 [JsonSerializable(typeof(JoinResponse))]
 [JsonSerializable(typeof(NodeFenceRequest))]
 [JsonSerializable(typeof(NodeFenceResponse))]
-[JsonSerializable(typeof(List<ApiTokenEntry>))]
-[JsonSerializable(typeof(List<FenceEvent>))]
-[JsonSerializable(typeof(ImmutableList<FenceEvent>))]
 public sealed partial class HostJson : JsonSerializerContext;
 
 /// <summary>

@@ -64,7 +64,7 @@ public sealed partial class NodeDaemon
                 // next heartbeat; a two-node peer that had not would run alone and fence it: simulator seeds 203
                 // and 731), for a while: then the others elect a leader of their own.
                 done ??= Stopwatch.StartNew();
-                bool othersLeaving = state.Nodes.Any(n => n.Uname != _settings.Name && n.Crmd == "online" && n.Expected != "down" && ClusterState.ShutdownRequested(n));
+                bool othersLeaving = state.Nodes.Any(n => n.Uname != _settings.Name && ClusterState.ShutdownPending(n));
                 bool stillNeeded = _consensus.IsLeader && done.Elapsed < LeaderHandOver
                     && (!_inFlight.IsEmpty || othersLeaving || !await PeersAppliedAsync(state.Version).ConfigureAwait(false));
                 if (!stillNeeded)
