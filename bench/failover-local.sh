@@ -12,4 +12,5 @@ shift || true
 # VIGIL: the vigil binary to measure; by default the shipped one, built first by scripts/publish.sh (about 3 minutes).
 # The development build is VIGIL=src/Vigil/bin/Release/net10.0/vigil (after 'dotnet build src/Vigil -c Release').
 VIGIL=${VIGIL:-$(bash scripts/publish.sh dist/vigil)}
+[ -f "$VIGIL" ] && [ -x "$VIGIL" ] || { echo "failover-local.sh: VIGIL=$VIGIL is not an executable file (give the path of a vigil binary, or leave VIGIL unset to build the shipped one)" >&2; exit 66; }
 exec "$VIGIL" demo --rounds "$rounds" "$@" < /dev/null
