@@ -69,8 +69,10 @@ internal sealed class LocalCluster : IDisposable
         var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var log = new StreamWriter(Path.Combine(Dir, $"{node}.log"), append: true) { AutoFlush = true };
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        // Both streams' ends (a null line each) mark the log complete: see OutputDrained.
+        var drained = _outputDrained[p] = new CountdownEvent(2);
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); else drained.Signal(); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); else drained.Signal(); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         Processes[node] = p;
@@ -103,10 +105,22 @@ internal sealed class LocalCluster : IDisposable
             using var again = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)]);
             again?.WaitForExit(5000);
         }
-        if (p.WaitForExit(15_000)) return p.ExitCode;
+        if (p.WaitForExit(15_000)) { OutputDrained(p); return p.ExitCode; }
         p.Kill();
         p.WaitForExit(5000);
         return null;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Process, CountdownEvent> _outputDrained = new();
+
+    /// <summary>
+    /// Waits (at most 5 s) until the daemon's last lines are in its log file. WaitForExit with a timeout returns at the
+    /// exit, before the asynchronous readers have written the rest of the output: a test that then read the log could miss
+    /// the daemon's last line (seen once in CI: "shut down cleanly in" missing from an exit-0 stop).
+    /// </summary>
+    private void OutputDrained(Process p)
+    {
+        if (_outputDrained.TryRemove(p, out var drained)) drained.Wait(TimeSpan.FromSeconds(5));
     }
 
     public void Signal(string node, string signal)
