@@ -232,6 +232,28 @@ public sealed class Controller
     private bool _abort;
     private readonly HashSet<int> _done = [];
 
+    /// <summary>
+    /// Every member was reachable when the caller last looked, and it has waited since for a change in reachability
+    /// to wake it (settled, see <see cref="Settled"/>): count them as seen at <paramref name="now"/>, when it woke.
+    /// Without this, a wait of a second would make the last sighting that much older, and a member would be judged
+    /// lost sooner than the grace allows, and its lease counted from too early. A member that stopped answering in
+    /// between counts as seen a little later than it was: the safe side (judged lost later, its lease waited longer).
+    /// </summary>
+    public void SeenAll(DateTimeOffset now)
+    {
+        foreach (var name in _members)
+        {
+            _lastSeen[name] = now;
+            _silentBefore.Remove(name);
+        }
+    }
+
+    /// <summary>
+    /// No transition is running or aborted and nothing is uncertain: until the state changes, the next plan
+    /// can only come from <see cref="Heartbeat"/>.
+    /// </summary>
+    public bool Settled => (_graph is null || (!_abort && GraphComplete())) && _uncertain.Count == 0;
+
     private bool GraphComplete() => _graph!.Actions.All(a => _done.Contains(a.Id) || !Executable(a));
 
     private static bool Executable(GraphAction a) =>

@@ -174,6 +174,53 @@ public class ControllerTests
     }
 
     [Fact]
+    public void The_controller_is_settled_only_once_its_transition_is_done_and_nothing_is_uncertain()
+    {
+        // The daemon's DC polls slowly only while settled: a transition still running must keep it busy.
+        var s = ClusterState.Empty.Apply(new ConfigureCommand(Config(false)) { RequestId = Rid() });
+        foreach (var n in new[] { "n1", "n2", "n3" }) s = s.Apply(new NodeMembershipCommand(n, true) { RequestId = Rid() });
+        var c = new Controller(["n1", "n2", "n3"], "n1", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        Assert.True(c.Settled);
+        var rounds = 0;
+        var callId = 10;
+        for (var plan = c.PlanIfDue(s, 1, new HashSet<string>(), false, T0); plan is { Actions.Count: > 0 }; plan = c.PlanIfDue(s, 1, new HashSet<string>(), false, T0))
+        {
+            Assert.False(c.Settled);
+            Assert.True(++rounds < 10, "the transition never ends");
+            foreach (var a in plan.Actions)
+            {
+                var rc = a.TargetRc ?? 0;
+                s = s.Apply(new RecordOperationCommand(a.Action.Node, "d", "ocf", "heartbeat", "Dummy", a.Action.Task, a.Action.IntervalMs, rc, 0, rc)
+                    { RequestId = Rid(), CallId = ++callId, Term = 1, AtUnixSeconds = 10 });
+                c.Recorded(a.Action, expected: true);
+            }
+        }
+        Assert.True(rounds >= 2, $"probes, then the start: {rounds} round(s)");
+        Assert.Contains(Activity.Active(s)["d"], x => x.Node == "n1");
+        Assert.True(c.Settled);
+        c.Unanswered(new PlannedAction(5, "stop", "d", "n1", 0));
+        Assert.False(c.Settled);
+    }
+
+    [Fact]
+    public void After_a_settled_wait_a_member_that_stopped_answering_gets_its_whole_grace()
+    {
+        var s = Running(fencing: false);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(1, T0);
+        Assert.Empty(c.ReconcileMembership(s, 1, _ => true, T0));
+        // The DC waited a second, settled, and was woken because n1 stopped answering.
+        var woke = T0.AddSeconds(1);
+        c.SeenAll(woke);
+        Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", woke));
+        Assert.Equal(woke, c.LastSeen("n1"));
+        Assert.Empty(c.ReconcileMembership(s, 1, n => n != "n1", woke.AddMilliseconds(300)));
+        var lost = Assert.Single(c.ReconcileMembership(s, 1, n => n != "n1", woke.AddMilliseconds(500)));
+        Assert.Equal(("n1", false), (lost.Command.Node, lost.Command.Online));
+    }
+
+    [Fact]
     public void A_late_older_result_does_not_overwrite_a_newer_one()
     {
         var s = Running(fencing: false);

@@ -102,6 +102,10 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
             Changed?.Invoke();
         };
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+        // A member that stops or starts answering the consensus layer changes what the DC must watch: the
+        // daemon's loops wait on Changed instead of polling for it.
+        foreach (var m in _cluster.Members)
+            if (m.IsRemote) m.MemberStatusChanged += _ => Changed?.Invoke();
     }
 
     public async Task<ProposeOutcome> ProposeAsync(ClusterCommand command, CancellationToken cancellationToken)

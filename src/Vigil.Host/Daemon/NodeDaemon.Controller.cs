@@ -38,8 +38,13 @@ public sealed partial class NodeDaemon
         string? formerLeader = null;
         while (!ct.IsCancellationRequested)
         {
-            try { await _signal.WaitAsync(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false); }
+            // Every change the loop acts on signals it (an applied command, a leader or member status change, a result).
+            // The short wait is for what passes with time alone: a silent member's grace, an answer still awaited.
+            var settled = ControllerSettled();
+            var settledTerm = settled && _consensus.IsLeader ? _controller.LedTerm : null;
+            try { await _signal.WaitAsync(settled ? SettledPoll : BusyPoll, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
+            if (settledTerm is not null && settledTerm == _consensus.Term && _consensus.IsLeader) _controller.SeenAll(DateTimeOffset.UtcNow);
             if (!_consensus.IsLeader)
             {
                 _controller.Follow();
@@ -92,6 +97,31 @@ public sealed partial class NodeDaemon
                 Log($"controller error: {e.GetType().Name}: {e.Message}");
             }
         }
+    }
+
+    private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan SettledPoll = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Nothing for this node's controller to watch over time. A follower only follows (a new leader signals).
+    /// The DC is settled when every member answers and is recorded online with a known boot and no shutdown
+    /// pending, no action or result is outstanding, and the last transition is complete. Waking every 100 ms
+    /// then cost the DC about a third of its idle CPU (shipped binary, 60 s: 1.33-1.43 % of a core against 1.00-1.03 %).
+    /// </summary>
+    private bool ControllerSettled()
+    {
+        if (!_consensus.IsLeader) return true;
+        if (_controller is null || !_controller.Settled || !_inFlight.IsEmpty || !_outcomes.IsEmpty || _consensus.AloneNow is not null
+            || Volatile.Read(ref _replan) != 0)
+            return false;
+        if (_consensus.Members.Any(m => !m.Reachable)) return false;
+        var state = _consensus.State;
+        foreach (var n in _settings.ResourceNodes)
+        {
+            var recorded = state.Nodes.FirstOrDefault(x => x.Uname == n);
+            if (recorded?.Crmd != "online" || ClusterState.ShutdownPending(recorded) || (n != _settings.Name && !_peerBoots.ContainsKey(n))) return false;
+        }
+        return true;
     }
 
     /// <summary>

@@ -15,8 +15,33 @@ public sealed partial class NodeDaemon
     private readonly List<ReportRequest> _unreported = [];
     private long _seq;
     private volatile bool _hasQuorum = true;
-    /// <summary>When this node last reached a majority (Environment.TickCount64).</summary>
+    /// <summary>When this node last reached a majority (Environment.TickCount64), as last noted: read it through <see cref="LastQuorumContactMs"/>.</summary>
     private long _lastQuorumContactMs = Environment.TickCount64;
+    private readonly SemaphoreSlim _quorumWake = new(0);
+    private static readonly TimeSpan QuorumCheck = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan QuorumInContactCheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>Running alone (its own quorum), or a leader is in contact: this node is on the majority's side now.</summary>
+    private bool InQuorumContact =>
+        _consensus.AloneNow is not null || (_consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested);
+
+    /// <summary>
+    /// When this node last reached a majority (Environment.TickCount64): now while <see cref="InQuorumContact"/>, else
+    /// the last time that was seen. The lease counts from it; the consensus layer ends the contact (its token is cancelled)
+    /// when no leader has been heard for an election timeout, which <see cref="LeaseSkew"/> allows for.
+    /// </summary>
+    private long LastQuorumContactMs()
+    {
+        if (!InQuorumContact) return Interlocked.Read(ref _lastQuorumContactMs);
+        var now = Environment.TickCount64;
+        Interlocked.Exchange(ref _lastQuorumContactMs, now);
+        return now;
+    }
+
+    private void WakeQuorum()
+    {
+        if (_quorumWake.CurrentCount == 0) _quorumWake.Release();
+    }
 
     private void TrackLocal(ExecuteRequest req, int rc, int opStatus)
     {
@@ -28,7 +53,11 @@ public sealed partial class NodeDaemon
             ("stop", 0) or ("monitor", 7) or ("migrate_to", 0) => false,
             _ => (bool?)null,
         };
-        if (running == true) _localActive.AddOrUpdate(req.Resource, _ => (req, Interlocked.Increment(ref _seq)), (_, old) => (req with { Parameters = req.Parameters }, old.Seq));
+        if (running == true)
+        {
+            _localActive.AddOrUpdate(req.Resource, _ => (req, Interlocked.Increment(ref _seq)), (_, old) => (req with { Parameters = req.Parameters }, old.Seq));
+            WakeLease();
+        }
         else if (running == false) _localActive.TryRemove(req.Resource, out _);
     }
 
@@ -54,7 +83,17 @@ public sealed partial class NodeDaemon
         }
         while (!ct.IsCancellationRequested)
         {
-            try { await Task.Delay(200, ct).ConfigureAwait(false); }
+            // In contact, nothing changes until the consensus layer says so (a leader change, or its token cancelled when
+            // the leader goes quiet): wait for that, or a second. Out of contact, ask the peers every 200 ms.
+            try
+            {
+                if (_hasQuorum && InQuorumContact && _consensus.AloneNow is null)
+                {
+                    using (_consensus.ConsensusToken.Register(WakeQuorum))
+                        await _quorumWake.WaitAsync(QuorumInContactCheck, ct).ConfigureAwait(false);
+                }
+                else await Task.Delay(QuorumCheck, ct).ConfigureAwait(false);
+            }
             catch (OperationCanceledException) { return; }
             if (_consensus.AloneNow is { } alone)
             {
@@ -123,7 +162,7 @@ public sealed partial class NodeDaemon
     private bool LeaseStopDue()
     {
         if (_localActive.IsEmpty || FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, LeaseSkew) is not { } deadline) return false;
-        return Environment.TickCount64 - Interlocked.Read(ref _lastQuorumContactMs) >= deadline.TotalMilliseconds / 2;
+        return Environment.TickCount64 - LastQuorumContactMs() >= deadline.TotalMilliseconds / 2;
     }
 
     /// <summary>Whether a member's daemon answers /v1/ping (within the client's short timeout).</summary>

@@ -13,6 +13,14 @@ public sealed partial class NodeDaemon
     private SelfFenceRecord? _selfFenced;
     /// <summary>The watchdog device this node feeds (settings: WatchdogDevice), or null.</summary>
     private Watchdog? _watchdog;
+    private readonly SemaphoreSlim _leaseWake = new(0);
+    private static readonly TimeSpan LeaseCheck = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LeaseIdleCheck = TimeSpan.FromSeconds(1);
+
+    private void WakeLease()
+    {
+        if (_leaseWake.CurrentCount == 0) _leaseWake.Release();
+    }
 
     /// <summary>
     /// The node half of lease self-fencing: with stonith-watchdog-timeout set, a node cut off from the
@@ -23,12 +31,16 @@ public sealed partial class NodeDaemon
     private async Task LeaseLoopAsync(CancellationToken ct)
     {
         var skew = LeaseSkew;
+        TimeSpan? deadline = null;
         while (!ct.IsCancellationRequested)
         {
-            try { await Task.Delay(100, ct).ConfigureAwait(false); }
+            // Checked every 100 ms while a lease binds this node (something runs here and the lease is set) or a watchdog
+            // needs feeding; otherwise once a second, woken at once when a resource starts here or the state changes.
+            var wait = deadline is not null || _watchdog is not null ? LeaseCheck : LeaseIdleCheck;
+            try { await _leaseWake.WaitAsync(wait, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
-            var deadline = _localActive.IsEmpty ? null : FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew);
-            var sinceContact = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastQuorumContactMs));
+            deadline = _localActive.IsEmpty ? null : FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew);
+            var sinceContact = TimeSpan.FromMilliseconds(Environment.TickCount64 - LastQuorumContactMs());
             // Fed on every round in which this node may keep what it runs; when it must fence itself it is not fed again.
             if (deadline is null || sinceContact < deadline)
             {

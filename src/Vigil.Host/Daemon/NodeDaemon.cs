@@ -77,6 +77,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _executor = new Executor(_agentRunner);
         _executor.Completed += OnOperationCompleted;
         _consensus.Changed += Signal;
+        _consensus.Changed += WakeLease;
+        _consensus.Changed += WakeQuorum;
     }
 
     public IConsensus Consensus => _consensus;
