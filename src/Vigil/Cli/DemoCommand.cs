@@ -167,6 +167,7 @@ public static class DemoCommand
             if (soakSeconds > 0) return Soak(names, targets, running, soakSeconds);
             var failovers = new List<double>();
             var detections = new List<double>();
+            var decisions = new List<double>();
             var fencings = new List<double>();
             for (int round = 1; round <= rounds; round++)
             {
@@ -178,6 +179,7 @@ public static class DemoCommand
                     ? $"== {(rounds > 1 ? $"Round {round}/{rounds}: s" : "S")}topping {victim} cleanly (SIGTERM to pid {procs[victim].Id}), which runs the group{leaderNote}"
                     : $"== {(rounds > 1 ? $"Round {round}/{rounds}: k" : "K")}illing {victim} (kill -9 pid {procs[victim].Id}), which runs the group{leaderNote}");
                 var sw = Stopwatch.StartNew();
+                var stoppedAt = DateTimeOffset.UtcNow;
                 if (clean) Terminate(procs[victim]);
                 else
                 {
@@ -207,6 +209,8 @@ public static class DemoCommand
                 failovers.Add(failover);
                 if (!clean && detected is { } d) detections.Add(d);
                 if (fenced is { } f) fencings.Add(f);
+                var decided = FirstDispatch(dir, survivors, newNode!, stoppedAt);
+                if (decided is { } dc) decisions.Add(dc);
                 if (clean)
                 {
                     // The node leaves once the cluster recorded it as down: it must exit by itself, with 0, and never be fenced.
@@ -223,6 +227,7 @@ public static class DemoCommand
                 }
                 else
                     Say($"== The group runs on {newNode} again, {failover:0.000} s after {victim} died (marked offline after {detected ?? failover:0.000} s" +
+                        (decided is { } first ? $", first start sent after {first:0.000} s" : "") +
                         (fencing == "off" ? ")" : $", fenced after {fenced ?? failover:0.000} s)"));
                 if (rounds == 1)
                 {
@@ -239,8 +244,9 @@ public static class DemoCommand
             if (rounds > 1)
             {
                 Say($"rounds={failovers.Count} {(clean ? "switchover" : "failover")} median={Percentile(failovers, 50):0.000}s p95={Percentile(failovers, 95):0.000}s max={failovers.Max():0.000}s; " +
-                    (clean ? $"exit median={Percentile(detections, 50):0.000}s" : $"detection median={Percentile(detections, 50):0.000}s")
-                    + (fencing == "off" || clean ? "" : $" fenced median={Percentile(fencings, 50):0.000}s ({fencing})"));
+                    (clean ? $"exit median={Percentile(detections, 50):0.000}s" : $"detection median={Percentile(detections, 50):0.000}s p95={Percentile(detections, 95):0.000}s max={Max(detections):0.000}s")
+                    + $"; decision (first start sent) median={Percentile(decisions, 50):0.000}s p95={Percentile(decisions, 95):0.000}s max={Max(decisions):0.000}s ({decisions.Count} of {failovers.Count} rounds)"
+                    + (fencing == "off" || clean ? "" : $"; fenced median={Percentile(fencings, 50):0.000}s ({fencing})"));
                 Say(Footprint(procs));
             }
             Say($"{(clean ? "switchover_s" : "failover_s")}={Percentile(failovers, 50).ToString("0.000", CultureInfo.InvariantCulture)}");
@@ -307,6 +313,33 @@ public static class DemoCommand
         proc.BeginOutputReadLine();
         proc.BeginErrorReadLine();
         return proc;
+    }
+
+    private static double Max(List<double> values) => values.Count == 0 ? double.NaN : values.Max();
+
+    /// <summary>
+    /// Seconds from <paramref name="since"/> to the first start the DC sent to <paramref name="node"/> after it: the DC's
+    /// decision, read from its log line ("HH:mm:ss.fff NAME: dispatch start …", UTC). Null when no survivor's log has one.
+    /// </summary>
+    private static double? FirstDispatch(string dir, IEnumerable<string> survivors, string node, DateTimeOffset since)
+    {
+        double? first = null;
+        foreach (var n in survivors)
+        {
+            var path = Path.Combine(dir, $"{n}.log");
+            if (!File.Exists(path)) continue;
+            using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            while (reader.ReadLine() is { } line)
+            {
+                if (!line.Contains(": dispatch start ", StringComparison.Ordinal) || !line.Contains($" on {node} ", StringComparison.Ordinal)) continue;
+                if (line.Length < 12 || !TimeOnly.TryParseExact(line[..12], "HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)) continue;
+                // Time of day only: the difference modulo a day, and only lines from the half day after the kill count.
+                var seconds = (at - TimeOnly.FromTimeSpan(since.UtcDateTime.TimeOfDay)).TotalSeconds;
+                if (seconds > 12 * 3600) continue;
+                if (first is null || seconds < first) first = seconds;
+            }
+        }
+        return first;
     }
 
     private static double Percentile(List<double> values, int p)
