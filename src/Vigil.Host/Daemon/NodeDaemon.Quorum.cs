@@ -17,13 +17,15 @@ public sealed partial class NodeDaemon
     private volatile bool _hasQuorum = true;
     /// <summary>When this node last reached a majority (Environment.TickCount64), as last noted: read it through <see cref="LastQuorumContactMs"/>.</summary>
     private long _lastQuorumContactMs = Environment.TickCount64;
-    private readonly SemaphoreSlim _quorumWake = new(0);
+    private readonly Wakeup _quorumWake = new();
     private static readonly TimeSpan QuorumCheck = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan QuorumInContactCheck = TimeSpan.FromSeconds(1);
 
+    /// <summary>A leader is in contact: the consensus layer has not lost it.</summary>
+    private bool LeaderInContact => _consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested;
+
     /// <summary>Running alone (its own quorum), or a leader is in contact: this node is on the majority's side now.</summary>
-    private bool InQuorumContact =>
-        _consensus.AloneNow is not null || (_consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested);
+    private bool InQuorumContact => _consensus.AloneNow is not null || LeaderInContact;
 
     /// <summary>
     /// When this node last reached a majority (Environment.TickCount64): now while <see cref="InQuorumContact"/>, else
@@ -36,11 +38,6 @@ public sealed partial class NodeDaemon
         var now = Environment.TickCount64;
         Interlocked.Exchange(ref _lastQuorumContactMs, now);
         return now;
-    }
-
-    private void WakeQuorum()
-    {
-        if (_quorumWake.CurrentCount == 0) _quorumWake.Release();
     }
 
     private void TrackLocal(ExecuteRequest req, int rc, int opStatus)
@@ -56,7 +53,7 @@ public sealed partial class NodeDaemon
         if (running == true)
         {
             _localActive.AddOrUpdate(req.Resource, _ => (req, Interlocked.Increment(ref _seq)), (_, old) => (req with { Parameters = req.Parameters }, old.Seq));
-            WakeLease();
+            _leaseWake.Set();
         }
         else if (running == false) _localActive.TryRemove(req.Resource, out _);
     }
@@ -87,9 +84,9 @@ public sealed partial class NodeDaemon
             // the leader goes quiet): wait for that, or a second. Out of contact, ask the peers every 200 ms.
             try
             {
-                if (_hasQuorum && InQuorumContact && _consensus.AloneNow is null)
+                if (_hasQuorum && _consensus.AloneNow is null && LeaderInContact)
                 {
-                    using (_consensus.ConsensusToken.Register(WakeQuorum))
+                    using (_consensus.ConsensusToken.Register(_quorumWake.Set))
                         await _quorumWake.WaitAsync(QuorumInContactCheck, ct).ConfigureAwait(false);
                 }
                 else await Task.Delay(QuorumCheck, ct).ConfigureAwait(false);

@@ -13,14 +13,9 @@ public sealed partial class NodeDaemon
     private SelfFenceRecord? _selfFenced;
     /// <summary>The watchdog device this node feeds (settings: WatchdogDevice), or null.</summary>
     private Watchdog? _watchdog;
-    private readonly SemaphoreSlim _leaseWake = new(0);
+    private readonly Wakeup _leaseWake = new();
     private static readonly TimeSpan LeaseCheck = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LeaseIdleCheck = TimeSpan.FromSeconds(1);
-
-    private void WakeLease()
-    {
-        if (_leaseWake.CurrentCount == 0) _leaseWake.Release();
-    }
 
     /// <summary>
     /// The node half of lease self-fencing: with stonith-watchdog-timeout set, a node cut off from the

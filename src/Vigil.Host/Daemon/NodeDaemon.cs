@@ -29,7 +29,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
     private readonly ProcessAgentRunner _agentRunner;
     private readonly HttpClient _http;
     private readonly Security.ClusterCredentials? _credentials;
-    private readonly SemaphoreSlim _signal = new(0);
+    private readonly Wakeup _signal = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly TextWriter _log;
@@ -77,16 +77,13 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _executor = new Executor(_agentRunner);
         _executor.Completed += OnOperationCompleted;
         _consensus.Changed += Signal;
-        _consensus.Changed += WakeLease;
-        _consensus.Changed += WakeQuorum;
+        _consensus.Changed += _leaseWake.Set;
+        _consensus.Changed += _quorumWake.Set;
     }
 
     public IConsensus Consensus => _consensus;
 
-    private void Signal()
-    {
-        if (_signal.CurrentCount == 0) _signal.Release();
-    }
+    private void Signal() => _signal.Set();
 
     private DateTimeOffset _lastRefusalLog;
 
