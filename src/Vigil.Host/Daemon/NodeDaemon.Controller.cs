@@ -42,7 +42,7 @@ public sealed partial class NodeDaemon
             // The short wait is for what passes with time alone: a silent member's grace, an answer still awaited.
             var settled = ControllerSettled();
             var settledTerm = settled && _consensus.IsLeader ? _controller.LedTerm : null;
-            try { await _signal.WaitAsync(settled ? SettledPoll : BusyPoll, ct).ConfigureAwait(false); }
+            try { await _signal.WaitAsync(settled ? UntilBootRefresh() : BusyPoll, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
             if (settledTerm is not null && settledTerm == _consensus.Term && _consensus.IsLeader) _controller.SeenAll(DateTimeOffset.UtcNow);
             if (!_consensus.IsLeader)
@@ -123,6 +123,20 @@ public sealed partial class NodeDaemon
             if (recorded?.Crmd != "online" || ClusterState.ShutdownPending(recorded) || (n != _settings.Name && !_peerBoots.ContainsKey(n))) return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// A settled wait, cut short when a peer's boot id is due to be asked again (<see cref="BootRefresh"/>): a member
+    /// that ran alone comes back under a new boot id that only this question finds, and a longer wait left a campaign
+    /// test's floating IP on the node that ran alone after the cluster looked settled.
+    /// </summary>
+    private TimeSpan UntilBootRefresh()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var wait = SettledPoll;
+        foreach (var (_, at) in _peerBoots.Values)
+            if (at + BootRefresh - now < wait) wait = at + BootRefresh - now;
+        return wait < BusyPoll ? BusyPoll : wait;
     }
 
     /// <summary>
