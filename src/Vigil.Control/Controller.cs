@@ -56,6 +56,8 @@ public sealed class Controller
     private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
     /// <summary>How long a member was already silent when this controller started leading (the former leader): counted towards its loss.</summary>
     private readonly Dictionary<string, TimeSpan> _silentBefore = new(StringComparer.Ordinal);
+    /// <summary>How much earlier than its last sighting the former leader's lease may be counted (see <see cref="Lead"/>).</summary>
+    private readonly Dictionary<string, TimeSpan> _leaseEarlier = new(StringComparer.Ordinal);
     private long? _ledTerm;
     private long _plannedVersion = -1;
     private DateTimeOffset _plannedAt = DateTimeOffset.MinValue;
@@ -74,6 +76,14 @@ public sealed class Controller
 
     /// <summary>When this leader last saw <paramref name="node"/> reachable (its leadership start at the earliest), if ever.</summary>
     public DateTimeOffset? LastSeen(string node) => _lastSeen.TryGetValue(node, out var t) ? t : null;
+
+    /// <summary>
+    /// Where the majority counts <paramref name="node"/>'s lease from when it is lost without a fence device: its last
+    /// sighting, or for the leader this controller directly succeeded and has not seen since, that much earlier as
+    /// <see cref="Lead"/> allows. Null if never seen.
+    /// </summary>
+    public DateTimeOffset? LeaseOrigin(string node) =>
+        _lastSeen.TryGetValue(node, out var t) ? t - _leaseEarlier.GetValueOrDefault(node) : null;
 
     /// <summary>The term this controller leads in, or null while it does not lead.</summary>
     public long? LedTerm => _ledTerm;
@@ -102,16 +112,27 @@ public sealed class Controller
     /// </summary>
     /// <param name="formerLeader">The leader this node followed before, if it knows one: an election means
     /// the voters had not heard from it for at least <paramref name="formerLeaderSilent"/> (the lower election
-    /// timeout), so judging it lost starts that much earlier (it still rejoins the moment it answers).
-    /// The lease (<see cref="LastSeen"/>) is not backdated: a lost node's own clock decides its self-fence.</param>
-    public bool Lead(long term, DateTimeOffset now, string? formerLeader = null, TimeSpan formerLeaderSilent = default)
+    /// timeout), so judging it lost starts that much earlier (it still rejoins the moment it answers).</param>
+    /// <param name="formerLeaderTerm">The term <paramref name="formerLeader"/> led in (0: unknown).</param>
+    /// <param name="formerLeaderLeaseEarlier">How much earlier than now the former leader's lease may be counted
+    /// (<see cref="LeaseOrigin"/>), only when it led the term just before this one: then nobody led in between, and its
+    /// last contact with a majority is bounded by this election (the daemon derives the amount from the consensus
+    /// layer's leader lease and the lost node's own skew, see NodeDaemon.FormerLeaderLeaseEarlier). In any other case
+    /// (a term in between, an unknown term) the lease counts from now: another leader may have been in contact with it.</param>
+    public bool Lead(long term, DateTimeOffset now, string? formerLeader = null, TimeSpan formerLeaderSilent = default,
+        long formerLeaderTerm = 0, TimeSpan formerLeaderLeaseEarlier = default)
     {
         if (_ledTerm == term) return false;
         _ledTerm = term;
         foreach (var m in _members) _lastSeen[m] = now;
         _silentBefore.Clear();
-        if (formerLeader is not null && formerLeader != _self && _members.Contains(formerLeader) && formerLeaderSilent > TimeSpan.Zero)
-            _silentBefore[formerLeader] = formerLeaderSilent;
+        _leaseEarlier.Clear();
+        if (formerLeader is not null && formerLeader != _self && _members.Contains(formerLeader))
+        {
+            if (formerLeaderSilent > TimeSpan.Zero) _silentBefore[formerLeader] = formerLeaderSilent;
+            if (formerLeaderTerm > 0 && formerLeaderTerm + 1 == term && formerLeaderLeaseEarlier > TimeSpan.Zero)
+                _leaseEarlier[formerLeader] = formerLeaderLeaseEarlier;
+        }
         _plannedVersion = -1;
         _uncertain.Clear();
         _graph = null;
@@ -136,14 +157,13 @@ public sealed class Controller
         foreach (var name in _members)
         {
             bool reached = name == _self || reachable(name);
-            if (reached) { _lastSeen[name] = now; _silentBefore.Remove(name); }
+            if (reached) Seen(name, now);
             var recorded = state.Nodes.FirstOrDefault(n => n.Uname == name);
             bool recordedOnline = recorded?.Crmd == "online";
             var others = reached || !recordedOnline ? null : indirect?.Invoke(name);
             if (others?.ReachedAt is { } seenByOther && seenByOther > _lastSeen.GetValueOrDefault(name, DateTimeOffset.MinValue))
             {
-                _lastSeen[name] = seenByOther > now ? now : seenByOther;
-                _silentBefore.Remove(name);
+                Seen(name, seenByOther > now ? now : seenByOther);
             }
             // The others have not answered yet since this leader last saw it: wait for them.
             bool othersPending = others is not null && !(others.UnreachedAskedAt >= _lastSeen.GetValueOrDefault(name, now));
@@ -241,11 +261,15 @@ public sealed class Controller
     /// </summary>
     public void SeenAll(DateTimeOffset now)
     {
-        foreach (var name in _members)
-        {
-            _lastSeen[name] = now;
-            _silentBefore.Remove(name);
-        }
+        foreach (var name in _members) Seen(name, now);
+    }
+
+    /// <summary>A sighting: what was assumed about the member before it (silence, an earlier lease) no longer applies.</summary>
+    private void Seen(string name, DateTimeOffset at)
+    {
+        _lastSeen[name] = at;
+        _silentBefore.Remove(name);
+        _leaseEarlier.Remove(name);
     }
 
     /// <summary>

@@ -261,6 +261,35 @@ public class ControllerTests
     }
 
     [Fact]
+    public void The_lease_of_the_leader_succeeded_directly_counts_from_before_the_election_until_it_is_seen()
+    {
+        var s = Running(fencing: false);
+        var earlier = TimeSpan.FromMilliseconds(800);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        c.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2, formerLeaderLeaseEarlier: earlier);
+        Assert.Equal(T0 - earlier, c.LeaseOrigin("n1"));
+        Assert.Equal(T0, c.LeaseOrigin("n3"));   // only the former leader
+        Assert.Equal(T0, c.LastSeen("n1"));      // the loss is judged as before
+        // Unreached, it stays so; once seen (directly here), its lease counts from that sighting.
+        c.ReconcileMembership(s, 3, n => n != "n1", T0.AddMilliseconds(50));
+        Assert.Equal(T0 - earlier, c.LeaseOrigin("n1"));
+        c.ReconcileMembership(s, 3, _ => true, T0.AddMilliseconds(60));
+        Assert.Equal(T0.AddMilliseconds(60), c.LeaseOrigin("n1"));
+
+        // A term in between (a leader this node may not know of), or an unknown term: from the election.
+        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        d.Lead(4, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2, formerLeaderLeaseEarlier: earlier);
+        Assert.Equal(T0, d.LeaseOrigin("n1"));
+        var e = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        e.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderLeaseEarlier: earlier);
+        Assert.Equal(T0, e.LeaseOrigin("n1"));
+        // Leading again later: the earlier leadership's allowance is gone.
+        c.Follow();
+        c.Lead(5, T0.AddSeconds(5));
+        Assert.Equal(T0.AddSeconds(5), c.LeaseOrigin("n1"));
+    }
+
+    [Fact]
     public void A_member_is_lost_only_after_the_threshold()
     {
         var s = Running(fencing: false);

@@ -34,6 +34,13 @@ public interface IConsensus : IAsyncDisposable
     CancellationToken LeadershipToken { get; }
     /// <summary>Cancelled when this node loses contact with the leader or a majority.</summary>
     CancellationToken ConsensusToken { get; }
+    /// <summary>The term <see cref="Leader"/> was elected in (0 before any leader was known).</summary>
+    long LeaderTerm { get; }
+    /// <summary>
+    /// This node leads and a majority answered it within the leader lease (the lower election timeout from the start of
+    /// that heartbeat round): false when it does not lead, or its lease ran out.
+    /// </summary>
+    bool HoldsLeaderLease { get; }
     IReadOnlyList<MemberView> Members { get; }
 
     /// <summary>Raised (on a library thread) after a command is applied or leadership or reachability changes; handlers must not block.</summary>

@@ -32,6 +32,7 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
     private StateMachine? _stateMachine;
     private WriteAheadLog? _wal;
     private volatile string? _leader;
+    private long _leaderTerm;
 
     public string LocalNode => options.NodeName;
     public ClusterState State => _stateMachine?.State ?? ClusterState.Empty;
@@ -40,6 +41,13 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
     public long Term => _cluster?.Term ?? 0;
     public CancellationToken LeadershipToken => _cluster?.LeadershipToken ?? new CancellationToken(true);
     public CancellationToken ConsensusToken => _cluster?.ConsensusToken ?? new CancellationToken(true);
+    public long LeaderTerm => Interlocked.Read(ref _leaderTerm);
+
+    /// <summary>
+    /// DotNext's leader lease (IsLeaderLeaseEnabled): valid for the lower election timeout from the start of the last
+    /// heartbeat round a majority answered, and cancelled by a timer when it runs out (also at once after a pause).
+    /// </summary>
+    public bool HoldsLeaderLease => _cluster is { } c && c.TryGetLeaseToken(out var lease) && !lease.IsCancellationRequested;
 
     public event Action? Changed;
 
@@ -99,6 +107,8 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
         _cluster.LeaderChanged += (_, leader) =>
         {
             _leader = leader is null ? null : leader.IsRemote ? NameOf(leader.EndPoint) : options.NodeName;
+            // A leader is announced in the term it was elected in.
+            if (leader is not null && _cluster is { } c) Interlocked.Exchange(ref _leaderTerm, c.Term);
             Changed?.Invoke();
         };
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);

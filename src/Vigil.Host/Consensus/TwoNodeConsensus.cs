@@ -48,6 +48,9 @@ public sealed class TwoNodeConsensus : IConsensus
     public CancellationToken LeadershipToken => _alone is { } a ? a.Leadership.Token : _raft.LeadershipToken;
     public CancellationToken ConsensusToken => _alone is { } a ? a.Leadership.Token : _raft.ConsensusToken;
     public IReadOnlyList<MemberView> Members => _raft.Members;
+    public long LeaderTerm => _alone is { } a ? a.Term : _raft.LeaderTerm;
+    /// <summary>Alone, this node is its own majority.</summary>
+    public bool HoldsLeaderLease => _alone is not null || _raft.HoldsLeaderLease;
 
     /// <summary>Alone, the local copy is the state: nothing to wait for.</summary>
     public Task ReadBarrierAsync(CancellationToken cancellationToken) => _alone is not null ? Task.CompletedTask : _raft.ReadBarrierAsync(cancellationToken);

@@ -36,6 +36,7 @@ public sealed partial class NodeDaemon
         // Witnesses vote but are never cluster nodes: they get no membership records and no resources.
         _controller = new Controller([.. _settings.ResourceNodes], _settings.Name, TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs));
         string? formerLeader = null;
+        long formerLeaderTerm = 0;
         while (!ct.IsCancellationRequested)
         {
             // Every change the loop acts on signals it (an applied command, a leader or member status change, a result).
@@ -48,16 +49,16 @@ public sealed partial class NodeDaemon
             if (!_consensus.IsLeader)
             {
                 _controller.Follow();
-                if (_consensus.Leader is { } followed && followed != _settings.Name) formerLeader = followed;
+                if (_consensus.Leader is { } followed && followed != _settings.Name) (formerLeader, formerLeaderTerm) = (followed, _consensus.LeaderTerm);
                 continue;
             }
             try
             {
                 var term = _consensus.Term;
                 // Elected because the voters stopped hearing from the former leader for at least the lower election timeout.
-                if (_controller.Lead(term, DateTimeOffset.UtcNow, formerLeader, TimeSpan.FromMilliseconds(_settings.LowerElectionTimeoutMs)))
-                    Log($"leading in term {term}{(formerLeader is null ? "" : $" (after {formerLeader})")}");
-                formerLeader = null;
+                if (_controller.Lead(term, DateTimeOffset.UtcNow, formerLeader, TimeSpan.FromMilliseconds(_settings.LowerElectionTimeoutMs), formerLeaderTerm, FormerLeaderLeaseEarlier))
+                    Log($"leading in term {term}{(formerLeader is null ? "" : $" (after {formerLeader} of term {formerLeaderTerm})")}");
+                (formerLeader, formerLeaderTerm) = (null, 0);
                 var views = _consensus.Members.ToDictionary(m => m.Name);
                 // Alone, the peer stays lost to this controller even once it answers: the quorum loop then ends
                 // running alone, and the peer rejoins through consensus (re-probed), not into the local copy.

@@ -48,7 +48,7 @@ public sealed partial class NodeDaemon
         }
         if (!_fencing.TryAdd(target, 0)) return;
         _inFlight.TryAdd(f.Key, 0);
-        _fenceLastSeen[target] = _controller?.LastSeen(target) ?? DateTimeOffset.UtcNow;
+        _fenceLastSeen[target] = _controller?.LeaseOrigin(target) ?? DateTimeOffset.UtcNow;
         _ = Task.Run(async () =>
         {
             try { await FenceAsync(target, f.Action, "controller", _settings.Name, _consensus.LeadershipToken).ConfigureAwait(false); }
@@ -94,7 +94,8 @@ public sealed partial class NodeDaemon
     /// <summary>
     /// Lease self-fencing: the lost node stops its resources or resets itself within the watchdog
     /// timeout of its last contact, so once that much time has passed since this leader last saw it,
-    /// it counts as fenced. A new leader only knows the node since its own election: it waits longer.
+    /// it counts as fenced. A new leader only knows the node since its own election: it waits longer, except for the
+    /// leader it directly succeeded, whose lease may count from a little before the election (<see cref="Controller.LeaseOrigin"/>).
     /// </summary>
     private async Task<NodeFenceResponse> LeaseFenceAsync(string target, TimeSpan lease, CancellationToken ct)
     {

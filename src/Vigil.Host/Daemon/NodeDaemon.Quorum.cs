@@ -18,11 +18,22 @@ public sealed partial class NodeDaemon
     /// <summary>When this node last reached a majority (Environment.TickCount64), as last noted: read it through <see cref="LastQuorumContactMs"/>.</summary>
     private long _lastQuorumContactMs = Environment.TickCount64;
     private readonly Wakeup _quorumWake = new();
+    /// <summary>When a round of pings first reached no majority since the last contact (Environment.TickCount64), 0 while none did.</summary>
+    private long _majorityUnreachedMs;
+    /// <summary>One stop of the local resources at a time (the quorum check and the lease check both stop them).</summary>
+    private readonly SemaphoreSlim _localStops = new(1, 1);
     private static readonly TimeSpan QuorumCheck = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan QuorumInContactCheck = TimeSpan.FromSeconds(1);
 
-    /// <summary>A leader is in contact: the consensus layer has not lost it.</summary>
-    private bool LeaderInContact => _consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested;
+    /// <summary>
+    /// A leader is in contact: the consensus layer has not lost it, and when this node is that leader, a majority
+    /// answered it within the leader lease. The lease bounds a leader's last contact by the next election: a majority
+    /// that answered it includes a voter of its successor, which answered before it voted (see
+    /// <see cref="FormerLeaderLeaseEarlier"/>). The consensus token alone would keep a cut-off leader "in contact"
+    /// until it steps down, a request timeout or more later, or after a pause until its timers run.
+    /// </summary>
+    private bool LeaderInContact =>
+        _consensus.Leader is { } leader && !_consensus.ConsensusToken.IsCancellationRequested && (leader != _settings.Name || _settings.Members.Count == 1 || _consensus.HoldsLeaderLease);
 
     /// <summary>Running alone (its own quorum), or a leader is in contact: this node is on the majority's side now.</summary>
     private bool InQuorumContact => _consensus.AloneNow is not null || LeaderInContact;
@@ -34,8 +45,9 @@ public sealed partial class NodeDaemon
     /// </summary>
     private long LastQuorumContactMs()
     {
-        if (!InQuorumContact) return Interlocked.Read(ref _lastQuorumContactMs);
+        // Read before the check: the moment noted was one at which the contact held.
         var now = Environment.TickCount64;
+        if (!InQuorumContact) return Interlocked.Read(ref _lastQuorumContactMs);
         Interlocked.Exchange(ref _lastQuorumContactMs, now);
         return now;
     }
@@ -76,7 +88,12 @@ public sealed partial class NodeDaemon
             _hasQuorum = true;
             Interlocked.Exchange(ref _lastQuorumContactMs, Environment.TickCount64);
             lostAt = null;
-            if (acted) { acted = false; await ReportLocalStopsAsync().ConfigureAwait(false); }
+            Interlocked.Exchange(ref _majorityUnreachedMs, 0);
+            acted = false;
+            // Stops made without a majority (here, or by the lease check) are reported to the leader.
+            bool unreported;
+            lock (_unreported) unreported = _unreported.Count > 0;
+            if (unreported) await ReportLocalStopsAsync().ConfigureAwait(false);
         }
         while (!ct.IsCancellationRequested)
         {
@@ -106,7 +123,7 @@ public sealed partial class NodeDaemon
             }
             // With a leader in contact, this node is on the majority's side: no pings needed. Only a
             // leaderless node (an election, or a partition) asks its peers directly.
-            if (_consensus.Leader is not null && !_consensus.ConsensusToken.IsCancellationRequested)
+            if (LeaderInContact)
             {
                 if (TwoNodePeer is not null) _sawPeer = true;
                 await QuorateAsync("a leader is in contact").ConfigureAwait(false);
@@ -123,6 +140,7 @@ public sealed partial class NodeDaemon
                 continue;
             }
             lostAt ??= Stopwatch.StartNew();
+            Interlocked.CompareExchange(ref _majorityUnreachedMs, Environment.TickCount64, 0);
             if ((lostAt.ElapsedMilliseconds < _settings.QuorumLossGraceMs && !LeaseStopDue()) || acted) continue;
             if (TwoNodePeer is { } peer && TwoNode.AloneReason(_consensus.State.Configuration, peer, _sawPeer, TwoNode.LeftCleanly(_consensus.State, peer)) is { } reason)
             {
@@ -178,6 +196,13 @@ public sealed partial class NodeDaemon
 
     /// <summary>Stops what this node runs, newest first (groups stop in reverse order), without the cluster.</summary>
     private async Task StopLocalResourcesAsync(string why)
+    {
+        await _localStops.WaitAsync(_stop.Token).ConfigureAwait(false);
+        try { await StopLocalResourcesLockedAsync(why).ConfigureAwait(false); }
+        finally { _localStops.Release(); }
+    }
+
+    private async Task StopLocalResourcesLockedAsync(string why)
     {
         foreach (var (rsc, (req, _)) in _localActive.OrderByDescending(kv => kv.Value.Seq).ToList())
         {
