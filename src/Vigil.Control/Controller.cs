@@ -58,6 +58,11 @@ public sealed class Controller
     private readonly Dictionary<string, TimeSpan> _silentBefore = new(StringComparer.Ordinal);
     /// <summary>How much earlier than its last sighting the former leader's lease may be counted (see <see cref="Lead"/>).</summary>
     private readonly Dictionary<string, TimeSpan> _leaseEarlier = new(StringComparer.Ordinal);
+    /// <summary>Real sightings of a member in this term (directly, or by another member), not the stamps of <see cref="Lead"/> or <see cref="SeenAll"/>.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _sighted = new(StringComparer.Ordinal);
+    /// <summary>When the consensus layer saw a member stop answering this leader, after a sighting in this term (see <see cref="LeaseOrigin"/>).</summary>
+    private readonly Dictionary<string, DateTimeOffset> _contactEnded = new(StringComparer.Ordinal);
+    private DateTimeOffset _ledSince = DateTimeOffset.MinValue;
     private long? _ledTerm;
     private long _plannedVersion = -1;
     private DateTimeOffset _plannedAt = DateTimeOffset.MinValue;
@@ -67,12 +72,17 @@ public sealed class Controller
     /// <summary>Time-based rules (failure-timeout, date rules) need a plan now and then even without changes.</summary>
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
 
-    public Controller(IReadOnlyList<string> members, string self, TimeSpan memberDownAfter)
+    /// <param name="leaseBeforeContactEnded">How much earlier than the moment the consensus layer saw a member stop answering
+    /// this leader its lease may be counted (<see cref="LeaseOrigin"/>; zero: not at all).</param>
+    public Controller(IReadOnlyList<string> members, string self, TimeSpan memberDownAfter, TimeSpan leaseBeforeContactEnded = default)
     {
         _members = members;
         _self = self;
         _memberDownAfter = memberDownAfter;
+        _leaseBeforeContactEnded = leaseBeforeContactEnded;
     }
+
+    private readonly TimeSpan _leaseBeforeContactEnded;
 
     /// <summary>When this leader last saw <paramref name="node"/> reachable (its leadership start at the earliest), if ever.</summary>
     public DateTimeOffset? LastSeen(string node) => _lastSeen.TryGetValue(node, out var t) ? t : null;
@@ -82,8 +92,22 @@ public sealed class Controller
     /// sighting, or for the leader this controller directly succeeded and has not seen since, that much earlier as
     /// <see cref="Lead"/> allows. Null if never seen.
     /// </summary>
-    public DateTimeOffset? LeaseOrigin(string node) =>
-        _lastSeen.TryGetValue(node, out var t) ? t - _leaseEarlier.GetValueOrDefault(node) : null;
+    /// <remarks>
+    /// A member this leader sighted in its term and then lost: its last contact with a majority was this leader's
+    /// heartbeat, which it got before the consensus layer saw it stop answering (the request after it failed). It
+    /// noticed the silence at most the upper election timeout after that heartbeat, so its own deadline falls before
+    /// that moment plus the lease minus (its skew - the upper election timeout): the lease may count from that much
+    /// (less a margin) before the moment it stopped answering (the daemon's NodeDaemon.LeaseBeforeContactEnded). Each
+    /// bound holds on its own, so the earlier one is used.
+    /// </remarks>
+    public DateTimeOffset? LeaseOrigin(string node)
+    {
+        if (!_lastSeen.TryGetValue(node, out var t)) return null;
+        var origin = t - _leaseEarlier.GetValueOrDefault(node);
+        if (_leaseBeforeContactEnded > TimeSpan.Zero && _contactEnded.TryGetValue(node, out var ended) && ended - _leaseBeforeContactEnded < origin)
+            origin = ended - _leaseBeforeContactEnded;
+        return origin;
+    }
 
     /// <summary>The term this controller leads in, or null while it does not lead.</summary>
     public long? LedTerm => _ledTerm;
@@ -125,8 +149,11 @@ public sealed class Controller
         if (_ledTerm == term) return false;
         _ledTerm = term;
         foreach (var m in _members) _lastSeen[m] = now;
+        _ledSince = now;
         _silentBefore.Clear();
         _leaseEarlier.Clear();
+        _sighted.Clear();
+        _contactEnded.Clear();
         if (formerLeader is not null && formerLeader != _self && _members.Contains(formerLeader))
         {
             if (formerLeaderSilent > TimeSpan.Zero) _silentBefore[formerLeader] = formerLeaderSilent;
@@ -150,20 +177,26 @@ public sealed class Controller
     /// was last seen found nobody reaching it. This only keeps a member online: a lost member rejoins by
     /// answering this leader itself (with its boot id). Seeing it later is also the safe side of the lease
     /// (<see cref="LastSeen"/>: the leader waits longer).</param>
+    /// <param name="contactEnded">When the consensus layer saw an unreached member stop answering (null: unknown). Used for
+    /// its lease (<see cref="LeaseOrigin"/>) only when this leader sighted it since its leadership began plus the loss
+    /// threshold (a status older than the term is corrected by then), and nobody saw it after that moment.</param>
     public IReadOnlyList<MembershipChange> ReconcileMembership(ClusterState state, long term, Func<string, bool> reachable, DateTimeOffset now,
-        Func<string, string?>? boot = null, Func<string, IndirectContact?>? indirect = null)
+        Func<string, string?>? boot = null, Func<string, IndirectContact?>? indirect = null, Func<string, DateTimeOffset?>? contactEnded = null)
     {
         var result = new List<MembershipChange>();
         foreach (var name in _members)
         {
             bool reached = name == _self || reachable(name);
-            if (reached) Seen(name, now);
+            if (reached) Seen(name, now, sighting: true);
+            else if (contactEnded?.Invoke(name) is { } ended && _sighted.TryGetValue(name, out var sighted) &&
+                     sighted >= _ledSince + _memberDownAfter && sighted <= ended)
+                _contactEnded[name] = ended;
             var recorded = state.Nodes.FirstOrDefault(n => n.Uname == name);
             bool recordedOnline = recorded?.Crmd == "online";
             var others = reached || !recordedOnline ? null : indirect?.Invoke(name);
             if (others?.ReachedAt is { } seenByOther && seenByOther > _lastSeen.GetValueOrDefault(name, DateTimeOffset.MinValue))
             {
-                Seen(name, seenByOther > now ? now : seenByOther);
+                Seen(name, seenByOther > now ? now : seenByOther, sighting: true);
             }
             // The others have not answered yet since this leader last saw it: wait for them.
             bool othersPending = others is not null && !(others.UnreachedAskedAt >= _lastSeen.GetValueOrDefault(name, now));
@@ -261,15 +294,21 @@ public sealed class Controller
     /// </summary>
     public void SeenAll(DateTimeOffset now)
     {
-        foreach (var name in _members) Seen(name, now);
+        foreach (var name in _members) Seen(name, now, sighting: false);
     }
 
-    /// <summary>A sighting: what was assumed about the member before it (silence, an earlier lease) no longer applies.</summary>
-    private void Seen(string name, DateTimeOffset at)
+    /// <summary>
+    /// Counts a member as seen at <paramref name="at"/>: what was assumed about it before (silence, an earlier lease) no
+    /// longer applies. A <paramref name="sighting"/> (not a stamp) also ends what the consensus layer said of its silence.
+    /// </summary>
+    private void Seen(string name, DateTimeOffset at, bool sighting)
     {
         _lastSeen[name] = at;
         _silentBefore.Remove(name);
         _leaseEarlier.Remove(name);
+        if (!sighting) return;
+        _sighted[name] = at;
+        _contactEnded.Remove(name);
     }
 
     /// <summary>

@@ -290,6 +290,42 @@ public class ControllerTests
     }
 
     [Fact]
+    public void A_member_sighted_in_this_term_has_its_lease_counted_from_before_it_stopped_answering()
+    {
+        var s = Running(fencing: false);
+        var before = TimeSpan.FromMilliseconds(400);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), before);
+        c.Lead(1, T0);
+        var sighted = T0.AddSeconds(1);
+        Assert.Empty(c.ReconcileMembership(s, 1, _ => true, sighted));
+        // Settled, woken by n1's status change: stamped at the wake, but the consensus layer says when it stopped answering.
+        var ended = sighted.AddMilliseconds(600);
+        var woke = ended.AddMilliseconds(5);
+        c.SeenAll(woke);
+        c.ReconcileMembership(s, 1, n => n != "n1", woke, contactEnded: n => n == "n1" ? ended : null);
+        Assert.Equal(woke, c.LastSeen("n1"));            // judged lost as before
+        Assert.Equal(ended - before, c.LeaseOrigin("n1"));
+        Assert.Equal(woke, c.LeaseOrigin("n3"));         // not said to have stopped answering
+        // Seen again by another member after that: its lease counts from then.
+        var later = woke.AddMilliseconds(100);
+        c.ReconcileMembership(s, 1, n => n != "n1", later, indirect: n => new IndirectContact(later, null), contactEnded: n => n == "n1" ? ended : null);
+        Assert.Equal(later, c.LeaseOrigin("n1"));
+
+        // Not sighted since the term began plus the threshold (a status from before the term): no earlier count.
+        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), before);
+        d.Lead(2, T0);
+        d.ReconcileMembership(s, 2, _ => true, T0.AddMilliseconds(100));
+        d.ReconcileMembership(s, 2, n => n != "n1", T0.AddMilliseconds(500), contactEnded: n => n == "n1" ? T0.AddMilliseconds(450) : null);
+        Assert.Equal(T0.AddMilliseconds(100), d.LeaseOrigin("n1"));
+        // Without the allowance (zero), nothing changes.
+        var e = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
+        e.Lead(1, T0);
+        e.ReconcileMembership(s, 1, _ => true, sighted);
+        e.ReconcileMembership(s, 1, n => n != "n1", woke, contactEnded: n => n == "n1" ? ended : null);
+        Assert.Equal(sighted, e.LeaseOrigin("n1"));
+    }
+
+    [Fact]
     public void A_member_is_lost_only_after_the_threshold()
     {
         var s = Running(fencing: false);

@@ -15,7 +15,11 @@ public enum ProposeOutcome
 }
 
 /// <summary>A cluster member as this node sees it.</summary>
-public sealed record MemberView(string Name, string EndPoint, bool Reachable, bool IsLeader);
+public sealed record MemberView(string Name, string EndPoint, bool Reachable, bool IsLeader)
+{
+    /// <summary>When an unreachable member stopped answering this node's consensus requests, if known.</summary>
+    public DateTimeOffset? UnreachableSince { get; init; }
+}
 
 /// <summary>
 /// The consensus port: replicate <see cref="ClusterCommand"/>s through a majority and observe the

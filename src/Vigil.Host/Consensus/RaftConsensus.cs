@@ -33,6 +33,8 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
     private WriteAheadLog? _wal;
     private volatile string? _leader;
     private long _leaderTerm;
+    /// <summary>When each member the consensus layer does not reach stopped answering (its last change to unavailable).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _unreachableSince = new(StringComparer.Ordinal);
 
     public string LocalNode => options.NodeName;
     public ClusterState State => _stateMachine?.State ?? ClusterState.Empty;
@@ -62,7 +64,8 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
             {
                 var name = NameOf(m.EndPoint);
                 var reachable = !m.IsRemote || m.Status == ClusterMemberStatus.Available;
-                views.Add(new MemberView(name ?? m.EndPoint.ToString() ?? "?", m.EndPoint.ToString() ?? "", reachable, name is not null && name == _leader));
+                DateTimeOffset? since = !reachable && name is not null && _unreachableSince.TryGetValue(name, out var t) ? t : null;
+                views.Add(new MemberView(name ?? m.EndPoint.ToString() ?? "?", m.EndPoint.ToString() ?? "", reachable, name is not null && name == _leader) { UnreachableSince = since });
             }
             return views.OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
         }
@@ -115,7 +118,19 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
         // A member that stops or starts answering the consensus layer changes what the DC must watch: the
         // daemon's loops wait on Changed instead of polling for it.
         foreach (var m in _cluster.Members)
-            if (m.IsRemote) m.MemberStatusChanged += _ => Changed?.Invoke();
+        {
+            if (!m.IsRemote) continue;
+            var name = NameOf(m.EndPoint);
+            m.MemberStatusChanged += e =>
+            {
+                if (name is not null)
+                {
+                    if (e.NewStatus == ClusterMemberStatus.Unavailable) _unreachableSince[name] = DateTimeOffset.UtcNow;
+                    else _unreachableSince.TryRemove(name, out _);
+                }
+                Changed?.Invoke();
+            };
+        }
     }
 
     public async Task<ProposeOutcome> ProposeAsync(ClusterCommand command, CancellationToken cancellationToken)

@@ -34,7 +34,7 @@ public sealed partial class NodeDaemon
     private async Task ControllerLoopAsync(CancellationToken ct)
     {
         // Witnesses vote but are never cluster nodes: they get no membership records and no resources.
-        _controller = new Controller([.. _settings.ResourceNodes], _settings.Name, TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs));
+        _controller = new Controller([.. _settings.ResourceNodes], _settings.Name, TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs), LeaseBeforeContactEnded);
         string? formerLeader = null;
         long formerLeaderTerm = 0;
         while (!ct.IsCancellationRequested)
@@ -71,7 +71,7 @@ public sealed partial class NodeDaemon
                 foreach (var change in _controller.ReconcileMembership(_consensus.State, term,
                              ReachedDirectly, DateTimeOffset.UtcNow,
                              n => n == _settings.Name ? Boot : _peerBoots.TryGetValue(n, out var b) ? b.Boot : null,
-                             Indirect))
+                             Indirect, n => n != alonePeer && views.TryGetValue(n, out var v) ? v.UnreachableSince : null))
                 {
                     Log(change.Message);
                     await ProposeAsync(change.Command).ConfigureAwait(false);

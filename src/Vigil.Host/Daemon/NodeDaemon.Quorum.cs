@@ -24,6 +24,7 @@ public sealed partial class NodeDaemon
     private readonly SemaphoreSlim _localStops = new(1, 1);
     private static readonly TimeSpan QuorumCheck = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan QuorumInContactCheck = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan NoMajorityYet = TimeSpan.FromMilliseconds(150);
 
     /// <summary>
     /// A leader is in contact: the consensus layer has not lost it, and when this node is that leader, a majority
@@ -130,7 +131,18 @@ public sealed partial class NodeDaemon
                 continue;
             }
             var peers = _settings.Members.Where(m => m.Key != _settings.Name).ToList();
-            var answers = await Task.WhenAll(peers.Select(p => PingAsync(http, p.Key, ct))).ConfigureAwait(false);
+            var pings = peers.Select(p => PingAsync(http, p.Key, ct)).ToList();
+            var round = Task.WhenAll(pings);
+            // Peers that answer at all answer within milliseconds: when a majority has not after a short while, the lease
+            // check may already act on it (the round itself still waits for the ping timeout before it decides).
+            try
+            {
+                if (await Task.WhenAny(round, Task.Delay(NoMajorityYet, ct)).ConfigureAwait(false) != round &&
+                    (1 + pings.Count(p => p.IsCompletedSuccessfully && p.Result)) * 2 <= _settings.Members.Count)
+                    Interlocked.CompareExchange(ref _majorityUnreachedMs, Environment.TickCount64, 0);
+            }
+            catch (OperationCanceledException) { return; }
+            var answers = await round.ConfigureAwait(false);
             var reachable = 1 + answers.Count(a => a);
             var quorate = reachable * 2 > _settings.Members.Count;
             if (reachable == _settings.Members.Count) _sawPeer = true;

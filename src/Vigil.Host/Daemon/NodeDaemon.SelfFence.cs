@@ -53,16 +53,19 @@ public sealed partial class NodeDaemon
     }
 
     private int _leaseStopping;
+    private static readonly TimeSpan LeaseStopAfter = TimeSpan.FromMilliseconds(150);
 
     /// <summary>
-    /// Half the deadline has passed since the last contact with a majority, and a round of pings since then reached
-    /// none (<see cref="_majorityUnreachedMs"/>; a plain election does not stop anything): stop now, not at the quorum
-    /// check's next round, which waits for its pings' timeout (up to half a second later, time the stops need). Only
-    /// where the quorum check would stop too: not for no-quorum-policy ignore or freeze, nor in a two-node cluster
-    /// (whose survivor may carry on alone; it decides there).
+    /// No majority answered this node's pings since its last contact (<see cref="_majorityUnreachedMs"/>; in a plain
+    /// election the other members answer at once), and 150 ms or half the deadline, whichever is less, have passed since
+    /// that contact: stop now. By then the majority is judging this node lost too; a shorter cut leaves everything running.
+    /// The quorum check would start the stops only at its next round, after its pings' timeout: up to half a second
+    /// later, time the stops need before the deadline. Only where the quorum check would stop too: not for
+    /// no-quorum-policy ignore or freeze, nor in a two-node cluster (whose survivor may carry on alone; it decides there).
     /// </summary>
     private bool LeaseStopNow(TimeSpan sinceContact, TimeSpan deadline) =>
-        sinceContact >= deadline / 2 && Interlocked.Read(ref _majorityUnreachedMs) != 0 && !_localActive.IsEmpty &&
+        sinceContact >= TimeSpan.FromTicks(Math.Min(deadline.Ticks / 2, LeaseStopAfter.Ticks)) &&
+        Interlocked.Read(ref _majorityUnreachedMs) != 0 && !_localActive.IsEmpty &&
         TwoNodePeer is null && _consensus.AloneNow is null &&
         (_consensus.State.Configuration.Property("no-quorum-policy") ?? "stop") is not ("ignore" or "freeze") &&
         Volatile.Read(ref _leaseStopping) == 0;
@@ -95,6 +98,14 @@ public sealed partial class NodeDaemon
     /// With the defaults: 1.1 s - 0.3 s = 0.8 s earlier. A contact noted by pinging a majority counts too, but a leader
     /// that pings a majority is reachable, so its successor does not judge it lost (indirect probes).
     /// </summary>
+    /// <summary>
+    /// How much earlier than the moment its consensus requests stopped being answered the DC may count a lost member's
+    /// lease (<see cref="Controller.LeaseOrigin"/>): the member noted contact until at most the upper election timeout
+    /// after the last heartbeat it got, so its deadline falls (skew - upper election timeout) before the DC's count
+    /// would end; 100 ms of that is kept as a margin. With the defaults: 1.1 s - 0.6 s - 0.1 s = 0.4 s.
+    /// </summary>
+    private TimeSpan LeaseBeforeContactEnded => LeaseSkew - TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 100);
+
     private TimeSpan FormerLeaderLeaseEarlier => LeaseSkew - TimeSpan.FromMilliseconds(_settings.LowerElectionTimeoutMs);
 
     /// <summary>
