@@ -264,7 +264,7 @@ public class ControllerTests
     public void The_lease_of_the_leader_succeeded_directly_counts_from_before_the_election_until_it_is_seen()
     {
         var s = Running(fencing: false);
-        var earlier = TimeSpan.FromMilliseconds(800);
+        var earlier = TimeSpan.FromMilliseconds(400);
         var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
         c.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2, formerLeaderLeaseEarlier: earlier);
         Assert.Equal(T0 - earlier, c.LeaseOrigin("n1"));

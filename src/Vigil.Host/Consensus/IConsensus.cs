@@ -41,8 +41,8 @@ public interface IConsensus : IAsyncDisposable
     /// <summary>The term <see cref="Leader"/> was elected in (0 before any leader was known).</summary>
     long LeaderTerm { get; }
     /// <summary>
-    /// This node leads and a majority answered it within the leader lease (the lower election timeout from the start of
-    /// that heartbeat round): false when it does not lead, or its lease ran out.
+    /// This node leads and a majority answered it within the leader lease (its election timeout, between the lower and
+    /// the upper one, from the start of that heartbeat round): false when it does not lead, or its lease ran out.
     /// </summary>
     bool HoldsLeaderLease { get; }
     IReadOnlyList<MemberView> Members { get; }

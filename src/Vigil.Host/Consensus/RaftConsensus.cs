@@ -46,8 +46,9 @@ public sealed class RaftConsensus(RaftOptions options) : IConsensus
     public long LeaderTerm => Interlocked.Read(ref _leaderTerm);
 
     /// <summary>
-    /// DotNext's leader lease (IsLeaderLeaseEnabled): valid for the lower election timeout from the start of the last
-    /// heartbeat round a majority answered, and cancelled by a timer when it runs out (also at once after a pause).
+    /// DotNext's leader lease (IsLeaderLeaseEnabled): valid for this node's election timeout (drawn between the lower and
+    /// the upper one; ClockDriftBound is fixed at 1) from the start of the last heartbeat round a majority answered, and
+    /// cancelled by a timer when it runs out (soon after a pause ends).
     /// </summary>
     public bool HoldsLeaderLease => _cluster is { } c && c.TryGetLeaseToken(out var lease) && !lease.IsCancellationRequested;
 

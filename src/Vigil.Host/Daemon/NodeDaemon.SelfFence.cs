@@ -89,24 +89,27 @@ public sealed partial class NodeDaemon
     private TimeSpan LeaseSkew => TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 500);
 
     /// <summary>
-    /// How much earlier than its own election a new leader may count the lease of the leader it directly succeeded
-    /// (<see cref="Controller.Lead"/>). That leader noted its last contact with a majority at a moment its leader lease
-    /// held (<see cref="LeaderInContact"/>): less than the lease (the lower election timeout) after the start of a
-    /// heartbeat round a majority answered. That majority includes a voter of the successor, which answered before it
-    /// voted, so the round started before the election. The old leader must have stopped by its contact plus the lease
-    /// minus <see cref="LeaseSkew"/>; that is before the election plus the lease minus (skew - lower election timeout).
-    /// With the defaults: 1.1 s - 0.3 s = 0.8 s earlier. A contact noted by pinging a majority counts too, but a leader
-    /// that pings a majority is reachable, so its successor does not judge it lost (indirect probes).
-    /// </summary>
-    /// <summary>
     /// How much earlier than the moment its consensus requests stopped being answered the DC may count a lost member's
     /// lease (<see cref="Controller.LeaseOrigin"/>): the member noted contact until at most the upper election timeout
-    /// after the last heartbeat it got, so its deadline falls (skew - upper election timeout) before the DC's count
-    /// would end; 100 ms of that is kept as a margin. With the defaults: 1.1 s - 0.6 s - 0.1 s = 0.4 s.
+    /// after the last heartbeat it got (its consensus token is cancelled then), so its deadline falls (skew - upper
+    /// election timeout) before the DC's count would end; 100 ms of that is kept as a margin for late timers. With the
+    /// defaults: 1.1 s - 0.6 s - 0.1 s = 0.4 s.
     /// </summary>
     private TimeSpan LeaseBeforeContactEnded => LeaseSkew - TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 100);
 
-    private TimeSpan FormerLeaderLeaseEarlier => LeaseSkew - TimeSpan.FromMilliseconds(_settings.LowerElectionTimeoutMs);
+    /// <summary>
+    /// How much earlier than its own election a new leader may count the lease of the leader it directly succeeded
+    /// (<see cref="Controller.Lead"/>). That leader noted its last contact with a majority at a moment its leader lease
+    /// held (<see cref="LeaderInContact"/>): less than the lease after the start of a heartbeat round a majority
+    /// answered. DotNext's lease is the leader's own election timeout, drawn between the lower and the upper one, so at
+    /// most the upper. The majority that answered includes a voter of the successor, which answered before it voted, so
+    /// the round started before the election. The old leader must have stopped by its contact plus the lease minus
+    /// <see cref="LeaseSkew"/>: before the election plus the lease minus (skew - upper election timeout). The same
+    /// 100 ms margin as <see cref="LeaseBeforeContactEnded"/> is kept: 0.4 s with the defaults. A contact noted by
+    /// pinging a majority counts too, but a leader that pings a majority is reachable, so its successor does not judge
+    /// it lost (indirect probes).
+    /// </summary>
+    private TimeSpan FormerLeaderLeaseEarlier => LeaseBeforeContactEnded;
 
     /// <summary>
     /// Records why, then resets this node. Without a hardware watchdog the reset is the daemon's own:
