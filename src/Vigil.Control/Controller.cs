@@ -56,8 +56,8 @@ public sealed class Controller
     private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
     /// <summary>How long a member was already silent when this controller started leading (the former leader): counted towards its loss.</summary>
     private readonly Dictionary<string, TimeSpan> _silentBefore = new(StringComparer.Ordinal);
-    /// <summary>How much earlier than its last sighting the former leader's lease may be counted (see <see cref="Lead"/>).</summary>
-    private readonly Dictionary<string, TimeSpan> _leaseEarlier = new(StringComparer.Ordinal);
+    /// <summary>The former leader whose lease may count from before this leadership began (see <see cref="Lead"/>), until it is seen.</summary>
+    private readonly HashSet<string> _formerLeaderEarly = new(StringComparer.Ordinal);
     /// <summary>Real sightings of a member in this term (directly, or by another member), not the stamps of <see cref="Lead"/> or <see cref="SeenAll"/>.</summary>
     private readonly Dictionary<string, DateTimeOffset> _sighted = new(StringComparer.Ordinal);
     /// <summary>When the consensus layer saw a member stop answering this leader, after a sighting in this term (see <see cref="LeaseOrigin"/>).</summary>
@@ -73,7 +73,8 @@ public sealed class Controller
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
 
     /// <param name="leaseBeforeContactEnded">How much earlier than the moment the consensus layer saw a member stop answering
-    /// this leader its lease may be counted (<see cref="LeaseOrigin"/>; zero: not at all).</param>
+    /// this leader, or than this leadership's start for the leader it directly succeeded, a lost member's lease may be
+    /// counted (<see cref="LeaseOrigin"/>; zero: not at all).</param>
     public Controller(IReadOnlyList<string> members, string self, TimeSpan memberDownAfter, TimeSpan leaseBeforeContactEnded = default)
     {
         _members = members;
@@ -103,7 +104,7 @@ public sealed class Controller
     public DateTimeOffset? LeaseOrigin(string node)
     {
         if (!_lastSeen.TryGetValue(node, out var t)) return null;
-        var origin = t - _leaseEarlier.GetValueOrDefault(node);
+        var origin = _formerLeaderEarly.Contains(node) ? t - _leaseBeforeContactEnded : t;
         if (_leaseBeforeContactEnded > TimeSpan.Zero && _contactEnded.TryGetValue(node, out var ended) && ended - _leaseBeforeContactEnded < origin)
             origin = ended - _leaseBeforeContactEnded;
         return origin;
@@ -137,28 +138,27 @@ public sealed class Controller
     /// <param name="formerLeader">The leader this node followed before, if it knows one: an election means
     /// the voters had not heard from it for at least <paramref name="formerLeaderSilent"/> (the lower election
     /// timeout), so judging it lost starts that much earlier (it still rejoins the moment it answers).</param>
-    /// <param name="formerLeaderTerm">The term <paramref name="formerLeader"/> led in (0: unknown).</param>
-    /// <param name="formerLeaderLeaseEarlier">How much earlier than now the former leader's lease may be counted
-    /// (<see cref="LeaseOrigin"/>), only when it led the term just before this one: then nobody led in between, and its
-    /// last contact with a majority is bounded by this election (the daemon derives the amount from the consensus
-    /// layer's leader lease and the lost node's own skew, see NodeDaemon.FormerLeaderLeaseEarlier). In any other case
-    /// (a term in between, an unknown term) the lease counts from now: another leader may have been in contact with it.</param>
-    public bool Lead(long term, DateTimeOffset now, string? formerLeader = null, TimeSpan formerLeaderSilent = default,
-        long formerLeaderTerm = 0, TimeSpan formerLeaderLeaseEarlier = default)
+    /// <param name="formerLeaderTerm">The term <paramref name="formerLeader"/> led in (0: unknown). When it is the term just
+    /// before this one, nobody led in between, and the former leader's last contact with a majority is bounded by this
+    /// election: its lease may count from the constructor's allowance before now (<see cref="LeaseOrigin"/>; the daemon
+    /// derives it from the consensus layer's leader lease and the lost node's own skew, see
+    /// NodeDaemon.LeaseBeforeContactEnded). In any other case (a term in between, an unknown term) the lease counts
+    /// from now: another leader may have been in contact with it.</param>
+    public bool Lead(long term, DateTimeOffset now, string? formerLeader = null, TimeSpan formerLeaderSilent = default, long formerLeaderTerm = 0)
     {
         if (_ledTerm == term) return false;
         _ledTerm = term;
         foreach (var m in _members) _lastSeen[m] = now;
         _ledSince = now;
         _silentBefore.Clear();
-        _leaseEarlier.Clear();
+        _formerLeaderEarly.Clear();
         _sighted.Clear();
         _contactEnded.Clear();
         if (formerLeader is not null && formerLeader != _self && _members.Contains(formerLeader))
         {
             if (formerLeaderSilent > TimeSpan.Zero) _silentBefore[formerLeader] = formerLeaderSilent;
-            if (formerLeaderTerm > 0 && formerLeaderTerm + 1 == term && formerLeaderLeaseEarlier > TimeSpan.Zero)
-                _leaseEarlier[formerLeader] = formerLeaderLeaseEarlier;
+            if (formerLeaderTerm > 0 && formerLeaderTerm + 1 == term && _leaseBeforeContactEnded > TimeSpan.Zero)
+                _formerLeaderEarly.Add(formerLeader);
         }
         _plannedVersion = -1;
         _uncertain.Clear();
@@ -305,7 +305,7 @@ public sealed class Controller
     {
         _lastSeen[name] = at;
         _silentBefore.Remove(name);
-        _leaseEarlier.Remove(name);
+        _formerLeaderEarly.Remove(name);
         if (!sighting) return;
         _sighted[name] = at;
         _contactEnded.Remove(name);

@@ -265,8 +265,8 @@ public class ControllerTests
     {
         var s = Running(fencing: false);
         var earlier = TimeSpan.FromMilliseconds(400);
-        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
-        c.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2, formerLeaderLeaseEarlier: earlier);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), earlier);
+        c.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2);
         Assert.Equal(T0 - earlier, c.LeaseOrigin("n1"));
         Assert.Equal(T0, c.LeaseOrigin("n3"));   // only the former leader
         Assert.Equal(T0, c.LastSeen("n1"));      // the loss is judged as before
@@ -277,11 +277,11 @@ public class ControllerTests
         Assert.Equal(T0.AddMilliseconds(60), c.LeaseOrigin("n1"));
 
         // A term in between (a leader this node may not know of), or an unknown term: from the election.
-        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
-        d.Lead(4, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2, formerLeaderLeaseEarlier: earlier);
+        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), earlier);
+        d.Lead(4, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2);
         Assert.Equal(T0, d.LeaseOrigin("n1"));
-        var e = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400));
-        e.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderLeaseEarlier: earlier);
+        var e = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), earlier);
+        e.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300));   // no term known
         Assert.Equal(T0, e.LeaseOrigin("n1"));
         // Leading again later: the earlier leadership's allowance is gone.
         c.Follow();

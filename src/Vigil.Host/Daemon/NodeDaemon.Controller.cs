@@ -56,7 +56,7 @@ public sealed partial class NodeDaemon
             {
                 var term = _consensus.Term;
                 // Elected because the voters stopped hearing from the former leader for at least the lower election timeout.
-                if (_controller.Lead(term, DateTimeOffset.UtcNow, formerLeader, TimeSpan.FromMilliseconds(_settings.LowerElectionTimeoutMs), formerLeaderTerm, FormerLeaderLeaseEarlier))
+                if (_controller.Lead(term, DateTimeOffset.UtcNow, formerLeader, TimeSpan.FromMilliseconds(_settings.LowerElectionTimeoutMs), formerLeaderTerm))
                     Log($"leading in term {term}{(formerLeader is null ? "" : $" (after {formerLeader} of term {formerLeaderTerm})")}");
                 (formerLeader, formerLeaderTerm) = (null, 0);
                 var views = _consensus.Members.ToDictionary(m => m.Name);

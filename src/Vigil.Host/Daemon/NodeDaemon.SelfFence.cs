@@ -60,14 +60,14 @@ public sealed partial class NodeDaemon
     /// election the other members answer at once), and 150 ms or half the deadline, whichever is less, have passed since
     /// that contact: stop now. By then the majority is judging this node lost too; a shorter cut leaves everything running.
     /// The quorum check would start the stops only at its next round, after its pings' timeout: up to half a second
-    /// later, time the stops need before the deadline. Only where the quorum check would stop too: not for
-    /// no-quorum-policy ignore or freeze, nor in a two-node cluster (whose survivor may carry on alone; it decides there).
+    /// later, time the stops need before the deadline. Only where the quorum check would stop too: a deadline exists only
+    /// when no-quorum-policy stops resources (<see cref="FencePlanner.LeaseProblem"/>), and not in a two-node cluster
+    /// (whose survivor may carry on alone; it decides there).
     /// </summary>
     private bool LeaseStopNow(TimeSpan sinceContact, TimeSpan deadline) =>
         sinceContact >= TimeSpan.FromTicks(Math.Min(deadline.Ticks / 2, LeaseStopAfter.Ticks)) &&
         Interlocked.Read(ref _majorityUnreachedMs) != 0 && !_localActive.IsEmpty &&
         TwoNodePeer is null && _consensus.AloneNow is null &&
-        (_consensus.State.Configuration.Property("no-quorum-policy") ?? "stop") is not ("ignore" or "freeze") &&
         Volatile.Read(ref _leaseStopping) == 0;
 
     private async Task LeaseStopAsync(TimeSpan sinceContact, TimeSpan deadline)
@@ -89,27 +89,23 @@ public sealed partial class NodeDaemon
     private TimeSpan LeaseSkew => TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 500);
 
     /// <summary>
-    /// How much earlier than the moment its consensus requests stopped being answered the DC may count a lost member's
-    /// lease (<see cref="Controller.LeaseOrigin"/>): the member noted contact until at most the upper election timeout
-    /// after the last heartbeat it got (its consensus token is cancelled then), so its deadline falls (skew - upper
-    /// election timeout) before the DC's count would end; 100 ms of that is kept as a margin for late timers. With the
-    /// defaults: 1.1 s - 0.6 s - 0.1 s = 0.4 s.
+    /// How much earlier than a bound on a lost member's last contact the DC may count its lease
+    /// (<see cref="Controller.LeaseOrigin"/>). Two bounds, one allowance:
+    /// <list type="bullet">
+    /// <item>A member the DC lost: the moment its consensus requests stopped being answered. The member noted contact
+    /// until at most the upper election timeout after the last heartbeat it got (its consensus token is cancelled
+    /// then), so its deadline falls (skew - upper election timeout) before the DC's count would end.</item>
+    /// <item>The leader the DC directly succeeded: the DC's election. That leader noted its last contact at a moment its
+    /// leader lease held (<see cref="LeaderInContact"/>): less than the lease after the start of a heartbeat round a
+    /// majority answered. DotNext's lease is the leader's own election timeout, drawn between the lower and the upper
+    /// one, so at most the upper. That majority includes a voter of the successor, which answered before it voted, so
+    /// the round started before the election, and the old leader's deadline falls (skew - upper election timeout)
+    /// before the election plus the lease. A contact noted by pinging a majority counts too, but a leader that pings a
+    /// majority is reachable, so its successor does not judge it lost (indirect probes).</item>
+    /// </list>
+    /// 100 ms are kept as a margin for late timers. With the defaults: 1.1 s - 0.6 s - 0.1 s = 0.4 s.
     /// </summary>
     private TimeSpan LeaseBeforeContactEnded => LeaseSkew - TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 100);
-
-    /// <summary>
-    /// How much earlier than its own election a new leader may count the lease of the leader it directly succeeded
-    /// (<see cref="Controller.Lead"/>). That leader noted its last contact with a majority at a moment its leader lease
-    /// held (<see cref="LeaderInContact"/>): less than the lease after the start of a heartbeat round a majority
-    /// answered. DotNext's lease is the leader's own election timeout, drawn between the lower and the upper one, so at
-    /// most the upper. The majority that answered includes a voter of the successor, which answered before it voted, so
-    /// the round started before the election. The old leader must have stopped by its contact plus the lease minus
-    /// <see cref="LeaseSkew"/>: before the election plus the lease minus (skew - upper election timeout). The same
-    /// 100 ms margin as <see cref="LeaseBeforeContactEnded"/> is kept: 0.4 s with the defaults. A contact noted by
-    /// pinging a majority counts too, but a leader that pings a majority is reachable, so its successor does not judge
-    /// it lost (indirect probes).
-    /// </summary>
-    private TimeSpan FormerLeaderLeaseEarlier => LeaseBeforeContactEnded;
 
     /// <summary>
     /// Records why, then resets this node. Without a hardware watchdog the reset is the daemon's own:
