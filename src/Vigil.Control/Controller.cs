@@ -73,17 +73,21 @@ public sealed class Controller
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
 
     /// <param name="leaseBeforeContactEnded">How much earlier than the moment the consensus layer saw a member stop answering
-    /// this leader, or than this leadership's start for the leader it directly succeeded, a lost member's lease may be
-    /// counted (<see cref="LeaseOrigin"/>; zero: not at all).</param>
-    public Controller(IReadOnlyList<string> members, string self, TimeSpan memberDownAfter, TimeSpan leaseBeforeContactEnded = default)
+    /// this leader a lost member's lease may be counted (<see cref="LeaseOrigin"/>; zero: not at all).</param>
+    /// <param name="leaseBeforeElection">How much earlier than this leadership's start the lease of the leader it directly
+    /// succeeded may be counted (<see cref="LeaseOrigin"/>; zero: not at all).</param>
+    public Controller(IReadOnlyList<string> members, string self, TimeSpan memberDownAfter, TimeSpan leaseBeforeContactEnded = default,
+        TimeSpan leaseBeforeElection = default)
     {
         _members = members;
         _self = self;
         _memberDownAfter = memberDownAfter;
         _leaseBeforeContactEnded = leaseBeforeContactEnded;
+        _leaseBeforeElection = leaseBeforeElection;
     }
 
     private readonly TimeSpan _leaseBeforeContactEnded;
+    private readonly TimeSpan _leaseBeforeElection;
 
     /// <summary>When this leader last saw <paramref name="node"/> reachable (its leadership start at the earliest), if ever.</summary>
     public DateTimeOffset? LastSeen(string node) => _lastSeen.TryGetValue(node, out var t) ? t : null;
@@ -104,7 +108,7 @@ public sealed class Controller
     public DateTimeOffset? LeaseOrigin(string node)
     {
         if (!_lastSeen.TryGetValue(node, out var t)) return null;
-        var origin = _formerLeaderEarly.Contains(node) ? t - _leaseBeforeContactEnded : t;
+        var origin = _formerLeaderEarly.Contains(node) ? t - _leaseBeforeElection : t;
         if (_leaseBeforeContactEnded > TimeSpan.Zero && _contactEnded.TryGetValue(node, out var ended) && ended - _leaseBeforeContactEnded < origin)
             origin = ended - _leaseBeforeContactEnded;
         return origin;
@@ -141,8 +145,8 @@ public sealed class Controller
     /// <param name="formerLeaderTerm">The term <paramref name="formerLeader"/> led in (0: unknown). When it is the term just
     /// before this one, nobody led in between, and the former leader's last contact with a majority is bounded by this
     /// election: its lease may count from the constructor's allowance before now (<see cref="LeaseOrigin"/>; the daemon
-    /// derives it from the consensus layer's leader lease and the lost node's own skew, see
-    /// NodeDaemon.LeaseBeforeContactEnded). In any other case (a term in between, an unknown term) the lease counts
+    /// derives it from the consensus layer's leader lease, its voters' leader stickiness and the lost node's own skew,
+    /// see NodeDaemon.LeaseBeforeElection). In any other case (a term in between, an unknown term) the lease counts
     /// from now: another leader may have been in contact with it.</param>
     public bool Lead(long term, DateTimeOffset now, string? formerLeader = null, TimeSpan formerLeaderSilent = default, long formerLeaderTerm = 0)
     {
@@ -157,7 +161,7 @@ public sealed class Controller
         if (formerLeader is not null && formerLeader != _self && _members.Contains(formerLeader))
         {
             if (formerLeaderSilent > TimeSpan.Zero) _silentBefore[formerLeader] = formerLeaderSilent;
-            if (formerLeaderTerm > 0 && formerLeaderTerm + 1 == term && _leaseBeforeContactEnded > TimeSpan.Zero)
+            if (formerLeaderTerm > 0 && formerLeaderTerm + 1 == term && _leaseBeforeElection > TimeSpan.Zero)
                 _formerLeaderEarly.Add(formerLeader);
         }
         _plannedVersion = -1;

@@ -264,8 +264,9 @@ public class ControllerTests
     public void The_lease_of_the_leader_succeeded_directly_counts_from_before_the_election_until_it_is_seen()
     {
         var s = Running(fencing: false);
-        var earlier = TimeSpan.FromMilliseconds(400);
-        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), earlier);
+        // Its own allowance, not the one for members that stopped answering in this term.
+        var earlier = TimeSpan.FromMilliseconds(700);
+        var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(400), earlier);
         c.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2);
         Assert.Equal(T0 - earlier, c.LeaseOrigin("n1"));
         Assert.Equal(T0, c.LeaseOrigin("n3"));   // only the former leader
@@ -277,12 +278,16 @@ public class ControllerTests
         Assert.Equal(T0.AddMilliseconds(60), c.LeaseOrigin("n1"));
 
         // A term in between (a leader this node may not know of), or an unknown term: from the election.
-        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), earlier);
+        var d = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(400), earlier);
         d.Lead(4, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2);
         Assert.Equal(T0, d.LeaseOrigin("n1"));
-        var e = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), earlier);
+        var e = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(400), earlier);
         e.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300));   // no term known
         Assert.Equal(T0, e.LeaseOrigin("n1"));
+        // Without the election allowance (zero), the former leader counts from the election.
+        var f = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(400));
+        f.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2);
+        Assert.Equal(T0, f.LeaseOrigin("n1"));
         // Leading again later: the earlier leadership's allowance is gone.
         c.Follow();
         c.Lead(5, T0.AddSeconds(5));

@@ -34,7 +34,7 @@ public sealed partial class NodeDaemon
     private async Task ControllerLoopAsync(CancellationToken ct)
     {
         // Witnesses vote but are never cluster nodes: they get no membership records and no resources.
-        _controller = new Controller([.. _settings.ResourceNodes], _settings.Name, TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs), LeaseBeforeContactEnded);
+        _controller = new Controller([.. _settings.ResourceNodes], _settings.Name, TimeSpan.FromMilliseconds(_settings.MemberDownAfterMs), LeaseBeforeContactEnded, LeaseBeforeElection);
         string? formerLeader = null;
         long formerLeaderTerm = 0;
         while (!ct.IsCancellationRequested)

@@ -29,8 +29,9 @@ public sealed partial class NodeDaemon
     /// <summary>
     /// A leader is in contact: the consensus layer has not lost it, and when this node is that leader, a majority
     /// answered it within the leader lease. The lease bounds a leader's last contact by the next election: a majority
-    /// that answered it includes a voter of its successor, which answered before it voted (see
-    /// <see cref="LeaseBeforeContactEnded"/>). The consensus token alone would keep a cut-off leader "in contact"
+    /// that answered it shares a member with the one that elects its successor, and that member did not take part in
+    /// the election until its own election timeout had passed since it answered (see
+    /// <see cref="LeaseBeforeElection"/>). The consensus token alone would keep a cut-off leader "in contact"
     /// until it steps down, a request timeout or more later, or after a pause until its timers run.
     /// </summary>
     private bool LeaderInContact =>

@@ -89,23 +89,30 @@ public sealed partial class NodeDaemon
     private TimeSpan LeaseSkew => TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 500);
 
     /// <summary>
-    /// How much earlier than a bound on a lost member's last contact the DC may count its lease
-    /// (<see cref="Controller.LeaseOrigin"/>). Two bounds, one allowance:
-    /// <list type="bullet">
-    /// <item>A member the DC lost: the moment its consensus requests stopped being answered. The member noted contact
-    /// until at most the upper election timeout after the last heartbeat it got (its consensus token is cancelled
-    /// then), so its deadline falls (skew - upper election timeout) before the DC's count would end.</item>
-    /// <item>The leader the DC directly succeeded: the DC's election. That leader noted its last contact at a moment its
-    /// leader lease held (<see cref="LeaderInContact"/>): less than the lease after the start of a heartbeat round a
-    /// majority answered. DotNext's lease is the leader's own election timeout, drawn between the lower and the upper
-    /// one, so at most the upper. That majority includes a voter of the successor, which answered before it voted, so
-    /// the round started before the election, and the old leader's deadline falls (skew - upper election timeout)
-    /// before the election plus the lease. A contact noted by pinging a majority counts too, but a leader that pings a
-    /// majority is reachable, so its successor does not judge it lost (indirect probes).</item>
-    /// </list>
-    /// 100 ms are kept as a margin for late timers. With the defaults: 1.1 s - 0.6 s - 0.1 s = 0.4 s.
+    /// How much earlier than the moment its consensus requests stopped being answered the DC may count a lost member's
+    /// lease (<see cref="Controller.LeaseOrigin"/>). The member noted contact until at most the upper election timeout
+    /// after the last heartbeat it got (its consensus token is cancelled then), and that heartbeat came before the
+    /// request that went unanswered, so its deadline falls (skew - upper election timeout) before that moment plus the
+    /// lease. 100 ms are kept as a margin for late timers. With the defaults: 1.1 s - 0.6 s - 0.1 s = 0.4 s.
     /// </summary>
     private TimeSpan LeaseBeforeContactEnded => LeaseSkew - TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs + 100);
+
+    /// <summary>
+    /// How much earlier than its own election the DC may count the lease of the leader it directly succeeded
+    /// (<see cref="Controller.LeaseOrigin"/>). That leader noted its last contact at a moment its leader lease held
+    /// (<see cref="LeaderInContact"/>): less than the lease after the start of a heartbeat round a majority answered.
+    /// DotNext's lease is the leader's own election timeout, drawn between the lower and the upper one, so at most the
+    /// upper. The majority that answered the round and the majority that elected the DC share a member. If that member
+    /// is the DC, it stood for election only after its own election timeout (at least the lower one) passed without a
+    /// heartbeat; if it is a voter, DotNext's leader stickiness made it refuse votes until its election timeout had passed
+    /// since the last heartbeat it accepted (RaftCluster.VoteAsync checks the time since the last leader contact). Either
+    /// way the election came at least the lower election timeout after that round started. So the old leader's deadline
+    /// falls (skew - (upper - lower election timeout)) before the election plus the lease. A contact noted by pinging a
+    /// majority counts too, but a leader that pings a majority is reachable, so its successor does not judge it lost
+    /// (indirect probes). 100 ms are kept as a margin. With the defaults: 1.1 s - 0.3 s - 0.1 s = 0.7 s.
+    /// </summary>
+    private TimeSpan LeaseBeforeElection =>
+        LeaseSkew - TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs - _settings.LowerElectionTimeoutMs + 100);
 
     /// <summary>
     /// Records why, then resets this node. Without a hardware watchdog the reset is the daemon's own:
