@@ -240,13 +240,21 @@ public class ClusterTests
                 var text = await resp.Content.ReadAsStringAsync();
                 Assert.DoesNotContain("   at ", text); // no stack traces to clients
             }
-        // An execute request from a stale term is refused with the reason.
+        // A malformed execute request changes nothing, not even the newest term the node has seen (a far-future term
+        // recorded from it would make the node refuse its real leader).
         using var n1 = c.Target("n1").Client(TimeSpan.FromSeconds(10));
+        using var malformed = await n1.PostAsync(c.Target("n1").Url("/v1/node/execute"), new StringContent(
+            "{\"term\":1000000,\"resource\":\"\",\"class\":\"vigil\",\"type\":\"Dummy\",\"operation\":\"start\",\"intervalMs\":0}",
+            System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(400, (int)malformed.StatusCode);
+        // An execute request from a stale term is refused with the reason.
         using var stale = await n1.PostAsync(c.Target("n1").Url("/v1/node/execute"), new StringContent(
             "{\"term\":0,\"leader\":\"x\",\"resource\":\"r\",\"class\":\"vigil\",\"type\":\"Dummy\",\"operation\":\"start\",\"intervalMs\":0}",
             System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(409, (int)stale.StatusCode);
-        Assert.Contains("older than term", await stale.Content.ReadAsStringAsync());
+        var staleText = await stale.Content.ReadAsStringAsync();
+        Assert.Contains("older than term", staleText);
+        Assert.DoesNotContain("1000000", staleText);
         Assert.NotNull(c.Status("n1"));
         Assert.Empty(c.Status("n1")!.Resources);
     }

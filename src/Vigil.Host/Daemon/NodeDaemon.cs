@@ -324,14 +324,15 @@ public sealed partial class NodeDaemon : IAsyncDisposable
 
     private Task<IResult> ExecuteAsync(HttpContext ctx) => ReadJson<ExecuteRequest>(ctx, async req =>
     {
-        if (RefuseOlderTerm(req.Term) is { } refused) return refused;
-        if (_settings.Self.Witness)
-            return Results.Json(new ErrorResponse($"{_settings.Name} is a witness: it runs no resources"), statusCode: StatusCodes.Status409Conflict);
+        // A malformed request changes nothing, not even the newest term this node has seen.
         if (string.IsNullOrEmpty(req.Resource) || string.IsNullOrEmpty(req.Operation) || req.IntervalMs < 0)
             return Results.BadRequest(new ErrorResponse("an execute request needs resource and operation"));
         var agentText = req.Provider is null ? $"{req.Class}:{req.Type}" : $"{req.Class}:{req.Provider}:{req.Type}";
         if (!AgentId.TryParse(agentText, out var agent, out var error))
             return Results.BadRequest(new ErrorResponse(error));
+        if (RefuseOlderTerm(req.Term) is { } refused) return refused;
+        if (_settings.Self.Witness)
+            return Results.Json(new ErrorResponse($"{_settings.Name} is a witness: it runs no resources"), statusCode: StatusCodes.Status409Conflict);
         var action = new AgentAction(agent, req.Resource, req.Operation)
         {
             Interval = TimeSpan.FromMilliseconds(req.IntervalMs),
