@@ -105,13 +105,18 @@ public sealed class Controller
     /// (less a margin) before the moment it stopped answering (the daemon's NodeDaemon.LeaseBeforeContactEnded). Each
     /// bound holds on its own, so the earlier one is used.
     /// </remarks>
-    public DateTimeOffset? LeaseOrigin(string node)
+    public DateTimeOffset? LeaseOrigin(string node) => LeaseCount(node)?.From;
+
+    /// <summary><see cref="LeaseOrigin"/> with the reason for it, in words for the log (what the count starts from).</summary>
+    public (DateTimeOffset From, string Basis)? LeaseCount(string node)
     {
         if (!_lastSeen.TryGetValue(node, out var t)) return null;
-        var origin = _formerLeaderEarly.Contains(node) ? t - _leaseBeforeElection : t;
-        if (_leaseBeforeContactEnded > TimeSpan.Zero && _contactEnded.TryGetValue(node, out var ended) && ended - _leaseBeforeContactEnded < origin)
-            origin = ended - _leaseBeforeContactEnded;
-        return origin;
+        var count = _formerLeaderEarly.Contains(node)
+            ? (t - _leaseBeforeElection, $"{_leaseBeforeElection.TotalMilliseconds:F0} ms before this leader's election ({node} led the term before; its own deadline falls later than that plus the lease)")
+            : (t, "when this leader last saw it");
+        if (_leaseBeforeContactEnded > TimeSpan.Zero && _contactEnded.TryGetValue(node, out var ended) && ended - _leaseBeforeContactEnded < count.Item1)
+            count = (ended - _leaseBeforeContactEnded, $"{_leaseBeforeContactEnded.TotalMilliseconds:F0} ms before it stopped answering this leader's consensus requests (its own deadline falls later than that plus the lease)");
+        return count;
     }
 
     /// <summary>The term this controller leads in, or null while it does not lead.</summary>

@@ -309,7 +309,7 @@ public static class FencingStatus
             else if (FencePlanner.Devices(config).Count == 0 && FencePlanner.LeaseProblem(config) is { } why)
                 lines.Add($"{name} is lost and must be fenced, but {why}: its resources stay blocked. Configure a fence device (primitive NAME stonith:fence_… params pcmk_host_list=\"{name}\") or stonith-watchdog-timeout, or after making sure {name} is powered off: vigil fence ack {name}");
             else if (FencePlanner.Devices(config).Count == 0)
-                lines.Add($"{name} is lost; it counts as fenced {FencePlanner.WatchdogTimeout(config)!.Value.TotalSeconds:0.#} s after it was last seen (lease self-fencing)");
+                lines.Add($"{name} is lost; it counts as fenced {FencePlanner.WatchdogTimeout(config)!.Value.TotalSeconds:0.#} s after its last contact with a majority, as bounded by the leader (lease self-fencing; the leader's log says from when)");
             else if (last is { Succeeded: false })
                 lines.Add($"fencing {name} failed ({DateTimeOffset.FromUnixTimeSeconds(last.AtUnixSeconds):HH:mm:ss} UTC): {last.Reason}. Its resources stay blocked; it is retried. After making sure {name} is powered off: vigil fence ack {name}");
             else lines.Add($"{name} is lost and waits to be fenced");

@@ -269,7 +269,9 @@ public class ControllerTests
         var c = new Controller(["n1", "n2", "n3"], "n2", TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(400), earlier);
         c.Lead(3, T0, "n1", TimeSpan.FromMilliseconds(300), formerLeaderTerm: 2);
         Assert.Equal(T0 - earlier, c.LeaseOrigin("n1"));
+        Assert.StartsWith("700 ms before this leader's election (n1 led the term before", c.LeaseCount("n1")!.Value.Basis);
         Assert.Equal(T0, c.LeaseOrigin("n3"));   // only the former leader
+        Assert.Equal("when this leader last saw it", c.LeaseCount("n3")!.Value.Basis);
         Assert.Equal(T0, c.LastSeen("n1"));      // the loss is judged as before
         // Unreached, it stays so; once seen (directly here), its lease counts from that sighting.
         c.ReconcileMembership(s, 3, n => n != "n1", T0.AddMilliseconds(50));
@@ -310,6 +312,7 @@ public class ControllerTests
         c.ReconcileMembership(s, 1, n => n != "n1", woke, contactEnded: n => n == "n1" ? ended : null);
         Assert.Equal(woke, c.LastSeen("n1"));            // judged lost as before
         Assert.Equal(ended - before, c.LeaseOrigin("n1"));
+        Assert.StartsWith("400 ms before it stopped answering", c.LeaseCount("n1")!.Value.Basis);
         Assert.Equal(woke, c.LeaseOrigin("n3"));         // not said to have stopped answering
         // Seen again by another member after that: its lease counts from then.
         var later = woke.AddMilliseconds(100);

@@ -23,7 +23,7 @@ public sealed partial class NodeDaemon
     private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceFailedAt = new(StringComparer.Ordinal);
     /// <summary>Targets with a replan scheduled for the end of their retry pause.</summary>
     private readonly ConcurrentDictionary<string, byte> _fenceRetryDue = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceLastSeen = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DateTimeOffset From, string Basis)> _fenceLastSeen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (IReadOnlySet<string> Hosts, DateTimeOffset At)> _deviceLists = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -48,7 +48,7 @@ public sealed partial class NodeDaemon
         }
         if (!_fencing.TryAdd(target, 0)) return;
         _inFlight.TryAdd(f.Key, 0);
-        _fenceLastSeen[target] = _controller?.LeaseOrigin(target) ?? DateTimeOffset.UtcNow;
+        _fenceLastSeen[target] = _controller?.LeaseCount(target) ?? (DateTimeOffset.UtcNow, "now (this leader never saw it)");
         _ = Task.Run(async () =>
         {
             try { await FenceAsync(target, f.Action, "controller", _settings.Name, _consensus.LeadershipToken).ConfigureAwait(false); }
@@ -101,9 +101,9 @@ public sealed partial class NodeDaemon
     {
         var clock = Stopwatch.StartNew();
         // Noted by the controller loop when fencing started (its bookkeeping belongs to that loop).
-        var lastSeen = _fenceLastSeen.TryGetValue(target, out var seen) ? seen : DateTimeOffset.UtcNow;
-        var wait = lastSeen + lease - DateTimeOffset.UtcNow;
-        Log($"{target} has no fence device: waiting {Math.Max(0, wait.TotalMilliseconds):F0} ms for its lease to expire (stonith-watchdog-timeout {lease.TotalMilliseconds:F0} ms since last seen)");
+        var (from, basis) = _fenceLastSeen.TryGetValue(target, out var seen) ? seen : (DateTimeOffset.UtcNow, "now (no sighting noted)");
+        var wait = from + lease - DateTimeOffset.UtcNow;
+        Log($"{target} has no fence device: waiting {Math.Max(0, wait.TotalMilliseconds):F0} ms for its lease to expire (stonith-watchdog-timeout {lease.TotalMilliseconds:F0} ms, counted from {basis})");
         if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
         // Back in the meantime: it may never have lost quorum, so it may still run its resources.
         if (_consensus.State.Nodes.FirstOrDefault(n => n.Uname == target) is { Crmd: "online" })

@@ -36,7 +36,7 @@ public static class DemoCommand
             {Resources}
             """,
         "lease" => $"""
-            # No fencing hardware: lease self-fencing. A lost node counts as fenced 2 s after it was last seen.
+            # No fencing hardware: lease self-fencing. A lost node counts as fenced 2 s after its last contact (the leader bounds when that was).
             property stonith-enabled=true stonith-watchdog-timeout=2s
             {Resources}
             """,
