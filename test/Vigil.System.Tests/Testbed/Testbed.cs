@@ -509,7 +509,7 @@ public sealed partial class Testbed : IDisposable
         parts.Add("--- side channel\n" + string.Join("\n", File.Exists(SideChannel) ? File.ReadLines(SideChannel).TakeLast(30) : []));
         foreach (var n in Names)
             if (File.Exists(LogFile(n)))
-                parts.Add($"--- {n}.log (last 25 lines)\n" + string.Join("\n", File.ReadLines(LogFile(n)).TakeLast(25)));
+                parts.Add($"--- {n}.log (last 80 lines)\n" + string.Join("\n", File.ReadLines(LogFile(n)).TakeLast(80)));
         return string.Join("\n", parts);
     }
 
