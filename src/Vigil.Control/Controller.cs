@@ -111,10 +111,10 @@ public sealed class Controller
     public (DateTimeOffset From, string Basis)? LeaseCount(string node)
     {
         if (!_lastSeen.TryGetValue(node, out var t)) return null;
-        var count = _formerLeaderEarly.Contains(node)
+        (DateTimeOffset From, string Basis) count = _formerLeaderEarly.Contains(node)
             ? (t - _leaseBeforeElection, $"{_leaseBeforeElection.TotalMilliseconds:F0} ms before this leader's election ({node} led the term before; its own deadline falls later than that plus the lease)")
             : (t, "when this leader last saw it");
-        if (_leaseBeforeContactEnded > TimeSpan.Zero && _contactEnded.TryGetValue(node, out var ended) && ended - _leaseBeforeContactEnded < count.Item1)
+        if (_leaseBeforeContactEnded > TimeSpan.Zero && _contactEnded.TryGetValue(node, out var ended) && ended - _leaseBeforeContactEnded < count.From)
             count = (ended - _leaseBeforeContactEnded, $"{_leaseBeforeContactEnded.TotalMilliseconds:F0} ms before it stopped answering this leader's consensus requests (its own deadline falls later than that plus the lease)");
         return count;
     }

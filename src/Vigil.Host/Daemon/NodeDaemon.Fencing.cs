@@ -23,7 +23,8 @@ public sealed partial class NodeDaemon
     private readonly ConcurrentDictionary<string, DateTimeOffset> _fenceFailedAt = new(StringComparer.Ordinal);
     /// <summary>Targets with a replan scheduled for the end of their retry pause.</summary>
     private readonly ConcurrentDictionary<string, byte> _fenceRetryDue = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (DateTimeOffset From, string Basis)> _fenceLastSeen = new(StringComparer.Ordinal);
+    /// <summary>Where each lease wait counts from, and why (<see cref="Controller.LeaseCount"/>), noted when fencing starts.</summary>
+    private readonly ConcurrentDictionary<string, (DateTimeOffset From, string Basis)> _leaseCounts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (IReadOnlySet<string> Hosts, DateTimeOffset At)> _deviceLists = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -48,7 +49,7 @@ public sealed partial class NodeDaemon
         }
         if (!_fencing.TryAdd(target, 0)) return;
         _inFlight.TryAdd(f.Key, 0);
-        _fenceLastSeen[target] = _controller?.LeaseCount(target) ?? (DateTimeOffset.UtcNow, "now (this leader never saw it)");
+        _leaseCounts[target] = _controller?.LeaseCount(target) ?? (DateTimeOffset.UtcNow, "now (this leader never saw it)");
         _ = Task.Run(async () =>
         {
             try { await FenceAsync(target, f.Action, "controller", _settings.Name, _consensus.LeadershipToken).ConfigureAwait(false); }
@@ -101,7 +102,7 @@ public sealed partial class NodeDaemon
     {
         var clock = Stopwatch.StartNew();
         // Noted by the controller loop when fencing started (its bookkeeping belongs to that loop).
-        var (from, basis) = _fenceLastSeen.TryGetValue(target, out var seen) ? seen : (DateTimeOffset.UtcNow, "now (no sighting noted)");
+        var (from, basis) = _leaseCounts.TryGetValue(target, out var seen) ? seen : (DateTimeOffset.UtcNow, "now (no sighting noted)");
         var wait = from + lease - DateTimeOffset.UtcNow;
         Log($"{target} has no fence device: waiting {Math.Max(0, wait.TotalMilliseconds):F0} ms for its lease to expire (stonith-watchdog-timeout {lease.TotalMilliseconds:F0} ms, counted from {basis})");
         if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
