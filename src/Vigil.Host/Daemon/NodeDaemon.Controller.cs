@@ -92,9 +92,10 @@ public sealed partial class NodeDaemon
                 var plan = _controller.PlanIfDue(_consensus.State, term, _inFlight.Keys.ToHashSet(), replan, DateTimeOffset.UtcNow);
                 if (plan is not null) Carry(plan);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                // A planning bug must not take the node down; it is logged and retried on the next change.
+                // A planning bug, or a call or proposal that ran out of time, must not end this loop (nothing would be
+                // planned again until a restart): it is logged and retried on the next change.
                 Log($"controller error: {e.GetType().Name}: {e.Message}");
             }
         }
@@ -254,30 +255,26 @@ public sealed partial class NodeDaemon
                 await Task.Delay(200, _stop.Token).ConfigureAwait(false);
             }
             if (response is null || leadership.IsCancellationRequested) return;
-            ProposeOutcome outcome;
-            try
+            var outcome = await ProposeAsync(new RecordOperationCommand(a.Node, a.Resource, request.Class, request.Provider, request.Type, a.Task, a.IntervalMs,
+                response.Rc, response.OpStatus, request.TargetRc ?? 0)
             {
-                outcome = await ProposeAsync(new RecordOperationCommand(a.Node, a.Resource, request.Class, request.Provider, request.Type, a.Task, a.IntervalMs,
-                    response.Rc, response.OpStatus, request.TargetRc ?? 0)
-                {
-                    // Call ids restart with the node's executor: with the same term they would repeat, and the
-                    // repeated id would make the state drop the new result as a duplicate (found by the simulator).
-                    RequestId = $"op:{a.Node}:{a.Resource}:{a.Task}:{a.IntervalMs}:{response.CallId}:{term}:{Guid.NewGuid():N}",
-                    CallId = response.CallId, ExecMs = response.ExecMs, ExitReason = response.ExitReason, Term = term,
-                    // A probe's answer may name the parameters the resource really runs with (see ExecuteResponse.OpDigest).
-                    OpDigest = response.OpDigest ?? planned.OpDigest,
-                    Boot = response.Boot,
-                }).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!leadership.IsCancellationRequested && !_stop.IsCancellationRequested)
+                // Call ids restart with the node's executor: with the same term they would repeat, and the
+                // repeated id would make the state drop the new result as a duplicate (found by the simulator).
+                RequestId = $"op:{a.Node}:{a.Resource}:{a.Task}:{a.IntervalMs}:{response.CallId}:{term}:{Guid.NewGuid():N}",
+                CallId = response.CallId, ExecMs = response.ExecMs, ExitReason = response.ExitReason, Term = term,
+                // A probe's answer may name the parameters the resource really runs with (see ExecuteResponse.OpDigest).
+                OpDigest = response.OpDigest ?? planned.OpDigest,
+                Boot = response.Boot,
+            }).ConfigureAwait(false);
+            if (outcome != ProposeOutcome.Committed)
             {
-                // Committing took longer than the proposal's timeout: the result may still be recorded, or not. Said, and
+                // The result may be recorded, or not (time ran out, or leadership changed while committing). Said, and
                 // treated as unanswered, so the resource is probed there before anything else is done to it.
-                Log($"{a.Task} {a.Resource} on {a.Node}: rc {response.Rc}, {response.ExecMs} ms, but recording the result did not commit in time");
-                _outcomes.Enqueue((a, null));
+                Log($"{a.Task} {a.Resource} on {a.Node}: rc {response.Rc}, {response.ExecMs} ms, but recording the result did not commit ({(outcome == ProposeOutcome.NotLeader ? "no longer the leader" : "uncertain")})");
+                if (!leadership.IsCancellationRequested) _outcomes.Enqueue((a, null));
                 return;
             }
-            if (outcome == ProposeOutcome.Committed) _outcomes.Enqueue((a, response.Rc == (request.TargetRc ?? 0) && response.OpStatus == 0));
+            _outcomes.Enqueue((a, response.Rc == (request.TargetRc ?? 0) && response.OpStatus == 0));
             Log($"{a.Task} {a.Resource} on {a.Node}: rc {response.Rc}, {response.ExecMs} ms");
         }
         catch (OperationCanceledException) { }

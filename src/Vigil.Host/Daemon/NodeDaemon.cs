@@ -113,7 +113,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         SecureLocalSocket();
-        _loops = Task.WhenAll(Task.Run(() => ControllerLoopAsync(_stop.Token)), Task.Run(() => QuorumLoopAsync(_stop.Token)), Task.Run(() => LeaseLoopAsync(_stop.Token)));
+        _loops = Task.WhenAll(Supervise("DC", ControllerLoopAsync), Supervise("quorum", QuorumLoopAsync), Supervise("lease", LeaseLoopAsync));
         // Written only just before a self-fence exit: read once, at start.
         _selfFenced = ReadSelfFence();
         if (_selfFenced is { } fenced) Log($"this node self-fenced at {fenced.At:u}: {fenced.Reason}");
@@ -535,18 +535,31 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         }
     }
 
-    /// <summary>Proposes with a stable request id, retrying an ambiguous outcome (safe: commands are idempotent).</summary>
-    private async Task<ProposeOutcome> ProposeAsync(ClusterCommand command)
+    private static readonly TimeSpan ProposeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Proposes with a stable request id (<see cref="Proposals.ProposeAsync"/>: ambiguity retried, a proposal not committed
+    /// within <see cref="ProposeTimeout"/> ambiguous). Before, that timeout escaped as a cancellation to every caller, and
+    /// one of them (a membership change on the DC loop) ended the DC loop for good. Only the daemon's own stop throws.
+    /// </summary>
+    private Task<ProposeOutcome> ProposeAsync(ClusterCommand command)
     {
         var stamped = command.AtUnixSeconds == 0 ? command with { AtUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds() } : command;
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            var outcome = await _consensus.ProposeAsync(stamped, timeout.Token).ConfigureAwait(false);
-            if (outcome != ProposeOutcome.Ambiguous) return outcome;
-        }
-        return ProposeOutcome.Ambiguous;
+        return Proposals.ProposeAsync(t => _consensus.ProposeAsync(stamped, t), ProposeTimeout, 3,
+            () => Log($"a {CommandName(stamped)} did not commit within {ProposeTimeout.TotalSeconds:0} s: it may still commit, or not (treated as uncertain)"),
+            _stop.Token);
+    }
+
+    /// <summary>Starts one of the daemon's loops under <see cref="LoopSupervisor"/>.</summary>
+    private Task Supervise(string name, Func<CancellationToken, Task> loop) =>
+        Task.Run(() => LoopSupervisor.RunAsync(name, loop, Log, TimeSpan.FromMilliseconds(100), _stop.Token));
+
+    /// <summary>A command's kind in words for the log: RecordOperationCommand -> "record operation".</summary>
+    private static string CommandName(ClusterCommand command)
+    {
+        var name = command.GetType().Name;
+        if (name.EndsWith("Command", StringComparison.Ordinal)) name = name[..^"Command".Length];
+        return string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())) + " command";
     }
 
     // ----- status -------------------------------------------------------------------------------
