@@ -19,8 +19,10 @@ public class StatusRenderTests
                 new NodeStatus("n3", true, true, true),
                 new NodeStatus("n4", false, false, false) { Unclean = true },
                 new NodeStatus("n5", false, false, false),
+                new NodeStatus("n6", false, true, false) { Joining = true },
             ],
         });
+        Assert.Contains("  * Node n6: joining (its daemon started again; the cluster has not recorded it yet)\n", text);
         Assert.Contains("  * Online: [ n1 ]\n", text);
         Assert.Contains("  * Node n2: shutting down", text);
         Assert.Contains("  * Node n3: standby\n", text);

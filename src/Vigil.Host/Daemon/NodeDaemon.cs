@@ -573,13 +573,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         var witnesses = _settings.Members.Where(m => m.Value.Witness).Select(m => new NodeStatus(m.Key, Reachable(m.Key), Reachable(m.Key), false)).ToList();
         var nodes = _settings.ResourceNodes.OrderBy(n => n, StringComparer.Ordinal).Select(n =>
         {
-            var ns = state.Nodes.FirstOrDefault(x => x.Uname == n);
             var standby = Truth.IsTrue(state.Configuration.Nodes.FirstOrDefault(x => x.Uname == n)?.InstanceAttributes.Get("standby"));
-            return new NodeStatus(n, ns?.Crmd == "online", Reachable(n), standby)
-            {
-                Unclean = ns is not null && Activity.IsUnclean(ns) && fencing,
-                ShuttingDown = ns?.Crmd == "online" && (ClusterState.ShutdownRequested(ns) || ns.Expected == "down"),
-            };
+            return NodeStatus.Of(n, state.Nodes.FirstOrDefault(x => x.Uname == n), Reachable(n), standby, fencing, n == _settings.Name ? Boot : null);
         }).ToList();
         var active = Activity.Active(state, includeUnclean: fencing);
         var unclean = state.Nodes.Where(Activity.IsUnclean).Select(n => n.Uname ?? n.Id).ToHashSet(StringComparer.Ordinal);

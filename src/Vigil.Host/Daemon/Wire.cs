@@ -1,3 +1,6 @@
+using Vigil.Control;
+using Vigil.Core.Model;
+
 namespace Vigil.Host.Daemon;
 
 // A property with a default value is { get; set; }, not init: the build-time JSON contracts (HostJson) give an init-only
@@ -78,6 +81,29 @@ public sealed record NodeStatus(string Name, bool Online, bool Reachable, bool S
     public bool Unclean { get; init; }
     /// <summary>Its daemon is stopping cleanly: what it runs moves away or stops, then it leaves.</summary>
     public bool ShuttingDown { get; init; }
+    /// <summary>
+    /// Only in the answering node's own entry: its daemon started again and the state it holds still records its previous
+    /// daemon (another boot id), which the cluster has not replaced yet. Not online then: what that record says (online,
+    /// shut down cleanly) was true of the previous daemon, not of this one.
+    /// </summary>
+    public bool Joining { get; init; }
+
+    /// <summary>
+    /// A node's entry as the state records it (<paramref name="recorded"/>, null if never). <paramref name="ownBoot"/> is the
+    /// answering daemon's boot id for its own entry (null for the others): a record of another boot is its previous daemon's.
+    /// </summary>
+    public static NodeStatus Of(string name, NodeState? recorded, bool reachable, bool standby, bool fencing, string? ownBoot)
+    {
+        bool joining = ownBoot is not null && recorded is not null && ClusterState.BootOf(recorded) is { } boot
+            && ClusterState.BootStem(boot) != ClusterState.BootStem(ownBoot);
+        bool online = !joining && recorded?.Crmd == "online";
+        return new NodeStatus(name, online, reachable, standby)
+        {
+            Unclean = recorded is not null && Activity.IsUnclean(recorded) && fencing,
+            ShuttingDown = online && (ClusterState.ShutdownRequested(recorded!) || recorded!.Expected == "down"),
+            Joining = joining,
+        };
+    }
 }
 
 public sealed record ResourceStatus(string Id, string Agent, string? Group, string Role, List<string> Nodes)

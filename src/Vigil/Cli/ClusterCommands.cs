@@ -545,7 +545,7 @@ public static class ClusterCommands
         if (s is null) { Console.Error.WriteLine($"vigil: no answer from {api}; is 'vigil daemon' running there?"); return ExitCodes.Unavailable; }
         foreach (var n in s.Nodes)
         {
-            var state = n.Online ? (n.ShuttingDown ? "shutting-down" : n.Standby ? "standby" : "online") : n.Unclean ? "UNCLEAN" : "OFFLINE";
+            var state = n.Online ? (n.ShuttingDown ? "shutting-down" : n.Standby ? "standby" : "online") : n.Unclean ? "UNCLEAN" : n.Joining ? "joining" : "OFFLINE";
             Console.WriteLine($"{n.Name}\t{state}\t{(n.Reachable ? "reachable" : "unreachable")} from {s.Node}{(n.Name == s.Leader ? "\tDC" : "")}");
         }
         foreach (var w in s.Witnesses)
@@ -569,11 +569,12 @@ public static class ClusterCommands
         sb.Append("Node List:\n");
         var online = s.Nodes.Where(n => n.Online && !n.Standby && !n.ShuttingDown).Select(n => n.Name).ToList();
         var standby = s.Nodes.Where(n => n.Online && n.Standby && !n.ShuttingDown).Select(n => n.Name).ToList();
-        var offline = s.Nodes.Where(n => !n.Online && !n.Unclean).Select(n => n.Name).ToList();
+        var offline = s.Nodes.Where(n => !n.Online && !n.Unclean && !n.Joining).Select(n => n.Name).ToList();
         foreach (var n in s.Nodes.Where(n => n.Unclean)) sb.Append($"  * Node {n.Name}: UNCLEAN (offline)\n");
         if (online.Count > 0) sb.Append($"  * Online: [ {string.Join(' ', online)} ]\n");
         foreach (var n in standby) sb.Append($"  * Node {n}: standby\n");
         foreach (var n in s.Nodes.Where(n => n.Online && n.ShuttingDown)) sb.Append($"  * Node {n.Name}: shutting down (what it runs moves away or stops, then it leaves)\n");
+        foreach (var n in s.Nodes.Where(n => n.Joining && !n.Unclean)) sb.Append($"  * Node {n.Name}: joining (its daemon started again; the cluster has not recorded it yet)\n");
         if (offline.Count > 0) sb.Append($"  * OFFLINE: [ {string.Join(' ', offline)} ]\n");
         foreach (var w in s.Witnesses) sb.Append($"  * Witness {w.Name}: {(w.Reachable ? "reachable" : "UNREACHABLE")} (votes, runs no resources)\n");
         sb.Append("\nFull List of Resources:\n");
