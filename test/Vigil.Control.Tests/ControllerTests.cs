@@ -153,6 +153,17 @@ public class ControllerTests
     }
 
     [Fact]
+    public void A_new_leader_fences_a_lost_node_while_it_probes_the_others_but_starts_nothing()
+    {
+        // Term 2: nothing was probed under it, and n1 (which ran d) is lost.
+        var s = Running(fencing: true).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });
+        var plan = Controller.Plan(s, 2, new HashSet<string>(), T0);
+        Assert.Equal("n1", Assert.Single(plan.Fencing).Target);
+        Assert.Equal(["n2", "n3"], plan.Actions.Select(a => a.Action.Node).Order(StringComparer.Ordinal));
+        Assert.All(plan.Actions, a => Assert.Equal(("d", "monitor", 0L), (a.Action.Resource, a.Action.Task, a.Action.IntervalMs)));
+    }
+
+    [Fact]
     public void Nothing_more_is_done_to_a_resource_with_an_action_in_flight()
     {
         var s = Running(fencing: false).Apply(new NodeMembershipCommand("n1", false) { RequestId = Rid() });

@@ -137,11 +137,12 @@ public class SimulationTests(ITestOutputHelper output)
         Assert.True(batch.Failures.Count == 0, Report(batch));
         Assert.True(batch.WitnessSeeds >= 40 && batch.WitnessLedSeeds >= 10, Report(batch));
         Assert.Equal(0, batch.AloneSeeds);
-        // Seed 55 (two nodes and a witness, fencing on): the witness is elected and, as leader, probes and starts on both nodes.
+        // Seed 9 (two nodes and a witness): the witness is elected and, as leader, probes and starts on both nodes. (Seed 55
+        // until fences stopped waiting for a new leader's probes, which changed its run.)
         var text = new StringWriter();
-        var led = new Simulator(Scenario.FromSeed(55).WithWitness(), text).Run();
+        var led = new Simulator(Scenario.FromSeed(9).WithWitness(), text).Run();
         Assert.True(led.Ok, string.Join("\n", led.Violations));
-        Assert.StartsWith("seed 55: 2 nodes + 1 witness", text.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("seed 9: 2 nodes + 1 witness", text.ToString(), StringComparison.Ordinal);
         Assert.Matches(@"w1   dispatch start \w+ on n1", text.ToString());
         Assert.Matches(@"w1   dispatch start \w+ on n2", text.ToString());
         Assert.Matches("(^|\n)invariant 7 ", Caught(InjectedBug.WitnessAsNode, 150, witness: true));
@@ -347,16 +348,17 @@ public class SimulationTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Seed 1705 (two nodes, fencing on): both members run alone 200 ms apart and their copies disagree on which
-    /// of them is favoured. With the favoured-only delay both shoot at once and neither survives; with
-    /// TwoNode.DeathMatchDelay the waits stay apart and one node survives.
+    /// Seed 1003 (two nodes, fencing on): both members run alone and their copies disagree on which of them is
+    /// favoured. With the favoured-only delay both shoot at once and neither survives; with TwoNode.DeathMatchDelay the
+    /// waits stay apart and one node survives. (Seed 1705 until fences stopped waiting for a new leader's probes, which
+    /// changed its run; 1003 was the first seed after 711 in which the injected bug fails again.)
     /// </summary>
     [Fact]
     public void A_fence_race_whose_sides_disagree_on_the_favoured_node_leaves_one_node_running()
     {
-        var before = new Simulator(Scenario.FromSeed(1705, InjectedBug.DeathMatchFavouredOnly)).Run();
+        var before = new Simulator(Scenario.FromSeed(1003, InjectedBug.DeathMatchFavouredOnly)).Run();
         Assert.Contains(before.Violations, v => v.StartsWith("invariant 6 ", StringComparison.Ordinal));
-        var after = new Simulator(Scenario.FromSeed(1705)).Run();
+        var after = new Simulator(Scenario.FromSeed(1003)).Run();
         Assert.True(after.Ok, string.Join("\n", after.Violations));
         Assert.True(after.AloneRuns > 0);
     }
