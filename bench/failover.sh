@@ -9,21 +9,23 @@
 #   Pacemaker: Corosync 3 + Pacemaker 2.1.5 from Debian, through ../shared/anchors/pacemaker-failover/
 #              pcmk_failover.sh (called, not copied; VTB_PCMK_ANCHOR overrides its path).
 # Needs root; installs nothing (it names the Debian packages that are missing).
-# Usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION]   (the lease: stonith-watchdog-timeout, default 2s)
+# Usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds]   (the lease: stonith-watchdog-timeout, default 2s;
+#        --lease-rounds: the nodes' settings ask for lease rounds, leaseRounds in the README)
 # Last line: vigil_median_s=… pacemaker_median_s=… ratio=… double_active=…   (ratio = vigil / pacemaker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-reps=10 nodes=3 fencing=off lease=2s
+reps=10 nodes=3 fencing=off lease=2s rounds=
 while [ $# -gt 0 ]; do
     case "$1" in
         --reps) reps=${2:-}; shift 2 || true ;;
         --nodes) nodes=${2:-}; shift 2 || true ;;
         --fencing) fencing=${2:-}; shift 2 || true ;;
         --lease) lease=${2:-}; shift 2 || true ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-        *) echo "failover.sh: unknown argument '$1'; usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION]" >&2; exit 64 ;;
+        --lease-rounds) rounds=--lease-rounds; shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "failover.sh: unknown argument '$1'; usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds]" >&2; exit 64 ;;
     esac
 done
 case "$reps" in ''|*[!0-9]*) echo "failover.sh: --reps needs a number from 1 to 100, not '$reps'" >&2; exit 64 ;; esac
@@ -67,7 +69,7 @@ echo "== building bench/Vigil.Testbed (Release)"
 dotnet build bench/Vigil.Testbed -c Release -nologo -v:q >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 70; }
 
 echo "== Vigil (fencing $fencing): $nodes nodes, $reps power losses ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
-dotnet bench/Vigil.Testbed/bin/Release/net10.0/vigil-testbed.dll failover --reps "$reps" --nodes "$nodes" --fencing "$fencing" --lease "$lease" </dev/null 2>&1 | tee "$work/vigil.out" ||
+dotnet bench/Vigil.Testbed/bin/Release/net10.0/vigil-testbed.dll failover --reps "$reps" --nodes "$nodes" --fencing "$fencing" --lease "$lease" $rounds </dev/null 2>&1 | tee "$work/vigil.out" ||
     { echo "failover.sh: the Vigil run failed (output above)" >&2; exit 1; }
 vline=$(grep '^vigil_median_s=' "$work/vigil.out" | tail -1)
 vigil_median=$(sed -n 's/.*vigil_median_s=\([0-9.]*\).*/\1/p' <<<"$vline")

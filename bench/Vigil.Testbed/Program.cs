@@ -16,8 +16,9 @@ using Vigil.SystemTests.Testbed;
 var inv = CultureInfo.InvariantCulture;
 int reps = 10, nodes = 3, schedules = 50, seed = 1;
 string fencing = "off", lease = "2s";
+bool leaseRounds = false;
 bool holderFaults = false;
-const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION] | campaign [--schedules 1..1000] [--seed N] [--holder-faults] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION]";
+const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds] | campaign [--schedules 1..1000] [--seed N] [--holder-faults] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION]";
 if (args.Length == 0 || args[0] is not ("failover" or "campaign"))
 {
     Console.Error.WriteLine("vigil-testbed: " + Usage);
@@ -35,6 +36,8 @@ for (int i = 1; i < args.Length; i++)
         case "--schedules" when number && value is >= 1 and <= 1000: schedules = value; i++; break;
         case "--seed" when number: seed = value; i++; break;
         case "--holder-faults": holderFaults = true; break;
+        // Every node's settings ask for lease rounds (NodeSettings.LeaseRounds).
+        case "--lease-rounds": leaseRounds = true; break;
         case "--fencing" when next is "off" or "agent" or "lease": fencing = next; i++; break;
         // stonith-watchdog-timeout with --fencing lease (default 2s): between 0.5 and 60 s.
         case "--lease" when Vigil.Core.Duration.Positive(next) is { TotalSeconds: >= 0.5 and <= 60 }: lease = next!; i++; break;
@@ -46,7 +49,7 @@ for (int i = 1; i < args.Length; i++)
 
 try
 {
-    using var bed = new Testbed(nodes, Console.WriteLine);
+    using var bed = new Testbed(nodes, Console.WriteLine, leaseRounds);
     Console.WriteLine($"== vigil: {nodes} nodes in namespaces {bed.Id}-*, state and logs in {bed.Dir}");
     // Two nodes: seed 001's properties without fencing, a short death-match delay with it (the campaign's configuration change keeps them).
     Func<string, string> configuration = nodes == 2 && fencing != "lease"

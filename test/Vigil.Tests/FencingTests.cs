@@ -139,15 +139,22 @@ public class FencingTests
         group g a b
         """;
 
-    [Fact]
-    public void Without_a_fence_device_a_lost_node_counts_as_fenced_only_after_the_watchdog_timeout()
+    /// <summary>Forms the cluster, loads <see cref="LeaseConfig"/>, and returns the node the group started on.</summary>
+    private static string RunLeaseGroup(LocalCluster c)
     {
-        using var c = new LocalCluster(3);
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
         var r = VigilProcess.Run(LeaseConfig, "configure", "load", "--settings", c.SettingsFile("n1"), "-");
         Assert.True(r.ExitCode is 0 or 1, r.Stderr);
         var victim = ClusterTests.GroupNode(c.WaitFor(s => ClusterTests.GroupNode(s) is not null, TimeSpan.FromSeconds(60), "group start"))!;
+        return victim;
+    }
+
+    [Fact]
+    public void Without_a_fence_device_a_lost_node_counts_as_fenced_only_after_the_watchdog_timeout()
+    {
+        using var c = new LocalCluster(3);
+        var victim = RunLeaseGroup(c);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         c.Kill(victim);
         var waiting = c.WaitFor(s => s.Fencing.Any(f => f.Contains("lease self-fencing", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), "lease wait in status");
@@ -159,6 +166,23 @@ public class FencingTests
         // so it comes after the kill): 2.6 s or 2.3 s after the kill at the earliest.
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.25), $"recovered {clock.Elapsed.TotalSeconds:F2} s after the kill, before the 3 s lease (less what the majority may count early) ran out");
         Assert.Contains(after.FencingHistory, h => h.Contains($"{victim}  reboot  done", StringComparison.Ordinal) && h.Contains("watchdog-lease", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void With_lease_rounds_the_majority_counts_a_lost_nodes_lease_from_the_last_receipt_of_its_rounds()
+    {
+        using var c = new LocalCluster(3, leaseRounds: true);
+        var victim = RunLeaseGroup(c);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        c.Kill(victim);
+        var after = c.WaitFor(s => ClusterTests.GroupNode(s) is { } n && n != victim, TimeSpan.FromSeconds(30), "recovery after the lease");
+        // The receipts bound the count: the last one (a round every 100 ms, so at most 0.3 s before the kill) less
+        // 0.6 s (2 x 200 ms answer window - 1.1 s skew + 0.1 s margin), plus the 3 s lease: 2.1 s after the kill at the earliest.
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.1), $"recovered {clock.Elapsed.TotalSeconds:F2} s after the kill, before the 3 s lease (less what the receipts allow) ran out");
+        Assert.Contains(after.FencingHistory, h => h.Contains($"{victim}  reboot  done", StringComparison.Ordinal) && h.Contains("watchdog-lease", StringComparison.Ordinal));
+        var logs = string.Join("\n", c.Members.Keys.Where(n => n != victim).Select(n => File.ReadAllText(Path.Combine(c.Dir, $"{n}.log"))));
+        Assert.Matches($@"{victim}'s lease expired \d+ ms early by its lease rounds: counted from 600 ms before the last lease request of it that n\d received", logs);
+        Assert.All(after.Resources, x => Assert.True(x.Nodes.Count <= 1, $"{x.Id} on {string.Join(", ", x.Nodes)}"));
     }
 
     [Fact]

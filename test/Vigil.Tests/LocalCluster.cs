@@ -18,7 +18,8 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="apiGroup">The group allowed on the nodes' local API sockets (default: the settings' default, 'vigil').</param>
     /// <param name="watchdog">Each node feeds a plain file as its watchdog device (<see cref="WatchdogFile"/>): what it
     /// writes there is what a real device would get.</param>
-    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null, bool watchdog = false)
+    /// <param name="leaseRounds">Each node's settings ask for lease rounds (NodeSettings.LeaseRounds).</param>
+    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null, bool watchdog = false, bool leaseRounds = false)
     {
         Directory.CreateDirectory(Dir);
         for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
@@ -41,6 +42,7 @@ internal sealed class LocalCluster : IDisposable
                 FenceAgentDirectory = fenceAgent ? FenceAgentDir : null,
                 ApiGroup = apiGroup ?? "vigil",
                 WatchdogDevice = watchdog ? WatchdogFile(n) : null,
+                LeaseRounds = leaseRounds,
             }.Save(SettingsFile(n));
         }
     }

@@ -25,6 +25,7 @@ namespace Vigil.Host.Daemon;
 [JsonSerializable(typeof(OperateRequest))]
 [JsonSerializable(typeof(OperateResponse))]
 [JsonSerializable(typeof(HelloResponse))]
+[JsonSerializable(typeof(LeaseReceiptResponse))]
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(JoinResponse))]
 [JsonSerializable(typeof(NodeFenceRequest))]

@@ -105,11 +105,49 @@ public sealed partial class NodeDaemon
         var (from, basis) = _leaseCounts.TryGetValue(target, out var seen) ? seen : (DateTimeOffset.UtcNow, "now (no sighting noted)");
         var wait = from + lease - DateTimeOffset.UtcNow;
         Log($"{target} has no fence device: waiting {Math.Max(0, wait.TotalMilliseconds):F0} ms for its lease to expire (stonith-watchdog-timeout {lease.TotalMilliseconds:F0} ms, counted from {basis})");
-        if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
+        if (wait > TimeSpan.Zero) await WaitOutLeaseAsync(target, from + lease, lease, ct).ConfigureAwait(false);
         // Back in the meantime: it may never have lost quorum, so it may still run its resources.
         if (_consensus.State.Nodes.FirstOrDefault(n => n.Uname == target) is { Crmd: "online" })
             return new NodeFenceResponse(false, "watchdog-lease", $"{target} came back before its lease expired; not counted as fenced", clock.ElapsedMilliseconds);
         return new NodeFenceResponse(true, "watchdog-lease", null, clock.ElapsedMilliseconds);
+    }
+
+    /// <summary>Lease rounds leave at most this much between this leader's and the lost node's clocks' readings, for late timers.</summary>
+    private static readonly TimeSpan LeaseRoundMargin = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Waits until <paramref name="end"/>, or earlier once the members' receipts of <paramref name="target"/>'s lease requests
+    /// show its lease over (<see cref="LeaseRounds.CountFrom"/>): asked at once, then again at the moment they allow (a
+    /// later receipt moves that moment), and every 100 ms while they allow nothing.
+    /// </summary>
+    private async Task WaitOutLeaseAsync(string target, DateTimeOffset end, TimeSpan lease, CancellationToken ct)
+    {
+        bool saidUsable = false, saidUnusable = false;
+        while (DateTimeOffset.UtcNow < end)
+        {
+            var next = DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(100);
+            // Asked whatever this node's own setting: the lost node's decides whether there are receipts.
+            if (_settings.Members.Count >= 3)
+            {
+                var askedAt = DateTimeOffset.UtcNow;
+                var receipts = await AskLeaseReceiptsAsync(target, ct).ConfigureAwait(false);
+                var recorded = _consensus.State.Nodes.FirstOrDefault(n => n.Uname == target) is { } node ? ClusterState.BootOf(node) : null;
+                var (roundFrom, why) = LeaseRounds.CountFrom(receipts, _settings.Members.Count, recorded, LeaseSkew, LeaseRoundMargin);
+                if (roundFrom is { } rf && LeaseRounds.Confirmed(rf, lease, askedAt))
+                {
+                    Log($"{target}'s lease expired {(end - DateTimeOffset.UtcNow).TotalMilliseconds:F0} ms early by its lease rounds: counted from {why}, and no later receipt at {string.Join(", ", receipts.Select(r => r.Member))}");
+                    return;
+                }
+                // Said once each: a live target's receipts move on every round.
+                if (roundFrom is { } f && !saidUsable) Log($"{target}'s lease rounds: counted from {why}, its lease ends at {f + lease:HH:mm:ss.fff} UTC unless a later receipt shows up");
+                else if (roundFrom is null && !saidUnusable && receipts.Any(r => r.At is not null)) Log($"{target}'s lease rounds do not bound its lease yet: {why}");
+                saidUsable |= roundFrom is not null;
+                saidUnusable |= roundFrom is null;
+                if (roundFrom is { } later && later + lease < end && later + lease > next) next = later + lease;
+            }
+            var sleep = (next < end ? next : end) - DateTimeOffset.UtcNow;
+            if (sleep > TimeSpan.Zero) await Task.Delay(sleep, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -45,13 +45,20 @@ public sealed partial class NodeDaemon
     /// the last time that was seen. The lease counts from it; the consensus layer ends the contact (its token is cancelled)
     /// when no leader has been heard for an election timeout, which <see cref="LeaseSkew"/> allows for.
     /// </summary>
+    /// <remarks>With lease rounds, never later than the last counted round allows (<see cref="LeaseRounds"/>): the leader
+    /// may count this node's lease from what the members received of them.</remarks>
     private long LastQuorumContactMs()
     {
         // Read before the check: the moment noted was one at which the contact held.
         var now = Environment.TickCount64;
-        if (!InQuorumContact) return Interlocked.Read(ref _lastQuorumContactMs);
-        Interlocked.Exchange(ref _lastQuorumContactMs, now);
-        return now;
+        long contact;
+        if (!InQuorumContact) contact = Interlocked.Read(ref _lastQuorumContactMs);
+        else
+        {
+            Interlocked.Exchange(ref _lastQuorumContactMs, now);
+            contact = now;
+        }
+        return LeaseRoundsOn ? Math.Min(contact, Interlocked.Read(ref _roundContactUntil)) : contact;
     }
 
     private void TrackLocal(ExecuteRequest req, int rc, int opStatus)
@@ -103,7 +110,7 @@ public sealed partial class NodeDaemon
             // the leader goes quiet): wait for that, or a second. Out of contact, ask the peers every 200 ms.
             try
             {
-                if (_hasQuorum && _consensus.AloneNow is null && LeaderInContact)
+                if (_hasQuorum && _consensus.AloneNow is null && LeaderInContact && RoundContactFresh)
                 {
                     using (_consensus.ConsensusToken.Register(_quorumWake.Set))
                         await _quorumWake.WaitAsync(QuorumInContactCheck, ct).ConfigureAwait(false);
@@ -125,7 +132,8 @@ public sealed partial class NodeDaemon
             }
             // With a leader in contact, this node is on the majority's side: no pings needed. Only a
             // leaderless node (an election, or a partition) asks its peers directly.
-            if (LeaderInContact)
+            // A leader in contact whose lease rounds lapsed (none answered by a majority in time) is asked about like none.
+            if (LeaderInContact && RoundContactFresh)
             {
                 if (TwoNodePeer is not null) _sawPeer = true;
                 await QuorateAsync("a leader is in contact").ConfigureAwait(false);

@@ -113,7 +113,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         SecureLocalSocket();
-        _loops = Task.WhenAll(Supervise("DC", ControllerLoopAsync), Supervise("quorum", QuorumLoopAsync), Supervise("lease", LeaseLoopAsync));
+        _loops = Task.WhenAll(Supervise("DC", ControllerLoopAsync), Supervise("quorum", QuorumLoopAsync), Supervise("lease", LeaseLoopAsync),
+            Supervise("lease round", LeaseRoundLoopAsync));
         // Written only just before a self-fence exit: read once, at start.
         _selfFenced = ReadSelfFence();
         if (_selfFenced is { } fenced) Log($"this node self-fenced at {fenced.At:u}: {fenced.Reason}");
@@ -213,6 +214,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         app.MapGet("/v1/ping", Answer(() => Results.Text(_settings.Name)));
         app.MapGet("/v1/node/hello", Answer(() => Results.Json(new HelloResponse(_settings.Name, Boot) { Version = _consensus.State.Version })));
         app.MapGet("/v1/node/reach/{node}", Answer(ctx => ReachEndpointAsync(ctx.Request.RouteValues["node"] as string ?? "")));
+        app.MapPost("/v1/node/lease/{from}/{boot}", Answer(ctx => Task.FromResult(LeaseRequestEndpoint(ctx))));
+        app.MapGet("/v1/node/lease-receipt/{node}", Answer(ctx => Task.FromResult(LeaseReceiptEndpoint(ctx.Request.RouteValues["node"] as string ?? ""))));
         app.MapGet("/v1/cib", Answer(() => Results.Text(_consensus.State.ToSnapshot(), "application/xml")));
         app.MapPost("/v1/node/execute", Answer(ExecuteAsync));
         app.MapPost("/v1/leader/report", Answer(ReportAsync));
@@ -333,6 +336,10 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (RefuseOlderTerm(req.Term) is { } refused) return refused;
         if (_settings.Self.Witness)
             return Results.Json(new ErrorResponse($"{_settings.Name} is a witness: it runs no resources"), statusCode: StatusCodes.Status409Conflict);
+        // With lease rounds, what runs here is bound by them from the start: nothing is started (or found running) before a
+        // majority answered one, so a leader never reads an earlier boot's receipts as this one's (LeaseRounds.CountFrom).
+        if (LeaseRoundsOn && !Volatile.Read(ref _roundCounted) && req.Operation is not ("stop" or "demote" or "migrate_to"))
+            return Results.Json(new ErrorResponse($"{_settings.Name} has had no lease round answered by a majority since it started (lease rounds are on): it runs nothing until one is", "the leader asks again in a moment"), statusCode: StatusCodes.Status503ServiceUnavailable);
         var action = new AgentAction(agent, req.Resource, req.Operation)
         {
             Interval = TimeSpan.FromMilliseconds(req.IntervalMs),

@@ -139,3 +139,9 @@ public sealed record JoinResponse(Dictionary<string, MemberAddress> Members, str
     /// <summary>Hashes of the remote API tokens every member accepts.</summary>
     public List<string> ApiTokenHashes { get; set; } = [];
 }
+
+/// <summary>
+/// GET /v1/node/lease-receipt/{node}: when this member last received a lease request from that node, as an age (so no clocks
+/// need to agree), and the boot id it came with; both null when it never received one.
+/// </summary>
+public sealed record LeaseReceiptResponse(string Member, string Node, long? AgeMs, string? Boot);

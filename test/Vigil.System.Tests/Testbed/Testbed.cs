@@ -47,8 +47,10 @@ public sealed partial class Testbed : IDisposable
     public string Port(string node) => "v" + node[1..];
     private static int Index(string node) => int.Parse(node[1..], CultureInfo.InvariantCulture);
 
-    public Testbed(int nodes, Action<string>? log = null)
+    /// <param name="leaseRounds">Each node's settings ask for lease rounds (<see cref="NodeSettings.LeaseRounds"/>).</param>
+    public Testbed(int nodes, Action<string>? log = null, bool leaseRounds = false)
     {
+        _leaseRounds = leaseRounds;
         if (Native.GetEuid() != 0)
             throw new InvalidOperationException("the system tests build network namespaces and need root: run them as root (sudo dotnet test test/Vigil.System.Tests)");
         if (nodes is < 2 or > 9) throw new ArgumentOutOfRangeException(nameof(nodes), "2 to 9 nodes");
@@ -147,6 +149,8 @@ public sealed partial class Testbed : IDisposable
     }
 
     /// <summary>Cluster credentials, settings and the per-node witness agents (see <see cref="UniquenessChecker"/>).</summary>
+    private readonly bool _leaseRounds;
+
     private void WriteNodes()
     {
         foreach (var n in Names) _members[n] = new MemberAddress($"{NodeIp(Index(n))}:{RaftPort}", $"{NodeIp(Index(n))}:{ApiPort}");
@@ -158,7 +162,7 @@ public sealed partial class Testbed : IDisposable
             new NodeSettings
             {
                 Name = n, DataDirectory = Path.Combine(nodeDir, "data"), Members = _members, TlsDirectory = tls,
-                FenceAgentDirectory = FenceAgentDir,
+                FenceAgentDirectory = FenceAgentDir, LeaseRounds = _leaseRounds,
             }.Save(SettingsFile(n));
             var provider = Path.Combine(nodeDir, "ocf", "vtb");
             Directory.CreateDirectory(provider);
