@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
         --fencing) fencing=${2:-}; shift 2 || true ;;
         --lease) lease=${2:-}; shift 2 || true ;;
         --lease-rounds) rounds=--lease-rounds; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "failover.sh: unknown argument '$1'; usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds]" >&2; exit 64 ;;
     esac
 done
