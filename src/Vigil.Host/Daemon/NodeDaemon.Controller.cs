@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net.Http.Json;
 using Vigil.Control;
 using Vigil.Core;
@@ -153,7 +154,7 @@ public sealed partial class NodeDaemon
         var ask = _settings.ResourceNodes.Where(n => n != _settings.Name && reachable(n)).Where(n =>
         {
             bool online = state.Nodes.FirstOrDefault(x => x.Uname == n)?.Crmd == "online";
-            return !_peerBoots.TryGetValue(n, out var b) || !online || now - b.At > BootRefresh;
+            return !_peerBoots.TryGetValue(n, out var b) || !online || now - b.At > BootRefresh || _bootChanged.TryRemove(n, out _);
         }).ToList();
         var answers = await Task.WhenAll(ask.Select(async n => (n, Boot: await HelloAsync(n).ConfigureAwait(false)))).ConfigureAwait(false);
         foreach (var (n, boot) in answers)
@@ -162,6 +163,47 @@ public sealed partial class NodeDaemon
             else _peerBoots[n] = (boot, now);
         }
         foreach (var n in _settings.ResourceNodes.Where(n => !reachable(n)).ToList()) _peerBoots.Remove(n);
+    }
+
+    /// <summary>Members that said their boot id changed (they stopped running alone): asked again on the next round.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _bootChanged = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// POST /v1/node/boot-changed/{from}: a member that ran alone and rejoined says so at once. Without it the leader
+    /// learned the new boot id only at its next question (every 2 s), and until then showed a settled cluster while the
+    /// member still ran what it had started alone (found by the two-node fault campaign: after the leader was paused,
+    /// the floating IP answered from the other node).
+    /// </summary>
+    private IResult BootChangedEndpoint(string from)
+    {
+        if (from == _settings.Name || !_settings.Members.ContainsKey(from))
+            return Results.Json(new ErrorResponse($"'{from}' is not another member of this cluster"), statusCode: StatusCodes.Status403Forbidden);
+        if (!_consensus.IsLeader) return Results.Json(new ErrorResponse("not the leader", _consensus.Leader), statusCode: StatusCodes.Status421MisdirectedRequest);
+        _bootChanged[from] = 0;
+        Signal();
+        return Results.Ok();
+    }
+
+    /// <summary>Tells the leader this node's boot id changed, for up to 3 s until a leader other than this node takes it.</summary>
+    private async Task TellLeaderBootChangedAsync(CancellationToken ct)
+    {
+        for (int attempt = 0; attempt < 15 && !ct.IsCancellationRequested; attempt++)
+        {
+            if (_consensus.Leader is { } leader && leader != _settings.Name && _settings.Members.TryGetValue(leader, out var addr))
+            {
+                try
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    cts.CancelAfter(TimeSpan.FromMilliseconds(500));
+                    using var r = await _http.PostAsync(_settings.Url(addr, $"/v1/node/boot-changed/{Uri.EscapeDataString(_settings.Name)}"), null, cts.Token).ConfigureAwait(false);
+                    if (r.IsSuccessStatusCode) return;
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { }
+            }
+            else if (_consensus.IsLeader) return;
+            try { await Task.Delay(200, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
     }
 
     /// <summary>The boot id of a member's daemon, or null when it does not answer within <paramref name="timeout"/> (a second).</summary>

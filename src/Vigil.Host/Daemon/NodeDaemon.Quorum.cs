@@ -128,6 +128,7 @@ public sealed partial class NodeDaemon
                 lostAt = null;
                 Log($"{alone.Peer} answers again: no longer alone after {(DateTimeOffset.UtcNow - alone.Since).TotalSeconds:F1} s; " +
                     $"{dropped} change(s) made alone stay local, the cluster re-probes what this node runs (boot {Boot})");
+                _ = Task.Run(() => TellLeaderBootChangedAsync(ct), CancellationToken.None);
                 continue;
             }
             // With a leader in contact, this node is on the majority's side: no pings needed. Only a

@@ -215,6 +215,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         app.MapGet("/v1/node/hello", Answer(() => Results.Json(new HelloResponse(_settings.Name, Boot) { Version = _consensus.State.Version })));
         app.MapGet("/v1/node/reach/{node}", Answer(ctx => ReachEndpointAsync(ctx.Request.RouteValues["node"] as string ?? "")));
         app.MapPost("/v1/node/lease/{from}/{boot}", Answer(ctx => Task.FromResult(LeaseRequestEndpoint(ctx))));
+        app.MapPost("/v1/node/boot-changed/{from}", Answer(ctx => Task.FromResult(BootChangedEndpoint(ctx.Request.RouteValues["from"] as string ?? ""))));
         app.MapGet("/v1/node/lease-receipt/{node}", Answer(ctx => Task.FromResult(LeaseReceiptEndpoint(ctx.Request.RouteValues["node"] as string ?? ""))));
         app.MapGet("/v1/cib", Answer(() => Results.Text(_consensus.State.ToSnapshot(), "application/xml")));
         app.MapPost("/v1/node/execute", Answer(ExecuteAsync));
