@@ -257,6 +257,25 @@ public class ClusterTests
         Assert.DoesNotContain("1000000", staleText);
         Assert.NotNull(c.Status("n1"));
         Assert.Empty(c.Status("n1")!.Resources);
+
+        // The node-to-node lease and boot endpoints: a sender that is not another member, or no usable boot id, is
+        // refused with the reason, and nothing is noted (this cluster has no lease rounds, so n1 has received none).
+        async Task<(int Status, string Text)> Post(string path)
+        {
+            using var r = await n1.PostAsync(c.Target("n1").Url(path), null);
+            return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
+        }
+        foreach (var path in new[] { "/v1/node/lease/stranger/b1", "/v1/node/lease/n1/b1", "/v1/node/boot-changed/stranger" })
+        {
+            var (status, text) = await Post(path);
+            Assert.True(status == 403 && text.Contains("is not another member of this cluster"), $"{path}: {status} {text}");
+        }
+        var (tooLong, tooLongText) = await Post($"/v1/node/lease/n2/{new string('b', 101)}");
+        Assert.True(tooLong == 400 && tooLongText.Contains("boot id (1-100 characters)"), $"{tooLong} {tooLongText}");
+        using var unknown = await n1.GetAsync(c.Target("n1").Url("/v1/node/lease-receipt/stranger"));
+        Assert.Equal(404, (int)unknown.StatusCode);
+        var receipt = await n1.GetFromJsonAsync<LeaseReceiptResponse>(c.Target("n1").Url("/v1/node/lease-receipt/n2"), Vigil.Host.Daemon.WireJson.Web);
+        Assert.Equal(new LeaseReceiptResponse("n1", "n2", null, null), receipt);
     }
 
     [Fact]

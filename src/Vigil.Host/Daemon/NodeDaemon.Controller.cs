@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
 using System.Net.Http.Json;
 using Vigil.Control;
@@ -154,7 +155,8 @@ public sealed partial class NodeDaemon
         var ask = _settings.ResourceNodes.Where(n => n != _settings.Name && reachable(n)).Where(n =>
         {
             bool online = state.Nodes.FirstOrDefault(x => x.Uname == n)?.Crmd == "online";
-            return !_peerBoots.TryGetValue(n, out var b) || !online || now - b.At > BootRefresh || _bootChanged.TryRemove(n, out _);
+            bool changed = _bootChanged.TryRemove(n, out _);
+            return changed || !_peerBoots.TryGetValue(n, out var b) || !online || now - b.At > BootRefresh;
         }).ToList();
         var answers = await Task.WhenAll(ask.Select(async n => (n, Boot: await HelloAsync(n).ConfigureAwait(false)))).ConfigureAwait(false);
         foreach (var (n, boot) in answers)
@@ -176,8 +178,7 @@ public sealed partial class NodeDaemon
     /// </summary>
     private IResult BootChangedEndpoint(string from)
     {
-        if (from == _settings.Name || !_settings.Members.ContainsKey(from))
-            return Results.Json(new ErrorResponse($"'{from}' is not another member of this cluster"), statusCode: StatusCodes.Status403Forbidden);
+        if (NotAnotherMember(from) is { } refused) return refused;
         if (!_consensus.IsLeader) return Results.Json(new ErrorResponse("not the leader", _consensus.Leader), statusCode: StatusCodes.Status421MisdirectedRequest);
         _bootChanged[from] = 0;
         Signal();
@@ -189,16 +190,10 @@ public sealed partial class NodeDaemon
     {
         for (int attempt = 0; attempt < 15 && !ct.IsCancellationRequested; attempt++)
         {
-            if (_consensus.Leader is { } leader && leader != _settings.Name && _settings.Members.TryGetValue(leader, out var addr))
+            if (_consensus.Leader is { } leader && leader != _settings.Name)
             {
-                try
-                {
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    cts.CancelAfter(TimeSpan.FromMilliseconds(500));
-                    using var r = await _http.PostAsync(_settings.Url(addr, $"/v1/node/boot-changed/{Uri.EscapeDataString(_settings.Name)}"), null, cts.Token).ConfigureAwait(false);
-                    if (r.IsSuccessStatusCode) return;
-                }
-                catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { }
+                var status = await PostToMemberAsync(leader, $"/v1/node/boot-changed/{Uri.EscapeDataString(_settings.Name)}", TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+                if (status is >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices) return;
             }
             else if (_consensus.IsLeader) return;
             try { await Task.Delay(200, ct).ConfigureAwait(false); }
@@ -230,19 +225,49 @@ public sealed partial class NodeDaemon
     /// GETs a <see cref="HelloResponse"/> from member <paramref name="via"/> at <paramref name="path"/>: whether it answered
     /// at all (an HTTP answer of any status), and the answer when it was one.
     /// </summary>
-    private async Task<(bool Answered, HelloResponse? Hello)> AskHelloAsync(string via, string path, TimeSpan timeout)
+    private Task<(bool Answered, HelloResponse? Hello)> AskHelloAsync(string via, string path, TimeSpan timeout) =>
+        AskJsonAsync<HelloResponse>(via, path, timeout);
+
+    /// <summary>
+    /// GETs a <typeparamref name="T"/> from member <paramref name="via"/> at <paramref name="path"/>, waiting at most
+    /// <paramref name="timeout"/>: whether it answered at all (an HTTP answer of any status), and the answer when it was one.
+    /// </summary>
+    private async Task<(bool Answered, T? Body)> AskJsonAsync<T>(string via, string path, TimeSpan timeout) where T : class
     {
         if (!_settings.Members.TryGetValue(via, out var addr)) return (false, null);
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             cts.CancelAfter(timeout);
-            return (true, await _http.GetFromJsonAsync<HelloResponse>(_settings.Url(addr, path), WireJson.Web, cts.Token).ConfigureAwait(false));
+            return (true, await _http.GetFromJsonAsync<T>(_settings.Url(addr, path), WireJson.Web, cts.Token).ConfigureAwait(false));
         }
         catch (HttpRequestException e) when (e.StatusCode is not null) { return (true, null); }
         catch (System.Text.Json.JsonException) { return (true, null); }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { return (false, null); }
     }
+
+    /// <summary>
+    /// POSTs nothing to member <paramref name="to"/> at <paramref name="path"/>, waiting at most <paramref name="timeout"/>
+    /// (and no longer than <paramref name="ct"/> allows): the answer's status, or null when none came.
+    /// </summary>
+    private async Task<HttpStatusCode?> PostToMemberAsync(string to, string path, TimeSpan timeout, CancellationToken ct)
+    {
+        if (!_settings.Members.TryGetValue(to, out var addr)) return null;
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(timeout);
+            using var r = await _http.PostAsync(_settings.Url(addr, path), null, cts.Token).ConfigureAwait(false);
+            return r.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { return null; }
+    }
+
+    /// <summary>A refusal for a node-to-node request that names as its sender <paramref name="from"/>, not another member; else null.</summary>
+    private IResult? NotAnotherMember(string from) =>
+        from == _settings.Name || !_settings.Members.ContainsKey(from)
+            ? Results.Json(new ErrorResponse($"'{from}' is not another member of this cluster", "members are fixed by 'vigil init'"), statusCode: StatusCodes.Status403Forbidden)
+            : null;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CancellationTokenSource> _nodeCalls = new(StringComparer.Ordinal);
 

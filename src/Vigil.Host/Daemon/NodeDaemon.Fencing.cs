@@ -112,7 +112,7 @@ public sealed partial class NodeDaemon
         return new NodeFenceResponse(true, "watchdog-lease", null, clock.ElapsedMilliseconds);
     }
 
-    /// <summary>Lease rounds leave at most this much between this leader's and the lost node's clocks' readings, for late timers.</summary>
+    /// <summary>Kept on top of the lease rounds' bound for late timers: the lost node may notice its deadline this much late.</summary>
     private static readonly TimeSpan LeaseRoundMargin = TimeSpan.FromMilliseconds(100);
 
     /// <summary>

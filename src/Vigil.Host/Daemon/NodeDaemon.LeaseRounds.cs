@@ -82,13 +82,8 @@ public sealed partial class NodeDaemon
     /// </summary>
     private async Task<bool> LeaseRequestAsync(string peer, long start, long within, CancellationToken ct)
     {
-        if (!_settings.Members.TryGetValue(peer, out var addr)) return false;
-        try
-        {
-            using var r = await _http.PostAsync(_settings.Url(addr, $"/v1/node/lease/{Uri.EscapeDataString(_settings.Name)}/{Uri.EscapeDataString(Boot)}"), null, ct).ConfigureAwait(false);
-            return (r.IsSuccessStatusCode || r.StatusCode == HttpStatusCode.NotFound) && Environment.TickCount64 - start <= within;
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException) { return false; }
+        var status = await PostToMemberAsync(peer, $"/v1/node/lease/{Uri.EscapeDataString(_settings.Name)}/{Uri.EscapeDataString(Boot)}", LeaseRounds.AnswerWithin, ct).ConfigureAwait(false);
+        return status is (>= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices) or HttpStatusCode.NotFound && Environment.TickCount64 - start <= within;
     }
 
     /// <summary>POST /v1/node/lease/{from}/{boot}: notes a member's lease request (before answering it).</summary>
@@ -96,8 +91,7 @@ public sealed partial class NodeDaemon
     {
         var from = ctx.Request.RouteValues["from"] as string ?? "";
         var boot = ctx.Request.RouteValues["boot"] as string ?? "";
-        if (from == _settings.Name || !_settings.Members.ContainsKey(from))
-            return Results.Json(new ErrorResponse($"'{from}' is not another member of this cluster", "members are fixed by 'vigil init'"), statusCode: StatusCodes.Status403Forbidden);
+        if (NotAnotherMember(from) is { } refused) return refused;
         if (boot.Length is 0 or > 100)
             return Results.BadRequest(new ErrorResponse("a lease request names the sender's boot id (1-100 characters)"));
         _leaseReceipts[from] = (Environment.TickCount64, boot);
@@ -128,15 +122,9 @@ public sealed partial class NodeDaemon
         var others = _settings.Members.Keys.Where(m => m != _settings.Name && m != target).ToList();
         var answers = await Task.WhenAll(others.Select(async m =>
         {
-            try
-            {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                cts.CancelAfter(TimeSpan.FromMilliseconds(300));
-                var a = await _http.GetFromJsonAsync<LeaseReceiptResponse>(_settings.Url(_settings.Members[m], $"/v1/node/lease-receipt/{Uri.EscapeDataString(target)}"), WireJson.Web, cts.Token).ConfigureAwait(false);
-                if (a is null || a.Member != m || a.Node != target || a.AgeMs < 0) return null;
-                return new LeaseReceipt(m, a.AgeMs is { } age ? DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(age) : null, a.Boot);
-            }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException) { return null; }
+            var (_, a) = await AskJsonAsync<LeaseReceiptResponse>(m, $"/v1/node/lease-receipt/{Uri.EscapeDataString(target)}", TimeSpan.FromMilliseconds(300)).ConfigureAwait(false);
+            if (a is null || a.Member != m || a.Node != target || a.AgeMs < 0) return null;
+            return new LeaseReceipt(m, a.AgeMs is { } age ? DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(age) : null, a.Boot);
         })).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
         receipts.AddRange(answers.OfType<LeaseReceipt>());
