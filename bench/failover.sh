@@ -9,8 +9,8 @@
 #   Pacemaker: Corosync 3 + Pacemaker 2.1.5 from Debian, through ../shared/anchors/pacemaker-failover/
 #              pcmk_failover.sh (called, not copied; VTB_PCMK_ANCHOR overrides its path).
 # Needs root; installs nothing (it names the Debian packages that are missing).
-# Usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds]   (the lease: stonith-watchdog-timeout, default 2s;
-#        --lease-rounds: the nodes' settings ask for lease rounds, leaseRounds in the README)
+# Usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds|--no-lease-rounds]   (the lease: stonith-watchdog-timeout, default 2s;
+#        --no-lease-rounds: the nodes' settings turn lease rounds off (on by default), leaseRounds in the README)
 # Last line: vigil_median_s=… pacemaker_median_s=… ratio=… double_active=…   (ratio = vigil / pacemaker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +23,9 @@ while [ $# -gt 0 ]; do
         --nodes) nodes=${2:-}; shift 2 || true ;;
         --fencing) fencing=${2:-}; shift 2 || true ;;
         --lease) lease=${2:-}; shift 2 || true ;;
-        --lease-rounds) rounds=--lease-rounds; shift ;;
+        --lease-rounds|--no-lease-rounds) rounds=$1; shift ;;
         -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-        *) echo "failover.sh: unknown argument '$1'; usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds]" >&2; exit 64 ;;
+        *) echo "failover.sh: unknown argument '$1'; usage: bench/failover.sh [--reps N] [--nodes 2|3] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds|--no-lease-rounds]" >&2; exit 64 ;;
     esac
 done
 case "$reps" in ''|*[!0-9]*) echo "failover.sh: --reps needs a number from 1 to 100, not '$reps'" >&2; exit 64 ;; esac

@@ -16,9 +16,9 @@ using Vigil.SystemTests.Testbed;
 var inv = CultureInfo.InvariantCulture;
 int reps = 10, nodes = 3, schedules = 50, seed = 1;
 string fencing = "off", lease = "2s";
-bool leaseRounds = false;
+bool? leaseRounds = null;
 bool holderFaults = false;
-const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds] | campaign [--schedules 1..1000] [--seed N] [--holder-faults] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION]";
+const string Usage = "usage: vigil-testbed failover [--reps 1..200] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION] [--lease-rounds|--no-lease-rounds] | campaign [--schedules 1..1000] [--seed N] [--holder-faults] [--nodes 2..9] [--fencing off|agent|lease] [--lease DURATION]";
 if (args.Length == 0 || args[0] is not ("failover" or "campaign"))
 {
     Console.Error.WriteLine("vigil-testbed: " + Usage);
@@ -38,6 +38,7 @@ for (int i = 1; i < args.Length; i++)
         case "--holder-faults": holderFaults = true; break;
         // Every node's settings ask for lease rounds (NodeSettings.LeaseRounds).
         case "--lease-rounds": leaseRounds = true; break;
+        case "--no-lease-rounds": leaseRounds = false; break;
         case "--fencing" when next is "off" or "agent" or "lease": fencing = next; i++; break;
         // stonith-watchdog-timeout with --fencing lease (default 2s): between 0.5 and 60 s.
         case "--lease" when Vigil.Core.Duration.Positive(next) is { TotalSeconds: >= 0.5 and <= 60 }: lease = next!; i++; break;

@@ -227,7 +227,7 @@ public class ClusterTests
     [Fact]
     public async Task Garbage_on_the_api_gets_a_clear_error_and_the_node_keeps_running()
     {
-        using var c = new LocalCluster(3);
+        using var c = new LocalCluster(3, leaseRounds: false);
         c.StartAll();
         c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
         foreach (var target in c.Members.Keys.Select(c.Target))
@@ -258,24 +258,65 @@ public class ClusterTests
         Assert.NotNull(c.Status("n1"));
         Assert.Empty(c.Status("n1")!.Resources);
 
-        // The node-to-node lease and boot endpoints: a sender that is not another member, or no usable boot id, is
-        // refused with the reason, and nothing is noted (this cluster has no lease rounds, so n1 has received none).
-        async Task<(int Status, string Text)> Post(string path)
+        // The node-to-node lease and boot endpoints: a sender that is not another member is refused with the reason, and
+        // nothing is noted (this cluster's settings ask for no lease rounds, so n1 has received none).
+        using var bootChanged = await n1.PostAsync(c.Target("n1").Url("/v1/node/boot-changed/stranger"), null);
+        var bootChangedText = await bootChanged.Content.ReadAsStringAsync();
+        Assert.True((int)bootChanged.StatusCode == 403 && bootChangedText.Contains("is not another member of this cluster"), bootChangedText);
+        async Task<(int Status, string Text)> Get(string node, string path)
         {
-            using var r = await n1.PostAsync(c.Target("n1").Url(path), null);
+            using var r = await n1.GetAsync(c.Target(node).Url(path));
             return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
         }
-        foreach (var path in new[] { "/v1/node/lease/stranger/b1", "/v1/node/lease/n1/b1", "/v1/node/boot-changed/stranger" })
+        foreach (var (path, why) in new[]
         {
-            var (status, text) = await Post(path);
-            Assert.True(status == 403 && text.Contains("is not another member of this cluster"), $"{path}: {status} {text}");
+            ("/v1/node/round-key/stranger", "is not another member of this cluster"),
+            ("/v1/node/round-key/n1", "is not another member of this cluster"),
+            // This client holds n1's certificate: n2's key is not handed to it.
+            ("/v1/node/round-key/n2", "handed only to the member it is for"),
+        })
+        {
+            var (status, text) = await Get("n1", path);
+            Assert.True(status == 403 && text.Contains(why), $"{path}: {status} {text}");
         }
-        var (tooLong, tooLongText) = await Post($"/v1/node/lease/n2/{new string('b', 101)}");
-        Assert.True(tooLong == 400 && tooLongText.Contains("boot id (1-100 characters)"), $"{tooLong} {tooLongText}");
-        using var unknown = await n1.GetAsync(c.Target("n1").Url("/v1/node/lease-receipt/stranger"));
-        Assert.Equal(404, (int)unknown.StatusCode);
-        var receipt = await n1.GetFromJsonAsync<LeaseReceiptResponse>(c.Target("n1").Url("/v1/node/lease-receipt/n2"), Vigil.Host.Daemon.WireJson.Web);
-        Assert.Equal(new LeaseReceiptResponse("n1", "n2", null, null), receipt);
+        var (unknown, _) = await Get("n1", "/v1/node/lease-receipt/stranger");
+        Assert.Equal(404, unknown);
+        LeaseReceiptResponse? Receipt(string at, string of) =>
+            n1.GetFromJsonAsync<LeaseReceiptResponse>(c.Target(at).Url($"/v1/node/lease-receipt/{of}"), Vigil.Host.Daemon.WireJson.Web).GetAwaiter().GetResult();
+
+        // Datagrams on the lease-round port: garbage, a forged request (a key of its own) and a truncated one are dropped
+        // and change nothing; an authentic request (with the key n2 hands to n1's certificate) is noted and answered, and
+        // the same request replayed is not noted again.
+        using var udp = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var n1Port = System.Net.IPEndPoint.Parse(c.Members["n1"].Api);
+        var n2Port = System.Net.IPEndPoint.Parse(c.Members["n2"].Api);
+        var forged = new byte[LeaseDatagram.MaxLength];
+        var forgedLength = LeaseDatagram.WriteRequest(forged, new byte[32], 1, "n3", "b-forged");
+        foreach (var d in new[] { System.Text.Encoding.UTF8.GetBytes("not a lease datagram"), new byte[5000], forged[..forgedLength], forged[..(forgedLength - 1)] })
+            await udp.SendAsync(d, n1Port);
+        var (keyStatus, keyText) = await Get("n2", "/v1/node/round-key/n1");
+        Assert.True(keyStatus == 200, keyText);
+        var key = Convert.FromBase64String(System.Text.Json.JsonSerializer.Deserialize<RoundKeyResponse>(keyText, Vigil.Host.Daemon.WireJson.Web)!.Key);
+        var request = new byte[LeaseDatagram.MaxLength];
+        var requestLength = LeaseDatagram.WriteRequest(request, key, 7, "n1", "b-test");
+        await udp.SendAsync(request.AsMemory(0, requestLength), n2Port);
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            var answer = await udp.ReceiveAsync(wait.Token);
+            var parsed = LeaseDatagram.Parse(answer.Buffer);
+            Assert.True(parsed is { IsRequest: false, Seq: 7, From: "n2" } && LeaseDatagram.Authentic(answer.Buffer, parsed.Value, key, "b-test"), "n2's answer");
+            Assert.False(LeaseDatagram.Authentic(answer.Buffer, parsed.Value, key, "b-other"), "an answer to another boot of the asker does not verify");
+        }
+        var noted = Receipt("n2", "n1");
+        Assert.True(noted is { Boot: "b-test", AgeMs: >= 0 }, $"n2 noted {noted}");
+        Thread.Sleep(300);
+        await udp.SendAsync(request.AsMemory(0, requestLength), n2Port);
+        Thread.Sleep(200);
+        var afterReplay = Receipt("n2", "n1");
+        Assert.True(afterReplay is { Boot: "b-test" } && afterReplay.AgeMs >= noted!.AgeMs + 300, $"a replayed request was noted again: {noted} then {afterReplay}");
+        Assert.Equal(new LeaseReceiptResponse("n1", "n3", null, null), Receipt("n1", "n3"));
+        Assert.Equal(new LeaseReceiptResponse("n1", "n2", null, null), Receipt("n1", "n2"));
+        Assert.NotNull(c.Status("n1"));
     }
 
     [Fact]

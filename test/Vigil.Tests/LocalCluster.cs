@@ -18,8 +18,8 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="apiGroup">The group allowed on the nodes' local API sockets (default: the settings' default, 'vigil').</param>
     /// <param name="watchdog">Each node feeds a plain file as its watchdog device (<see cref="WatchdogFile"/>): what it
     /// writes there is what a real device would get.</param>
-    /// <param name="leaseRounds">Each node's settings ask for lease rounds (NodeSettings.LeaseRounds).</param>
-    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null, bool watchdog = false, bool leaseRounds = false)
+    /// <param name="leaseRounds">Each node's settings ask for lease rounds, or not (null: the settings' default, NodeSettings.LeaseRounds).</param>
+    public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null, bool watchdog = false, bool? leaseRounds = null)
     {
         Directory.CreateDirectory(Dir);
         for (int i = 1; i <= nodes; i++) Members[$"n{i}"] = new MemberAddress($"127.0.0.1:{FreePort()}", $"127.0.0.1:{FreePort()}");
@@ -36,14 +36,15 @@ internal sealed class LocalCluster : IDisposable
         foreach (var n in Members.Keys)
         {
             if (watchdog) File.WriteAllBytes(WatchdogFile(n), []);
-            new NodeSettings
+            var settings = new NodeSettings
             {
                 Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir, RuntimeDirectory = Path.Combine(Dir, n, "run"),
                 FenceAgentDirectory = fenceAgent ? FenceAgentDir : null,
                 ApiGroup = apiGroup ?? "vigil",
                 WatchdogDevice = watchdog ? WatchdogFile(n) : null,
-                LeaseRounds = leaseRounds,
-            }.Save(SettingsFile(n));
+            };
+            if (leaseRounds is { } rounds) settings.LeaseRounds = rounds;
+            settings.Save(SettingsFile(n));
         }
     }
 

@@ -26,6 +26,7 @@ namespace Vigil.Host.Daemon;
 [JsonSerializable(typeof(OperateResponse))]
 [JsonSerializable(typeof(HelloResponse))]
 [JsonSerializable(typeof(LeaseReceiptResponse))]
+[JsonSerializable(typeof(RoundKeyResponse))]
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(JoinResponse))]
 [JsonSerializable(typeof(NodeFenceRequest))]

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Vigil.Control;
 
@@ -14,6 +17,13 @@ public sealed partial class NodeDaemon
 {
     /// <summary>The last lease request received from each member (Environment.TickCount64) and the boot id it came with.</summary>
     private readonly ConcurrentDictionary<string, (long Tick, string Boot)> _leaseReceipts = new(StringComparer.Ordinal);
+    /// <summary>The highest request number received from each member, with its boot id: a replayed request is not noted again.</summary>
+    private readonly Dictionary<string, (string Boot, long Seq)> _leaseSeqs = new(StringComparer.Ordinal);
+    /// <summary>This daemon's secret, from which it derives the key of each member that asks it (<see cref="LeaseDatagram.PairKey"/>).</summary>
+    private readonly byte[] _roundSecret = RandomNumberGenerator.GetBytes(32);
+    private readonly ConcurrentDictionary<string, byte[]> _pairKeys = new(StringComparer.Ordinal);
+    /// <summary>The UDP socket on the API's address and port number that lease rounds use; null in two-node clusters or when it could not be bound.</summary>
+    private Socket? _roundSocket;
     /// <summary>
     /// Until when this node's lease rounds give it contact with a majority (Environment.TickCount64): the start of the last
     /// round a majority answered in time plus <see cref="LeaseRounds.AnswerWithin"/>; the daemon's start until one is.
@@ -22,85 +32,271 @@ public sealed partial class NodeDaemon
     private int _roundsLapsed;
     /// <summary>A lease round of this daemon has been counted (until then its executor starts nothing, see ExecuteAsync).</summary>
     private bool _roundCounted;
+    private readonly object _roundGate = new();
+    private readonly RoundSlot[] _roundSlots = Enumerable.Range(0, 16).Select(_ => new RoundSlot()).ToArray();
+    private Dictionary<string, RoundPeer> _roundPeers = new(StringComparer.Ordinal);
+
+    /// <summary>One of the last rounds sent: its number, start, the peers that answered it in time (bits), and whether it counted.</summary>
+    private sealed class RoundSlot { public long Seq = -1; public long Start; public long Answered; public bool Counted, Judged; }
+
+    /// <summary>Another member as this node's lease rounds see it: where its datagrams go, the key it handed out, its last answer.</summary>
+    private sealed class RoundPeer(string name, int index, IPEndPoint endpoint)
+    {
+        public string Name { get; } = name;
+        public int Index { get; } = index;
+        public SocketAddress Address { get; } = endpoint.Serialize();
+        public volatile byte[]? Key;
+        /// <summary>It answered 404 for its key: a version without lease rounds, counted as answering (see <see cref="FetchRoundKey"/>).</summary>
+        public volatile bool NoRounds;
+        public long LastAnswer = Environment.TickCount64, LastFetch = long.MinValue / 2;
+        public int Fetching;
+    }
 
     /// <summary>
     /// This node sends lease rounds: when its settings ask for them (<see cref="NodeSettings.LeaseRounds"/>), in a cluster of three
-    /// or more, and not as a witness (it runs nothing). Every member answers them and tells a leader what it received.
+    /// or more, not as a witness (it runs nothing), and with its UDP socket bound. Every member with a socket answers them
+    /// and tells a leader what it received.
     /// </summary>
-    private bool LeaseRoundsOn => _settings.LeaseRounds && _settings.Members.Count >= 3 && !_settings.Self.Witness;
+    private bool LeaseRoundsOn => _settings.LeaseRounds && _settings.Members.Count >= 3 && !_settings.Self.Witness && _roundSocket is not null;
 
     /// <summary>This node's last counted lease round still gives it contact (always true where there are no rounds).</summary>
     private bool RoundContactFresh => !LeaseRoundsOn || Environment.TickCount64 < Interlocked.Read(ref _roundContactUntil);
 
     /// <summary>
-    /// Every <see cref="LeaseRounds.Every"/>: a lease request to every other member. A majority (this node included) answering
-    /// within <see cref="LeaseRounds.AnswerWithin"/> extends this node's contact to the round's start plus that; a round
-    /// that falls short wakes the quorum check, which asks the peers itself and stops what runs here if no majority answers.
+    /// Binds the lease rounds' UDP socket (clusters of three or more): the API's address and port number. When that fails,
+    /// this node neither sends nor answers rounds, and says why: the others then count it as a member without them.
     /// </summary>
-    private async Task LeaseRoundLoopAsync(CancellationToken ct)
+    private void BindRoundSocket()
     {
-        if (!LeaseRoundsOn)
+        if (_settings.Members.Count < 3) return;
+        var endpoint = IPEndPoint.Parse(_settings.Self.Api);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
         {
-            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            socket.Bind(endpoint);
+            _roundSocket = socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            Log($"lease rounds: cannot bind UDP {endpoint} ({e.Message}): this node neither sends nor answers them, so the others " +
+                "fall back to the slower bounds on its lease; free that UDP port (the API's port number) and restart the daemon");
             return;
         }
-        var peers = _settings.Members.Keys.Where(m => m != _settings.Name).ToList();
+        _roundPeers = _settings.Members.Keys.Where(m => m != _settings.Name).Order(StringComparer.Ordinal)
+            .Select((m, i) => new RoundPeer(m, i, IPEndPoint.Parse(_settings.Members[m].Api)))
+            .ToDictionary(p => p.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Lease rounds on a thread of their own (a thread-pool wake per datagram cost 2-3 % of a core at 50 datagrams a
+    /// second): every <see cref="LeaseRounds.Every"/> a lease datagram to every other member, and in between the datagrams
+    /// received — requests answered at once (noted first), answers counted (<see cref="LeaseAnswered"/>). A majority (this
+    /// node included) answering within <see cref="LeaseRounds.AnswerWithin"/> extends this node's contact to the round's
+    /// start plus that; a round that falls short wakes the quorum check, which asks the peers itself and stops what runs
+    /// here if no majority answers. A peer whose key this node lacks, or that stopped answering, is asked for it over
+    /// mutual TLS (at most once a second). A node that sends no rounds (a witness, or its settings say so) still answers.
+    /// </summary>
+    private Task LeaseRoundLoopAsync(CancellationToken ct) =>
+        _roundSocket is { } socket
+            ? Task.Factory.StartNew(() => LeaseRoundThread(socket, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.Delay(Timeout.Infinite, ct);
+
+    private void LeaseRoundThread(Socket socket, CancellationToken ct)
+    {
+        var sends = LeaseRoundsOn;
         var every = (long)LeaseRounds.Every.TotalMilliseconds;
         var within = (long)LeaseRounds.AnswerWithin.TotalMilliseconds;
+        var received = new byte[LeaseDatagram.MaxLength + 1];
+        var outgoing = new byte[LeaseDatagram.MaxLength];
+        var remote = new SocketAddress(socket.AddressFamily);
         var next = Environment.TickCount64;
+        long seq = 0;
         while (!ct.IsCancellationRequested)
         {
-            var wait = next - Environment.TickCount64;
-            if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait), ct).ConfigureAwait(false);
-            var start = Environment.TickCount64;
-            next = start + every;
-            using var round = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            round.CancelAfter(LeaseRounds.AnswerWithin);
-            var answers = await Task.WhenAll(peers.Select(p => LeaseRequestAsync(p, start, within, round.Token))).ConfigureAwait(false);
-            ct.ThrowIfCancellationRequested();
-            if ((1 + answers.Count(a => a)) * 2 > _settings.Members.Count)
+            var now = Environment.TickCount64;
+            if (sends && now >= next)
             {
-                var until = start + within;
-                long seen;
-                while ((seen = Interlocked.Read(ref _roundContactUntil)) < until && Interlocked.CompareExchange(ref _roundContactUntil, until, seen) != seen) { }
-                Volatile.Write(ref _roundCounted, true);
-                if (Interlocked.Exchange(ref _roundsLapsed, 0) != 0) Log("lease rounds: a majority answers again");
+                next = Math.Max(next + every, now + every / 2);
+                SendRound(socket, ++seq, now, outgoing, every);
+                JudgeRounds(now, within);
+                continue;
             }
-            else
+            int length;
+            try
             {
-                _quorumWake.Set();
-                if (Interlocked.Exchange(ref _roundsLapsed, 1) == 0)
-                    Log($"lease rounds: no majority answered within {within} ms (answered: {string.Join(", ", peers.Where((_, i) => answers[i]).DefaultIfEmpty("none"))})");
+                if (!socket.Poll(TimeSpan.FromMilliseconds(sends ? next - now : 250), SelectMode.SelectRead)) continue;
+                length = socket.ReceiveFrom(received, SocketFlags.None, remote);
             }
+            catch (SocketException)
+            {
+                Thread.Sleep(10);
+                continue;
+            }
+            catch (ObjectDisposedException) { return; }
+            OnLeaseDatagram(socket, received.AsSpan(0, length), remote, outgoing);
+        }
+    }
+
+    private void SendRound(Socket socket, long seq, long start, byte[] buffer, long every)
+    {
+        lock (_roundGate)
+        {
+            var slot = _roundSlots[seq % _roundSlots.Length];
+            slot.Seq = seq;
+            slot.Start = start;
+            slot.Answered = 0;
+            slot.Counted = slot.Judged = false;
+            foreach (var p in _roundPeers.Values) if (p.NoRounds) slot.Answered |= 1L << p.Index;
+            CountIfMajority(slot);
+        }
+        foreach (var peer in _roundPeers.Values)
+        {
+            if (peer.Key is { } key && !peer.NoRounds)
+            {
+                var n = LeaseDatagram.WriteRequest(buffer, key, seq, _settings.Name, Boot);
+                try { socket.SendTo(buffer.AsSpan(0, n), SocketFlags.None, peer.Address); }
+                catch (SocketException) { }
+            }
+            if (peer.Key is null || start - Interlocked.Read(ref peer.LastAnswer) > 3 * every) FetchRoundKey(peer);
+        }
+    }
+
+    /// <summary>A round whose answer window has closed without a majority: the quorum check is woken (and it is said once).</summary>
+    private void JudgeRounds(long now, long within)
+    {
+        var lapsed = false;
+        lock (_roundGate)
+            foreach (var slot in _roundSlots)
+                if (slot.Seq >= 0 && !slot.Judged && now - slot.Start >= within)
+                {
+                    slot.Judged = true;
+                    lapsed |= !slot.Counted;
+                }
+        if (!lapsed) return;
+        _quorumWake.Set();
+        // Not said before the first counted round: at the start the keys are still being fetched.
+        if (Volatile.Read(ref _roundCounted) && Interlocked.Exchange(ref _roundsLapsed, 1) == 0)
+        {
+            var quiet = _roundPeers.Values.Where(p => now - Interlocked.Read(ref p.LastAnswer) > within).Select(p => p.Name).ToList();
+            Log($"lease rounds: no majority answered within {within} ms (not answering: {string.Join(", ", quiet.DefaultIfEmpty("none"))})");
+        }
+    }
+
+    /// <summary>Counts <paramref name="slot"/> once a majority (this node included) answered it in time. Under <see cref="_roundGate"/>.</summary>
+    private void CountIfMajority(RoundSlot slot)
+    {
+        if (slot.Counted || (1 + long.PopCount(slot.Answered)) * 2 <= _settings.Members.Count) return;
+        slot.Counted = true;
+        var until = slot.Start + (long)LeaseRounds.AnswerWithin.TotalMilliseconds;
+        long seen;
+        while ((seen = Interlocked.Read(ref _roundContactUntil)) < until && Interlocked.CompareExchange(ref _roundContactUntil, until, seen) != seen) { }
+        Volatile.Write(ref _roundCounted, true);
+        if (Interlocked.Exchange(ref _roundsLapsed, 0) != 0) Log("lease rounds: a majority answers again");
+    }
+
+    /// <summary>An authentic answer of <paramref name="peer"/> to round <paramref name="seq"/>: counted only within the answer window.</summary>
+    private void LeaseAnswered(RoundPeer peer, long seq)
+    {
+        var now = Environment.TickCount64;
+        Interlocked.Exchange(ref peer.LastAnswer, now);
+        lock (_roundGate)
+        {
+            var slot = _roundSlots[seq % _roundSlots.Length];
+            if (slot.Seq != seq || now - slot.Start > (long)LeaseRounds.AnswerWithin.TotalMilliseconds) return;
+            slot.Answered |= 1L << peer.Index;
+            CountIfMajority(slot);
         }
     }
 
     /// <summary>
-    /// One lease request. Counted only when its answer is back within <paramref name="within"/> of the round's start, so
-    /// the receipt lies within that of it. A member of an older version without lease rounds answers 404: it counts as
-    /// answering (it cannot answer the leader's question either, so no bound rests on it).
+    /// Asks <paramref name="peer"/> for the key of this node's lease datagrams to it (in the background, at most once a
+    /// second). A member that answers 404 has no lease rounds (an older version, or its socket could not be bound): it
+    /// counts as answering every round, which is sound because it cannot answer a leader's question about receipts either,
+    /// so no bound rests on it.
     /// </summary>
-    private async Task<bool> LeaseRequestAsync(string peer, long start, long within, CancellationToken ct)
+    private void FetchRoundKey(RoundPeer peer)
     {
-        var status = await PostToMemberAsync(peer, $"/v1/node/lease/{Uri.EscapeDataString(_settings.Name)}/{Uri.EscapeDataString(Boot)}", LeaseRounds.AnswerWithin, ct).ConfigureAwait(false);
-        return status is (>= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices) or HttpStatusCode.NotFound && Environment.TickCount64 - start <= within;
+        var now = Environment.TickCount64;
+        if (now - Interlocked.Read(ref peer.LastFetch) < 1000 || Interlocked.CompareExchange(ref peer.Fetching, 1, 0) != 0) return;
+        Interlocked.Exchange(ref peer.LastFetch, now);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                cts.CancelAfter(TimeSpan.FromSeconds(1));
+                using var r = await _http.GetAsync(_settings.Url(_settings.Members[peer.Name], $"/v1/node/round-key/{Uri.EscapeDataString(_settings.Name)}"), cts.Token).ConfigureAwait(false);
+                if (r.StatusCode == HttpStatusCode.NotFound)
+                {
+                    if (!peer.NoRounds) Log($"lease rounds: {peer.Name} has none (it answered 404 for its key): counted as answering, and no lease bound rests on it");
+                    peer.NoRounds = true;
+                    return;
+                }
+                if (!r.IsSuccessStatusCode) return;
+                var body = await r.Content.ReadFromJsonAsync<RoundKeyResponse>(WireJson.Web, cts.Token).ConfigureAwait(false);
+                var key = body?.Member == peer.Name ? Convert.FromBase64String(body.Key) : null;
+                if (key is not { Length: 32 }) return;
+                peer.NoRounds = false;
+                peer.Key = key;
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or FormatException) { }
+            finally { Volatile.Write(ref peer.Fetching, 0); }
+        });
     }
 
-    /// <summary>POST /v1/node/lease/{from}/{boot}: notes a member's lease request (before answering it).</summary>
-    private IResult LeaseRequestEndpoint(HttpContext ctx)
+    /// <summary>One datagram received on the lease-round socket (from <paramref name="from"/>): refused (said at most once a second), counted or answered.</summary>
+    private void OnLeaseDatagram(Socket socket, ReadOnlySpan<byte> d, SocketAddress from, byte[] answer)
+    {
+        if (LeaseDatagram.Parse(d) is not { } p)
+        {
+            Refused($"a datagram from {new IPEndPoint(IPAddress.Any, 0).Create(from)} on the lease-round port is not a lease datagram ({d.Length} bytes)");
+            return;
+        }
+        if (!p.IsRequest)
+        {
+            if (!_roundPeers.TryGetValue(p.From, out var peer) || peer.Key is not { } peerKey || !LeaseDatagram.Authentic(d, p, peerKey, Boot))
+                Refused($"a lease answer from {new IPEndPoint(IPAddress.Any, 0).Create(from)} claiming to be {p.From} is not authentic");
+            else LeaseAnswered(peer, p.Seq);
+            return;
+        }
+        if (p.From == _settings.Name || !_settings.Members.ContainsKey(p.From))
+        {
+            Refused($"a lease request from {new IPEndPoint(IPAddress.Any, 0).Create(from)} names '{p.From}', not another member");
+            return;
+        }
+        var key = _pairKeys.GetOrAdd(p.From, f => LeaseDatagram.PairKey(_roundSecret, f));
+        if (!LeaseDatagram.Authentic(d, p, key, null))
+        {
+            Refused($"a lease request from {new IPEndPoint(IPAddress.Any, 0).Create(from)} claiming to be {p.From} is not authentic (it may hold the key of this daemon's previous start: it asks again)");
+            return;
+        }
+        if (_leaseSeqs.TryGetValue(p.From, out var last) && last.Boot == p.Boot && p.Seq <= last.Seq) return;
+        _leaseSeqs[p.From] = (p.Boot!, p.Seq);
+        _leaseReceipts[p.From] = (Environment.TickCount64, p.Boot!);
+        var n = LeaseDatagram.WriteAnswer(answer, key, p.Seq, _settings.Name, p.Boot!);
+        try { socket.SendTo(answer.AsSpan(0, n), SocketFlags.None, from); }
+        catch (SocketException) { }
+    }
+
+    /// <summary>GET /v1/node/round-key/{asker}: the asker's key for lease datagrams to this member, over its own client certificate only.</summary>
+    private IResult RoundKeyEndpoint(HttpContext ctx)
     {
         var from = ctx.Request.RouteValues["from"] as string ?? "";
-        var boot = ctx.Request.RouteValues["boot"] as string ?? "";
         if (NotAnotherMember(from) is { } refused) return refused;
-        if (boot.Length is 0 or > 100)
-            return Results.BadRequest(new ErrorResponse("a lease request names the sender's boot id (1-100 characters)"));
-        _leaseReceipts[from] = (Environment.TickCount64, boot);
-        return Results.Ok();
+        if (_credentials is not null && ctx.Connection.ClientCertificate?.GetNameInfo(X509NameType.SimpleName, false) != from)
+            return Results.Json(new ErrorResponse($"a lease-round key is handed only to the member it is for, over that member's own client certificate (asked for '{from}')"),
+                statusCode: StatusCodes.Status403Forbidden);
+        if (_roundSocket is null)
+            return Results.NotFound(new ErrorResponse($"{_settings.Name} has no lease-round socket (a two-node cluster, or its UDP port could not be bound: see its log)"));
+        return Results.Json(new RoundKeyResponse(_settings.Name, Boot, Convert.ToBase64String(_pairKeys.GetOrAdd(from, f => LeaseDatagram.PairKey(_roundSecret, f)))));
     }
 
     /// <summary>GET /v1/node/lease-receipt/{node}: when this member last received a lease request from that node.</summary>
     private IResult LeaseReceiptEndpoint(string node)
     {
+        if (_roundSocket is null)
+            return Results.Json(new ErrorResponse($"{_settings.Name} has no lease-round socket: it cannot say what it received"), statusCode: StatusCodes.Status503ServiceUnavailable);
         if (!_settings.Members.ContainsKey(node))
             return Results.NotFound(new ErrorResponse($"'{node}' is not a member of this cluster"));
         return Results.Json(_leaseReceipts.TryGetValue(node, out var r)
@@ -116,7 +312,8 @@ public sealed partial class NodeDaemon
     private async Task<List<LeaseReceipt>> AskLeaseReceiptsAsync(string target, CancellationToken ct)
     {
         var receipts = new List<LeaseReceipt>();
-        receipts.Add(_leaseReceipts.TryGetValue(target, out var own)
+        // Without its own socket this node received nothing, which must not read as "never heard from it".
+        if (_roundSocket is not null) receipts.Add(_leaseReceipts.TryGetValue(target, out var own)
             ? new LeaseReceipt(_settings.Name, DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64 - own.Tick), own.Boot)
             : new LeaseReceipt(_settings.Name, null, null));
         var others = _settings.Members.Keys.Where(m => m != _settings.Name && m != target).ToList();

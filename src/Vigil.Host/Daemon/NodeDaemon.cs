@@ -113,6 +113,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         _api = BuildApi();
         await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         SecureLocalSocket();
+        BindRoundSocket();
         _loops = Task.WhenAll(Supervise("DC", ControllerLoopAsync), Supervise("quorum", QuorumLoopAsync), Supervise("lease", LeaseLoopAsync),
             Supervise("lease round", LeaseRoundLoopAsync));
         // Written only just before a self-fence exit: read once, at start.
@@ -126,6 +127,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loops is not null) { try { await _loops.ConfigureAwait(false); } catch (OperationCanceledException) { } }
         if (_api is not null) await _api.DisposeAsync().ConfigureAwait(false);
+        _roundSocket?.Dispose();
         await _executor.DisposeAsync().ConfigureAwait(false);
         await _consensus.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
@@ -214,7 +216,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         app.MapGet("/v1/ping", Answer(() => Results.Text(_settings.Name)));
         app.MapGet("/v1/node/hello", Answer(() => Results.Json(new HelloResponse(_settings.Name, Boot) { Version = _consensus.State.Version })));
         app.MapGet("/v1/node/reach/{node}", Answer(ctx => ReachEndpointAsync(ctx.Request.RouteValues["node"] as string ?? "")));
-        app.MapPost("/v1/node/lease/{from}/{boot}", Answer(ctx => Task.FromResult(LeaseRequestEndpoint(ctx))));
+        app.MapGet("/v1/node/round-key/{from}", Answer(ctx => Task.FromResult(RoundKeyEndpoint(ctx))));
         app.MapPost("/v1/node/boot-changed/{from}", Answer(ctx => Task.FromResult(BootChangedEndpoint(ctx.Request.RouteValues["from"] as string ?? ""))));
         app.MapGet("/v1/node/lease-receipt/{node}", Answer(ctx => Task.FromResult(LeaseReceiptEndpoint(ctx.Request.RouteValues["node"] as string ?? ""))));
         app.MapGet("/v1/cib", Answer(() => Results.Text(_consensus.State.ToSnapshot(), "application/xml")));

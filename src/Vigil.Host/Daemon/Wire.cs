@@ -145,3 +145,9 @@ public sealed record JoinResponse(Dictionary<string, MemberAddress> Members, str
 /// need to agree), and the boot id it came with; both null when it never received one.
 /// </summary>
 public sealed record LeaseReceiptResponse(string Member, string Node, long? AgeMs, string? Boot);
+
+/// <summary>
+/// GET /v1/node/round-key/{asker}: the key (base64) the asker authenticates its lease-round datagrams to this member with,
+/// and this member its answers (<see cref="LeaseDatagram"/>); handed only over the asker's own client certificate.
+/// </summary>
+public sealed record RoundKeyResponse(string Member, string Boot, string Key);

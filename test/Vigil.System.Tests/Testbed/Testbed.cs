@@ -47,8 +47,8 @@ public sealed partial class Testbed : IDisposable
     public string Port(string node) => "v" + node[1..];
     private static int Index(string node) => int.Parse(node[1..], CultureInfo.InvariantCulture);
 
-    /// <param name="leaseRounds">Each node's settings ask for lease rounds (<see cref="NodeSettings.LeaseRounds"/>).</param>
-    public Testbed(int nodes, Action<string>? log = null, bool leaseRounds = false)
+    /// <param name="leaseRounds">Each node's settings ask for lease rounds, or not (null: the settings' default, <see cref="NodeSettings.LeaseRounds"/>).</param>
+    public Testbed(int nodes, Action<string>? log = null, bool? leaseRounds = null)
     {
         _leaseRounds = leaseRounds;
         if (Native.GetEuid() != 0)
@@ -149,7 +149,7 @@ public sealed partial class Testbed : IDisposable
     }
 
     /// <summary>Cluster credentials, settings and the per-node witness agents (see <see cref="UniquenessChecker"/>).</summary>
-    private readonly bool _leaseRounds;
+    private readonly bool? _leaseRounds;
 
     private void WriteNodes()
     {
@@ -159,11 +159,12 @@ public sealed partial class Testbed : IDisposable
         foreach (var n in Names)
         {
             var nodeDir = Path.Combine(Dir, n);
-            new NodeSettings
+            var settings = new NodeSettings
             {
-                Name = n, DataDirectory = Path.Combine(nodeDir, "data"), Members = _members, TlsDirectory = tls,
-                FenceAgentDirectory = FenceAgentDir, LeaseRounds = _leaseRounds,
-            }.Save(SettingsFile(n));
+                Name = n, DataDirectory = Path.Combine(nodeDir, "data"), Members = _members, TlsDirectory = tls, FenceAgentDirectory = FenceAgentDir,
+            };
+            if (_leaseRounds is { } rounds) settings.LeaseRounds = rounds;
+            settings.Save(SettingsFile(n));
             var provider = Path.Combine(nodeDir, "ocf", "vtb");
             Directory.CreateDirectory(provider);
             foreach (var agent in new[] { "Dummy", "IPaddr2" })
