@@ -68,6 +68,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "== building bench/Vigil.Testbed (Release)"
 dotnet build bench/Vigil.Testbed -c Release -nologo -v:q >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 70; }
 
+echo "== publishing the shipped binary (Native AOT), which the nodes run"
+bash scripts/publish.sh "$work/native" >"$work/publish.log" 2>&1 || { cat "$work/publish.log" >&2; exit 70; }
+export VIGIL_BINARY=$work/native/vigil
 echo "== Vigil (fencing $fencing): $nodes nodes, $reps power losses ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
 dotnet bench/Vigil.Testbed/bin/Release/net10.0/vigil-testbed.dll failover --reps "$reps" --nodes "$nodes" --fencing "$fencing" --lease "$lease" $rounds </dev/null 2>&1 | tee "$work/vigil.out" ||
     { echo "failover.sh: the Vigil run failed (output above)" >&2; exit 1; }

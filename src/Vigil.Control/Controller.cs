@@ -421,6 +421,8 @@ public sealed class Controller
     /// so it learns what runs where before it acts, as Pacemaker's DC refreshes every node's
     /// executor state when it is elected. Found by the simulator: without it a start whose result
     /// was lost with the old leader ran a second copy elsewhere.
+    /// A probe of a resource recorded under an earlier term may be answered from the node's executor history
+    /// (<see cref="PlannedAction.FromHistory"/>), which that executor updates before it answers anything.
     /// </summary>
     public static List<PlannedAction> MissingProbes(ClusterState state, long term = 0, IReadOnlySet<string>? uncertain = null)
     {
@@ -433,10 +435,13 @@ public sealed class Controller
             foreach (var p in primitives)
             {
                 var history = n.Resources.Where(r => r.Id == p.Id || r.Id.StartsWith(p.Id + ":", StringComparison.Ordinal)).ToList();
+                var unanswered = uncertain?.Contains($"{p.Id}|{node}") == true;
                 bool known = history.Count > 0
                     && (term == 0 || history.Any(r => r.Ops.Any(o => o.TransitionKey?.EndsWith(suffix, StringComparison.Ordinal) == true)))
-                    && uncertain?.Contains($"{p.Id}|{node}") != true;
-                if (!known) result.Add(new PlannedAction(-1, "monitor", p.Id, node, 0));
+                    && !unanswered;
+                // Recorded under an earlier term only: the node's executor knows what it last did there, including what a
+                // predecessor's lost results would have said, so its history may answer (a new boot has none and runs the agent).
+                if (!known) result.Add(new PlannedAction(-1, "monitor", p.Id, node, 0) { FromHistory = history.Count > 0 && !unanswered });
             }
         }
         return result;

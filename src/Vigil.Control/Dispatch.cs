@@ -11,6 +11,12 @@ public sealed record PlannedAction(int Id, string Task, string Resource, string 
 
     /// <summary>Which of the controller's transitions planned it (results of older ones abort the current one).</summary>
     public int Generation { get; init; }
+
+    /// <summary>
+    /// A probe the node may answer from its executor's history instead of running the agent: its results were recorded
+    /// under an earlier term, and nothing this leader sent there went unanswered (<see cref="Controller.MissingProbes"/>).
+    /// </summary>
+    public bool FromHistory { get; init; }
 }
 
 /// <summary>

@@ -150,6 +150,12 @@ public class ControllerTests
         Assert.Equal(3, plan.Actions.Count);
         Assert.All(plan.Actions, a => Assert.Equal(("monitor", 0L), (a.Action.Task, a.Action.IntervalMs)));
         Assert.DoesNotContain(Controller.Plan(s, 1, new HashSet<string>(), T0).Actions, a => a.Action.IntervalMs == 0 && a.Action.Task == "monitor");
+        // Recorded under term 1: each node's executor history may answer. A node with nothing recorded runs the agent.
+        Assert.All(plan.Actions, a => Assert.True(a.Action.FromHistory, $"{a.Action.Key} may be answered from history"));
+        var joined = s.Apply(new NodeMembershipCommand("n4", true) { RequestId = Rid() });
+        var probes = Controller.MissingProbes(joined, 2);
+        Assert.False(Assert.Single(probes, p => p.Node == "n4").FromHistory);
+        Assert.Equal(3, probes.Count(p => p.FromHistory));
     }
 
     [Fact]
@@ -182,6 +188,8 @@ public class ControllerTests
         var plan = c.PlanIfDue(s, 1, new HashSet<string>(), false, T0)!;
         var probe = Assert.Single(plan.Actions);
         Assert.Equal(("monitor", "n2", 0L), (probe.Action.Task, probe.Action.Node, probe.Action.IntervalMs));
+        // What this leader sent may still run there: the agent is asked, not the history.
+        Assert.False(probe.Action.FromHistory);
     }
 
     [Fact]

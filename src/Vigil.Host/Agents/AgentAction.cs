@@ -29,6 +29,11 @@ public sealed record AgentAction(AgentId Agent, string ResourceId, string Action
     /// <summary>The controller's digest of the parameters (op-digest), kept with the results; never given to the agent.</summary>
     public string? OpDigest { get; init; }
 
+    /// <summary>
+    /// A probe that may be answered from the executor's own history of the resource instead of by the agent
+    /// (<see cref="Executor"/>): what a new leader asks of a node whose results its predecessor recorded.
+    /// </summary>
+    public bool FromHistory { get; init; }
     public bool IsProbe => Action == "monitor" && Interval == TimeSpan.Zero;
     public bool IsRecurring => Interval > TimeSpan.Zero;
     public long IntervalMs => (long)Interval.TotalMilliseconds;

@@ -235,7 +235,9 @@ public sealed class Executor : IAsyncDisposable
         int callId = Interlocked.Increment(ref _callId);
         try
         {
-            result = await RunAgentAsync(action, ct).ConfigureAwait(false);
+            // Under the resource's lock: what ran before this probe is in the history now.
+            result = (action.FromHistory && action.IsProbe ? AnswerFromHistory(action.ResourceId) : null)
+                     ?? await RunAgentAsync(action, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -278,6 +280,34 @@ public sealed class Executor : IAsyncDisposable
         }
         Completed?.Invoke(record);
         return record;
+    }
+
+    /// <summary>
+    /// What a probe of <paramref name="resourceId"/> would find, told by this executor's own history: the result of the
+    /// last operation it completed on it (a start, stop, promote, demote, migration or monitor that succeeded, or a
+    /// monitor that found it stopped), or null when that says nothing sure (no history in this executor's life, a
+    /// failure, a timeout). The agent is then not run: a new leader learns in no time what every node runs, as
+    /// Pacemaker's DC learns it from each node's executor history when it is elected. Like there, a resource that failed
+    /// since its last monitor is found by its next monitor.
+    /// </summary>
+    private AgentResult? AnswerFromHistory(string resourceId)
+    {
+        var last = _history.Values.Where(r => r.ResourceId == resourceId).MaxBy(r => r.CallId);
+        if (last is not { Status: ExecStatus.Done }) return null;
+        int? rc = (last.Action, last.Rc) switch
+        {
+            ("start" or "migrate_from" or "demote", OcfCode.Success) => OcfCode.Success,
+            ("promote", OcfCode.Success) => OcfCode.RunningPromoted,
+            ("stop" or "migrate_to", OcfCode.Success) => OcfCode.NotRunning,
+            ("monitor", OcfCode.Success or OcfCode.NotRunning or OcfCode.RunningPromoted) => last.Rc,
+            _ => null,
+        };
+        return rc is { } known
+            ? new AgentResult(known, ExecStatus.Done)
+            {
+                ExitReason = $"from this node's executor history (its last {last.Action}{(last.IntervalMs > 0 ? $"/{last.IntervalMs}ms" : "")}: rc {last.Rc} at {last.LastRun:HH:mm:ss.fff} UTC); the agent was not run",
+            }
+            : null;
     }
 
     public async ValueTask DisposeAsync()

@@ -314,9 +314,9 @@ public sealed partial class NodeDaemon
             var request = new ExecuteRequest(term, "", a.Resource, planned.Class, planned.Provider, planned.Type, a.Task, a.IntervalMs)
             {
                 TimeoutMs = planned.TimeoutMs, TargetRc = planned.TargetRc, Parameters = planned.Parameters, Meta = planned.Meta,
-                OpDigest = planned.OpDigest,
+                OpDigest = planned.OpDigest, FromHistory = a.FromHistory,
             };
-            Log($"dispatch {a.Task}{(a.IntervalMs > 0 ? $"/{a.IntervalMs}ms" : "")} {a.Resource} on {a.Node} (term {term})");
+            Log($"dispatch {a.Task}{(a.IntervalMs > 0 ? $"/{a.IntervalMs}ms" : "")} {a.Resource} on {a.Node} (term {term}{(a.FromHistory ? ", its executor's history may answer" : "")})");
             ExecuteResponse? response = null;
             try
             {

@@ -352,6 +352,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             Parameters = req.Parameters.ToImmutableDictionary(),
             Meta = req.Meta.ToImmutableDictionary(),
             OpDigest = req.OpDigest,
+            FromHistory = req.FromHistory,
         };
         var rec = await _executor.ExecuteAsync(action, _stop.Token).ConfigureAwait(false);
         TrackLocal(req, rec.Rc, (int)rec.Status);

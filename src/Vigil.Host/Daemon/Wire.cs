@@ -9,6 +9,8 @@ namespace Vigil.Host.Daemon;
 /// <summary>Leader → node: run one operation. <see cref="Term"/> is the fencing token: a node refuses terms older than one it has seen.</summary>
 public sealed record ExecuteRequest(long Term, string Leader, string Resource, string Class, string? Provider, string Type, string Operation, long IntervalMs)
 {
+    /// <summary>A probe the node may answer from its executor's history (<see cref="Vigil.Host.Agents.AgentAction.FromHistory"/>).</summary>
+    public bool FromHistory { get; init; }
     public long TimeoutMs { get; set; } = 20_000;
     public int? TargetRc { get; init; }
     public Dictionary<string, string> Parameters { get; set; } = [];

@@ -35,6 +35,46 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task A_probe_that_may_use_the_history_is_answered_from_it_without_running_the_agent_unless_it_says_nothing_sure()
+    {
+        var runner = new ScriptedAgentRunner();
+        await using var ex = new Executor(runner);
+        AgentAction Probe(string rsc) => A(rsc, "monitor") with { FromHistory = true };
+        int Runs(string rsc) => runner.Calls.Count(c => c.ResourceId == rsc);
+
+        // No history in this executor's life: the agent runs.
+        Assert.Equal(7, (await ex.ExecuteAsync(Probe("r"))).Rc);
+        Assert.Equal(1, Runs("r"));
+        await ex.ExecuteAsync(A("r", "start"));
+        // The agent would now say "not running" (its state changed behind the executor's back): the history answers
+        // "running", from the start, and the agent is not run.
+        runner.SetState("r", ObservedRole.Stopped);
+        var fromHistory = await ex.ExecuteAsync(Probe("r"));
+        Assert.Equal(0, fromHistory.Rc);
+        Assert.Equal(2, Runs("r"));
+        Assert.Contains("executor history (its last start: rc 0", fromHistory.ExitReason);
+        // Without the flag a probe always runs the agent.
+        Assert.Equal(7, (await ex.ExecuteAsync(A("r", "monitor"))).Rc);
+        Assert.Equal(3, Runs("r"));
+
+        // Promoted: 8. Stopped: 7.
+        await ex.ExecuteAsync(A("ms", "start"));
+        await ex.ExecuteAsync(A("ms", "promote"));
+        var before = Runs("ms");
+        Assert.Equal(8, (await ex.ExecuteAsync(Probe("ms"))).Rc);
+        await ex.ExecuteAsync(A("ms", "stop"));
+        Assert.Equal(7, (await ex.ExecuteAsync(Probe("ms"))).Rc);
+        Assert.Equal(before + 1, Runs("ms"));
+
+        // A failed last operation says nothing sure: the agent runs.
+        runner.Script("f", "start", 1, "boom");
+        await ex.ExecuteAsync(A("f", "start"));
+        var afterFailure = Runs("f");
+        await ex.ExecuteAsync(Probe("f"));
+        Assert.Equal(afterFailure + 1, Runs("f"));
+    }
+
+    [Fact]
     public async Task Promotion_cancels_the_unpromoted_monitor_and_the_promoted_one_is_scheduled_in_its_place()
     {
         var runner = new ScriptedAgentRunner();

@@ -200,21 +200,32 @@ public sealed partial class Testbed : IDisposable
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} is missing: build the test project (it references src/Vigil)");
     }
 
+    /// <summary>
+    /// The shipped (Native AOT) binary the nodes run when VIGIL_BINARY names one (bench/failover.sh sets it), else null:
+    /// the nodes run the build's vigil.dll, whose first plans as a new leader include compiling the code (about 0.1 s each).
+    /// </summary>
+    private static string? ShippedBinary() =>
+        Environment.GetEnvironmentVariable("VIGIL_BINARY") is { Length: > 0 } path
+            ? File.Exists(path) ? Path.GetFullPath(path) : throw new FileNotFoundException($"VIGIL_BINARY={path} does not exist: build it with scripts/publish.sh DIR")
+            : null;
+
     /// <summary>Boots a node: private /run, the witness agents overlaid on the OCF tree, then 'vigil daemon'.</summary>
     public void Start(string node)
     {
         const string boot = "mount -t tmpfs -o mode=755,size=64m tmpfs /run && mkdir -p /run/resource-agents && " +
                             "mount -t overlay overlay -o \"lowerdir=$1:/usr/lib/ocf/resource.d\" /usr/lib/ocf/resource.d && " +
+                            "if [ \"$5\" = native ]; then exec \"$2\" daemon --settings \"$3\" >> \"$4\" 2>&1; fi; " +
                             "exec dotnet \"$2\" daemon --settings \"$3\" >> \"$4\" 2>&1";
         var psi = new ProcessStartInfo("ip") { RedirectStandardInput = true };
+        var shipped = ShippedBinary();
         foreach (var a in new[] { "netns", "exec", NodeNs(node), "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", boot, "vtb-boot",
-                     Path.Combine(Dir, node, "ocf"), VigilDll(), SettingsFile(node), LogFile(node) })
+                     Path.Combine(Dir, node, "ocf"), shipped ?? VigilDll(), SettingsFile(node), LogFile(node), shipped is null ? "dll" : "native" })
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {node}");
         p.StandardInput.Close();
         lock (_power) _daemons[node] = p;
-        Log($"{node}: daemon started, pid {p.Id}");
+        Log($"{node}: daemon started, pid {p.Id}{(shipped is null ? "" : $" ({shipped})")}");
     }
 
     public void StartAll()
