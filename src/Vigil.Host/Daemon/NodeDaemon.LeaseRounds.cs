@@ -235,7 +235,7 @@ public sealed partial class NodeDaemon
                 }
                 if (!r.IsSuccessStatusCode) return;
                 var body = await r.Content.ReadFromJsonAsync<RoundKeyResponse>(WireJson.Web, cts.Token).ConfigureAwait(false);
-                var key = body?.Member == peer.Name ? Convert.FromBase64String(body.Key) : null;
+                var key = body is { Key: { } text } && body.Member == peer.Name ? Convert.FromBase64String(text) : null;
                 if (key is not { Length: 32 }) return;
                 peer.NoRounds = false;
                 peer.Key = key;
