@@ -7,12 +7,13 @@ namespace Vigil.Control;
 public sealed record LeaseReceipt(string Member, DateTimeOffset? At, string? Boot);
 
 /// <summary>
-/// Lease rounds: every member of a cluster of three or more sends a lease request to every other member each
-/// <see cref="Every"/>, and a member that receives one notes when and from which boot. A round counts for its sender only
-/// when a majority (itself included) answered within <see cref="AnswerWithin"/> of sending it, and the sender's contact
-/// with a majority, from which its lease deadline counts, never lasts past the last such round's start plus
-/// <see cref="AnswerWithin"/>. So a leader that asks the other members can bound the lost node's last contact by the
-/// latest receipt, instead of by when its own consensus requests failed or by its election.
+/// Lease rounds: while the configuration uses lease self-fencing, every member of a cluster of three or more sends a
+/// lease request to every other member each <see cref="Every"/>. A round counts for its sender only when a majority
+/// (itself included) answered within <see cref="AnswerWithin"/> of sending it, and once one has counted, the sender's
+/// contact with a majority, from which its lease deadline counts, never lasts past the last such round's start plus
+/// <see cref="AnswerWithin"/>. Its requests say whether that holds when they are sent (bound), and a member that
+/// receives a bound one notes when and from which boot. So a leader that asks the other members can bound the lost
+/// node's last contact by the latest receipt, instead of by when its own consensus requests failed or by its election.
 /// </summary>
 public static class LeaseRounds
 {
@@ -27,10 +28,12 @@ public static class LeaseRounds
     /// (<paramref name="receipts"/>, this leader's own included) of its lease requests, or null with the reason it may not.
     /// </summary>
     /// <remarks>
-    /// Why it holds. Any round the target counted was answered by a majority, which shares a member with the members that
-    /// answered here (a majority without the target): that member received the round's request no earlier than it was
-    /// sent, so every counted round started no later than the latest receipt R, and the target's contact ended by
-    /// R + <see cref="AnswerWithin"/>; its deadline falls <paramref name="skew"/> before that plus the lease (plus
+    /// Why it holds. Receipts are of bound requests only, sent after the target's first counted round, from which on its
+    /// contact stays bound by its rounds (they go on until its daemon stops). Any bound round the target counted was
+    /// answered by a majority, which shares a member with the members that answered here (a majority without the target):
+    /// that member received the round's request no earlier than it was sent and noted it; the rounds it counted before its
+    /// first bound request were sent before that one. So every counted round started no later than the latest receipt R
+    /// (when there is one), and the target's contact ended by R + <see cref="AnswerWithin"/>; its deadline falls <paramref name="skew"/> before that plus the lease (plus
     /// <paramref name="margin"/> for late timers). A round started later that would still rescue the target before its
     /// deadline must be answered by R + 2 <see cref="AnswerWithin"/> + lease - skew + margin = this origin + the lease, so a
     /// question asked at or after that moment would have seen its receipt: the caller asks again then

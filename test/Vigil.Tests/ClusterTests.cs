@@ -291,14 +291,24 @@ public class ClusterTests
         var n1Port = System.Net.IPEndPoint.Parse(c.Members["n1"].Api);
         var n2Port = System.Net.IPEndPoint.Parse(c.Members["n2"].Api);
         var forged = new byte[LeaseDatagram.MaxLength];
-        var forgedLength = LeaseDatagram.WriteRequest(forged, new byte[32], 1, "n3", "b-forged");
+        var forgedLength = LeaseDatagram.WriteRequest(forged, new byte[32], 1, "n3", "b-forged", bound: true);
         foreach (var d in new[] { System.Text.Encoding.UTF8.GetBytes("not a lease datagram"), new byte[5000], forged[..forgedLength], forged[..(forgedLength - 1)] })
             await udp.SendAsync(d, n1Port);
         var (keyStatus, keyText) = await Get("n2", "/v1/node/round-key/n1");
         Assert.True(keyStatus == 200, keyText);
         var key = Convert.FromBase64String(System.Text.Json.JsonSerializer.Deserialize<RoundKeyResponse>(keyText, Vigil.Host.Daemon.WireJson.Web)!.Key);
         var request = new byte[LeaseDatagram.MaxLength];
-        var requestLength = LeaseDatagram.WriteRequest(request, key, 7, "n1", "b-test");
+        // A request sent before its sender's contact was bound by its rounds is answered but not noted.
+        var requestLength = LeaseDatagram.WriteRequest(request, key, 6, "n1", "b-test", bound: false);
+        await udp.SendAsync(request.AsMemory(0, requestLength), n2Port);
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            var answer = await udp.ReceiveAsync(wait.Token);
+            var parsed = LeaseDatagram.Parse(answer.Buffer);
+            Assert.True(parsed is { IsRequest: false, Seq: 6, From: "n2" } && LeaseDatagram.Authentic(answer.Buffer, parsed.Value, key, "b-test"), "n2's answer to an unbound request");
+        }
+        Assert.Equal(new LeaseReceiptResponse("n2", "n1", null, null), Receipt("n2", "n1"));
+        requestLength = LeaseDatagram.WriteRequest(request, key, 7, "n1", "b-test", bound: true);
         await udp.SendAsync(request.AsMemory(0, requestLength), n2Port);
         using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {

@@ -186,6 +186,36 @@ public class FencingTests
     }
 
     [Fact]
+    public async Task Lease_rounds_start_only_once_the_configuration_uses_lease_self_fencing()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        c.WaitFor(s => s.Leader is not null && s.Nodes.Count(n => n.Online) == 3, TimeSpan.FromSeconds(60), "cluster formation");
+        using var n1 = c.Target("n1").Client(TimeSpan.FromSeconds(10));
+        async Task<List<LeaseReceiptResponse?>> Receipts() => (await Task.WhenAll(
+            from at in c.Members.Keys from of in c.Members.Keys where at != of
+            select n1.GetFromJsonAsync<LeaseReceiptResponse>(c.Target(at).Url($"/v1/node/lease-receipt/{of}"), WireJson.Web))).ToList();
+        // Without lease self-fencing they would shorten nothing: no node sends any (each would cost ~50 wake-ups a second).
+        var r = VigilProcess.Run("property stonith-enabled=false\nprimitive a vigil:Dummy op monitor interval=2s\n", "configure", "load", "--settings", c.SettingsFile("n1"), "-");
+        Assert.True(r.ExitCode is 0 or 1, r.Stderr);
+        c.WaitFor(s => s.Resources.Any(x => x.Id == "a" && x.Nodes.Count == 1), TimeSpan.FromSeconds(30), "a started");
+        Thread.Sleep(1000);
+        Assert.All(await Receipts(), x => Assert.True(x is { AgeMs: null, Boot: null }, $"a receipt without lease self-fencing: {x}"));
+        Assert.DoesNotContain("lease rounds: started", c.Logs());
+        // Once the configuration uses it, every node starts them (while a runs) and each one's requests are noted by the
+        // others: noted only once its contact is bound by its rounds.
+        r = VigilProcess.Run("property stonith-enabled=true stonith-watchdog-timeout=3s\nprimitive a vigil:Dummy op monitor interval=2s\n", "configure", "load", "--settings", c.SettingsFile("n1"), "-");
+        Assert.True(r.ExitCode is 0 or 1, r.Stderr);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        List<LeaseReceiptResponse?> receipts;
+        while ((receipts = await Receipts()).Any(x => x is not { AgeMs: < 1000, Boot: not null }) && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(200);
+        Assert.All(receipts, x => Assert.True(x is { AgeMs: < 1000, Boot: not null }, $"{x} after {clock.Elapsed.TotalSeconds:F1} s:\n{c.Logs()}"));
+        foreach (var n in c.Members.Keys)
+            Assert.Contains("lease rounds: started (the configuration uses lease self-fencing: stonith-watchdog-timeout=3s)", File.ReadAllText(Path.Combine(c.Dir, $"{n}.log")));
+        Assert.Contains(c.Status("n1")!.Resources, x => x.Id == "a" && x.Nodes.Count == 1);
+    }
+
+    [Fact]
     public void A_node_without_quorum_whose_stop_hangs_resets_itself_and_says_why_after_restart()
     {
         using var c = new LocalCluster(3, watchdog: true);

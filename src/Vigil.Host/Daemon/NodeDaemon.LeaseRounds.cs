@@ -15,7 +15,7 @@ namespace Vigil.Host.Daemon;
 /// </summary>
 public sealed partial class NodeDaemon
 {
-    /// <summary>The last lease request received from each member (Environment.TickCount64) and the boot id it came with.</summary>
+    /// <summary>The last bound lease request (see <see cref="LeaseDatagram.WriteRequest"/>) received from each member (Environment.TickCount64) and the boot id it came with.</summary>
     private readonly ConcurrentDictionary<string, (long Tick, string Boot)> _leaseReceipts = new(StringComparer.Ordinal);
     /// <summary>The highest request number received from each member, with its boot id: a replayed request is not noted again.</summary>
     private readonly Dictionary<string, (string Boot, long Seq)> _leaseSeqs = new(StringComparer.Ordinal);
@@ -30,8 +30,13 @@ public sealed partial class NodeDaemon
     /// </summary>
     private long _roundContactUntil = Environment.TickCount64;
     private int _roundsLapsed;
-    /// <summary>A lease round of this daemon has been counted (until then its executor starts nothing, see ExecuteAsync).</summary>
+    /// <summary>
+    /// A lease round of this daemon has been counted: from then on its contact is bound by its rounds (and its requests say
+    /// so); until then its executor starts nothing while rounds are on (see ExecuteAsync).
+    /// </summary>
     private bool _roundCounted;
+    /// <summary>This daemon sends lease rounds: set once its configuration (or a leader's request) uses lease self-fencing, and kept for the rest of its run.</summary>
+    private volatile bool _roundsStarted;
     private readonly object _roundGate = new();
     private readonly RoundSlot[] _roundSlots = Enumerable.Range(0, 16).Select(_ => new RoundSlot()).ToArray();
     private Dictionary<string, RoundPeer> _roundPeers = new(StringComparer.Ordinal);
@@ -53,14 +58,46 @@ public sealed partial class NodeDaemon
     }
 
     /// <summary>
-    /// This node sends lease rounds: when its settings ask for them (<see cref="NodeSettings.LeaseRounds"/>), in a cluster of three
-    /// or more, not as a witness (it runs nothing), and with its UDP socket bound. Every member with a socket answers them
-    /// and tells a leader what it received.
+    /// This node may send lease rounds: its settings ask for them (<see cref="NodeSettings.LeaseRounds"/>), in a cluster of
+    /// three or more, not as a witness (it runs nothing), and with its UDP socket bound. Every member with a socket answers
+    /// them and tells a leader what it received.
     /// </summary>
-    private bool LeaseRoundsOn => _settings.LeaseRounds && _settings.Members.Count >= 3 && !_settings.Self.Witness && _roundSocket is not null;
+    private bool LeaseRoundsPossible => _settings.LeaseRounds && _settings.Members.Count >= 3 && !_settings.Self.Witness && _roundSocket is not null;
 
-    /// <summary>This node's last counted lease round still gives it contact (always true where there are no rounds).</summary>
-    private bool RoundContactFresh => !LeaseRoundsOn || Environment.TickCount64 < Interlocked.Read(ref _roundContactUntil);
+    /// <summary>
+    /// This node sends lease rounds: it may (<see cref="LeaseRoundsPossible"/>), and since its configuration or a leader's
+    /// request said the cluster uses lease self-fencing (only there do they shorten a recovery, and they cost each idle node
+    /// about 50 wake-ups a second). Once started they go on until the daemon stops: a node whose contact was bound by them
+    /// must stay bound, since receipts of its rounds may still bound its lease.
+    /// </summary>
+    private bool LeaseRoundsOn => _roundsStarted && LeaseRoundsPossible;
+
+    /// <summary>This node's contact is bound by its lease rounds (<see cref="_roundCounted"/>): from its first counted round on.</summary>
+    private bool RoundBound => Volatile.Read(ref _roundCounted);
+
+    /// <summary>This node's last counted lease round still gives it contact (always true where its contact is not bound by rounds).</summary>
+    private bool RoundContactFresh => !RoundBound || Environment.TickCount64 < Interlocked.Read(ref _roundContactUntil);
+
+    /// <summary>Starts this node's lease rounds (once, where they are possible), saying why.</summary>
+    private void StartLeaseRounds(string why)
+    {
+        if (_roundsStarted || !LeaseRoundsPossible) return;
+        lock (_roundGate)
+        {
+            if (_roundsStarted) return;
+            _roundsStarted = true;
+        }
+        Log($"lease rounds: started ({why}); they go on until this daemon stops");
+    }
+
+    /// <summary>Starts the lease rounds when this node's copy of the configuration uses lease self-fencing.</summary>
+    private void StartLeaseRoundsIfConfigured()
+    {
+        if (_roundsStarted || !LeaseRoundsPossible) return;
+        var config = _consensus.State.Configuration;
+        if (FencePlanner.LeaseProblem(config) is null && FencePlanner.WatchdogTimeout(config) is { } lease)
+            StartLeaseRounds($"the configuration uses lease self-fencing: stonith-watchdog-timeout={lease.TotalSeconds:0.###}s");
+    }
 
     /// <summary>
     /// Binds the lease rounds' UDP socket (clusters of three or more): the API's address and port number. When that fails,
@@ -90,7 +127,8 @@ public sealed partial class NodeDaemon
 
     /// <summary>
     /// Lease rounds on a thread of their own (a thread-pool wake per datagram cost 2-3 % of a core at 50 datagrams a
-    /// second): every <see cref="LeaseRounds.Every"/> a lease datagram to every other member, and in between the datagrams
+    /// second): once they are on (<see cref="LeaseRoundsOn"/>; looked for every 250 ms until then), every
+    /// <see cref="LeaseRounds.Every"/> a lease datagram to every other member, and in between the datagrams
     /// received — requests answered at once (noted first), answers counted (<see cref="LeaseAnswered"/>). A majority (this
     /// node included) answering within <see cref="LeaseRounds.AnswerWithin"/> extends this node's contact to the round's
     /// start plus that; a round that falls short wakes the quorum check, which asks the peers itself and stops what runs
@@ -104,17 +142,24 @@ public sealed partial class NodeDaemon
 
     private void LeaseRoundThread(Socket socket, CancellationToken ct)
     {
-        var sends = LeaseRoundsOn;
         var every = (long)LeaseRounds.Every.TotalMilliseconds;
         var within = (long)LeaseRounds.AnswerWithin.TotalMilliseconds;
         var received = new byte[LeaseDatagram.MaxLength + 1];
         var outgoing = new byte[LeaseDatagram.MaxLength];
         var remote = new SocketAddress(socket.AddressFamily);
         var next = Environment.TickCount64;
+        var lookedAt = long.MinValue / 2;
         long seq = 0;
         while (!ct.IsCancellationRequested)
         {
             var now = Environment.TickCount64;
+            var sends = LeaseRoundsOn;
+            if (!sends && now - lookedAt >= 250)
+            {
+                lookedAt = now;
+                StartLeaseRoundsIfConfigured();
+                if (sends = LeaseRoundsOn) next = now;
+            }
             if (sends && now >= next)
             {
                 next = Math.Max(next + every, now + every / 2);
@@ -125,7 +170,7 @@ public sealed partial class NodeDaemon
             int length;
             try
             {
-                if (!socket.Poll(TimeSpan.FromMilliseconds(sends ? next - now : 250), SelectMode.SelectRead)) continue;
+                if (!socket.Poll(TimeSpan.FromMilliseconds(sends ? next - now : Math.Max(1, lookedAt + 250 - now)), SelectMode.SelectRead)) continue;
                 length = socket.ReceiveFrom(received, SocketFlags.None, remote);
             }
             catch (SocketException)
@@ -154,7 +199,7 @@ public sealed partial class NodeDaemon
         {
             if (peer.Key is { } key && !peer.NoRounds)
             {
-                var n = LeaseDatagram.WriteRequest(buffer, key, seq, _settings.Name, Boot);
+                var n = LeaseDatagram.WriteRequest(buffer, key, seq, _settings.Name, Boot, RoundBound);
                 try { socket.SendTo(buffer.AsSpan(0, n), SocketFlags.None, peer.Address); }
                 catch (SocketException) { }
             }
@@ -273,7 +318,8 @@ public sealed partial class NodeDaemon
         }
         if (_leaseSeqs.TryGetValue(p.From, out var last) && last.Boot == p.Boot && p.Seq <= last.Seq) return;
         _leaseSeqs[p.From] = (p.Boot!, p.Seq);
-        _leaseReceipts[p.From] = (Environment.TickCount64, p.Boot!);
+        // Only a request sent while its sender's contact was bound by its rounds may bound its lease (LeaseRounds.CountFrom).
+        if (p.Bound) _leaseReceipts[p.From] = (Environment.TickCount64, p.Boot!);
         var n = LeaseDatagram.WriteAnswer(answer, key, p.Seq, _settings.Name, p.Boot!);
         try { socket.SendTo(answer.AsSpan(0, n), SocketFlags.None, from); }
         catch (SocketException) { }

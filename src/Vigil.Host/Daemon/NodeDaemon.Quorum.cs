@@ -45,8 +45,8 @@ public sealed partial class NodeDaemon
     /// the last time that was seen. The lease counts from it; the consensus layer ends the contact (its token is cancelled)
     /// when no leader has been heard for an election timeout, which <see cref="LeaseSkew"/> allows for.
     /// </summary>
-    /// <remarks>With lease rounds, never later than the last counted round allows (<see cref="LeaseRounds"/>): the leader
-    /// may count this node's lease from what the members received of them.</remarks>
+    /// <remarks>Once a lease round was counted, never later than the last counted round allows (<see cref="LeaseRounds"/>):
+    /// the leader may count this node's lease from what the members received of them.</remarks>
     private long LastQuorumContactMs()
     {
         // Read before the check: the moment noted was one at which the contact held.
@@ -58,7 +58,7 @@ public sealed partial class NodeDaemon
             Interlocked.Exchange(ref _lastQuorumContactMs, now);
             contact = now;
         }
-        return LeaseRoundsOn ? Math.Min(contact, Interlocked.Read(ref _roundContactUntil)) : contact;
+        return RoundBound ? Math.Min(contact, Interlocked.Read(ref _roundContactUntil)) : contact;
     }
 
     private void TrackLocal(ExecuteRequest req, int rc, int opStatus)

@@ -339,9 +339,11 @@ public sealed partial class NodeDaemon : IAsyncDisposable
         if (RefuseOlderTerm(req.Term) is { } refused) return refused;
         if (_settings.Self.Witness)
             return Results.Json(new ErrorResponse($"{_settings.Name} is a witness: it runs no resources"), statusCode: StatusCodes.Status409Conflict);
-        // With lease rounds, what runs here is bound by them from the start: nothing is started (or found running) before a
-        // majority answered one, so a leader never reads an earlier boot's receipts as this one's (LeaseRounds.CountFrom).
-        if (LeaseRoundsOn && !Volatile.Read(ref _roundCounted) && req.Operation is not ("stop" or "demote" or "migrate_to"))
+        // With lease rounds, what runs here is bound by them: once they are on (this node's configuration or the leader's
+        // uses lease self-fencing), nothing is started (or found running) before a majority answered one, so a leader never
+        // reads an earlier boot's receipts as this one's (LeaseRounds.CountFrom).
+        if (req.LeaseRounds) StartLeaseRounds("the leader's configuration uses lease self-fencing");
+        if (LeaseRoundsOn && !RoundBound && req.Operation is not ("stop" or "demote" or "migrate_to"))
             return Results.Json(new ErrorResponse($"{_settings.Name} has had no lease round answered by a majority since it started (lease rounds are on): it runs nothing until one is", "the leader asks again in a moment"), statusCode: StatusCodes.Status503ServiceUnavailable);
         var action = new AgentAction(agent, req.Resource, req.Operation)
         {

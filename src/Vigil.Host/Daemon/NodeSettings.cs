@@ -62,7 +62,9 @@ public sealed record NodeSettings
     /// to every other member ten times a second (<see cref="LeaseDatagram"/>) and counts its contact with a majority only
     /// from those answered within 200 ms. A leader that lost it can then count its lease from the members' last receipt
     /// instead of from when its consensus requests failed or from its own election: lease self-fencing fails over about
-    /// half a second sooner. Only in clusters of three or more; every member of one answers them.
+    /// half a second sooner. Only in clusters of three or more; every member of one answers them. They start once the
+    /// configuration uses lease self-fencing (stonith-watchdog-timeout, fencing enabled, no-quorum-policy stop), where
+    /// alone they help, and then go on until the daemon stops.
     /// </summary>
     public bool LeaseRounds { get; set; } = true;
 

@@ -11,6 +11,8 @@ public sealed record ExecuteRequest(long Term, string Leader, string Resource, s
 {
     /// <summary>A probe the node may answer from its executor's history (<see cref="Vigil.Host.Agents.AgentAction.FromHistory"/>).</summary>
     public bool FromHistory { get; init; }
+    /// <summary>The leader's configuration uses lease self-fencing: the node starts its lease rounds if it has not, and starts nothing until one counted.</summary>
+    public bool LeaseRounds { get; init; }
     public long TimeoutMs { get; set; } = 20_000;
     public int? TargetRc { get; init; }
     public Dictionary<string, string> Parameters { get; set; } = [];
