@@ -211,7 +211,10 @@ public static class FencePlanner
     /// by which the node may notice the loss later than the majority.
     /// </summary>
     public static TimeSpan? SelfFenceDeadline(Configuration config, TimeSpan skew) =>
-        LeaseProblem(config) is null && WatchdogTimeout(config) is { } t ? (t - skew > TimeSpan.Zero ? t - skew : TimeSpan.Zero) : null;
+        SelfFencingLease(config) is { } t ? (t - skew > TimeSpan.Zero ? t - skew : TimeSpan.Zero) : null;
+
+    /// <summary>The lease (stonith-watchdog-timeout) when this configuration uses lease self-fencing safely (<see cref="LeaseProblem"/>), else null.</summary>
+    public static TimeSpan? SelfFencingLease(Configuration config) => LeaseProblem(config) is null ? WatchdogTimeout(config) : null;
 
     /// <summary>The first lines of an agent's <c>list</c> output name the nodes it can fence (name[,alias] per line).</summary>
     /// <summary>

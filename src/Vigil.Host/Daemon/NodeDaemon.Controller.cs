@@ -315,7 +315,7 @@ public sealed partial class NodeDaemon
             {
                 TimeoutMs = planned.TimeoutMs, TargetRc = planned.TargetRc, Parameters = planned.Parameters, Meta = planned.Meta,
                 OpDigest = planned.OpDigest, FromHistory = a.FromHistory,
-                LeaseRounds = FencePlanner.LeaseProblem(_consensus.State.Configuration) is null,
+                LeaseRounds = FencePlanner.SelfFencingLease(_consensus.State.Configuration) is not null,
             };
             Log($"dispatch {a.Task}{(a.IntervalMs > 0 ? $"/{a.IntervalMs}ms" : "")} {a.Resource} on {a.Node} (term {term}{(a.FromHistory ? ", its executor's history may answer" : "")})");
             ExecuteResponse? response = null;

@@ -94,8 +94,7 @@ public sealed partial class NodeDaemon
     private void StartLeaseRoundsIfConfigured()
     {
         if (_roundsStarted || !LeaseRoundsPossible) return;
-        var config = _consensus.State.Configuration;
-        if (FencePlanner.LeaseProblem(config) is null && FencePlanner.WatchdogTimeout(config) is { } lease)
+        if (FencePlanner.SelfFencingLease(_consensus.State.Configuration) is { } lease)
             StartLeaseRounds($"the configuration uses lease self-fencing: stonith-watchdog-timeout={lease.TotalSeconds:0.###}s");
     }
 

@@ -612,7 +612,7 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             warnings.Add($"this node self-fenced at {selfFenced.At:yyyy-MM-dd HH:mm:ss} UTC: {selfFenced.Reason}");
         if (state.Configuration.Property("no-quorum-policy") == "ignore")
             warnings.Add("no-quorum-policy=ignore: each side of a network split may run the same resources");
-        if (FencePlanner.LeaseProblem(state.Configuration) is null && FencePlanner.WatchdogTimeout(state.Configuration) is { } lease && !_settings.Self.Witness)
+        if (FencePlanner.SelfFencingLease(state.Configuration) is { } lease && !_settings.Self.Witness)
         {
             if (_watchdog is null)
                 warnings.Add($"lease self-fencing without a watchdog device on {_settings.Name}: if its daemon hangs or is paused it cannot reset itself, while the others recover its resources {lease.TotalSeconds:0.#} s after they lose it; set watchdogDevice in its settings or configure a fence device");
