@@ -24,6 +24,8 @@ public class DaemonCliTests
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"runtimeDirectory":"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""", "must be an absolute path of at most 107 bytes")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"watchdogDevice":"dev/watchdog"}""", "'watchdogDevice' must be an absolute path")]
     [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"watchdogDevice":"/dev/watchdog","watchdogTimeoutSeconds":0}""", "between 1 and 60 (it is 0)")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"selfFenceAction":"halt"}""", "'selfFenceAction' is 'halt'; it must be \"reboot\"")]
+    [InlineData("""{"name":"a","dataDirectory":"/tmp/x","members":{"a":{"raft":"127.0.0.1:1","api":"127.0.0.1:2"}},"resetTrigger":"proc/sysrq-trigger"}""", "'resetTrigger' must be an absolute path")]
     public void Broken_settings_are_refused_with_the_reason(string json, string message)
     {
         var path = Write(json);

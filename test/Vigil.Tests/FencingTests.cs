@@ -160,6 +160,8 @@ public class FencingTests
         var waiting = c.WaitFor(s => s.Fencing.Any(f => f.Contains("lease self-fencing", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), "lease wait in status");
         Assert.Contains(waiting.Resources, x => x.Id == "a" && x.Nodes.SequenceEqual([victim]));
         Assert.Contains(waiting.Warnings, w => w.StartsWith($"lease self-fencing without a watchdog device on {waiting.Node}", StringComparison.Ordinal));
+        // These members share one host, so their self-fence only exits (LocalCluster): status says what that leaves up.
+        Assert.Contains(waiting.Warnings, w => w.StartsWith($"lease self-fencing with selfFenceAction=exit on {waiting.Node}", StringComparison.Ordinal));
         var after = c.WaitFor(s => ClusterTests.GroupNode(s) is { } n && n != victim, TimeSpan.FromSeconds(30), "recovery after the lease");
         // The majority counts the lease from 0.4 s before the node stopped answering it (at the kill at the earliest), or
         // for a former leader from 0.7 s before the next election (which needs a timer to run out after the last heartbeat,
@@ -236,11 +238,16 @@ public class FencingTests
         var process = c.Processes[victim];
         foreach (var other in c.Members.Keys.Where(n => n != victim).ToList()) c.Kill(other);
 
-        // Quorum lost → the stop hangs → at the lease deadline the daemon kills its agents and exits 75.
+        // Quorum lost → the stop hangs → at the lease deadline the daemon records why and writes "b" to its reset
+        // trigger (here a plain file; /proc/sysrq-trigger would reboot at once); as the host did not reset, it kills its
+        // agents and exits 75.
         Assert.True(process.WaitForExit(20_000), $"the node did not reset itself:\n{c.Logs()}");
         Assert.Equal(75, process.ExitCode);
+        Assert.Equal("b", File.ReadAllText(c.ResetTriggerFile(victim)));
+        Assert.All(c.Members.Keys.Where(n => n != victim), n => Assert.Equal("", File.ReadAllText(c.ResetTriggerFile(n))));
         var record = File.ReadAllText(Path.Combine(c.Dir, victim, "self-fence.json"));
         Assert.Contains("slow not stopped within the lease", record);
+        Assert.Contains($"resetting the host through {c.ResetTriggerFile(victim)}", File.ReadAllText(Path.Combine(c.Dir, $"{victim}.log")));
         // Not fed since it had to fence itself, and left armed (no magic close): a real device resets the host.
         var keepalives = File.ReadAllText(c.WatchdogFile(victim));
         Assert.DoesNotContain("V", keepalives);
@@ -251,6 +258,7 @@ public class FencingTests
         var status = c.WaitFor(s => s.Node == victim, TimeSpan.FromSeconds(30), "the restarted node answers");
         Assert.Contains(status.Warnings, w => w.StartsWith("this node self-fenced at", StringComparison.Ordinal) && w.Contains("slow", StringComparison.Ordinal));
         Assert.DoesNotContain(status.Warnings, w => w.Contains("without a watchdog device", StringComparison.Ordinal));
+        Assert.DoesNotContain(status.Warnings, w => w.Contains("selfFenceAction=exit", StringComparison.Ordinal));
         // A clean stop disarms it: the magic close comes last.
         c.Stop(victim);
         Assert.EndsWith("V", File.ReadAllText(c.WatchdogFile(victim)), StringComparison.Ordinal);

@@ -17,7 +17,9 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="witness">Add a witness member "w" (votes, runs no resources).</param>
     /// <param name="apiGroup">The group allowed on the nodes' local API sockets (default: the settings' default, 'vigil').</param>
     /// <param name="watchdog">Each node feeds a plain file as its watchdog device (<see cref="WatchdogFile"/>): what it
-    /// writes there is what a real device would get.</param>
+    /// writes there is what a real device would get. Their self-fence then "reboots" (selfFenceAction reboot) through a
+    /// plain file as the reset trigger (<see cref="ResetTriggerFile"/>), then exits; without it they only exit. The real
+    /// trigger would reset this host: no test node ever writes to it.</param>
     /// <param name="leaseRounds">Each node's settings ask for lease rounds, or not (null: the settings' default, NodeSettings.LeaseRounds).</param>
     public LocalCluster(int nodes, bool fenceAgent = false, bool witness = false, string? apiGroup = null, bool watchdog = false, bool? leaseRounds = null)
     {
@@ -36,12 +38,15 @@ internal sealed class LocalCluster : IDisposable
         foreach (var n in Members.Keys)
         {
             if (watchdog) File.WriteAllBytes(WatchdogFile(n), []);
+            File.WriteAllBytes(ResetTriggerFile(n), []);
             var settings = new NodeSettings
             {
                 Name = n, DataDirectory = Path.Combine(Dir, n), Members = Members, TlsDirectory = TlsDir, RuntimeDirectory = Path.Combine(Dir, n, "run"),
                 FenceAgentDirectory = fenceAgent ? FenceAgentDir : null,
                 ApiGroup = apiGroup ?? "vigil",
                 WatchdogDevice = watchdog ? WatchdogFile(n) : null,
+                SelfFenceAction = watchdog ? "reboot" : "exit",
+                ResetTrigger = ResetTriggerFile(n),
             };
             if (leaseRounds is { } rounds) settings.LeaseRounds = rounds;
             settings.Save(SettingsFile(n));
@@ -55,6 +60,7 @@ internal sealed class LocalCluster : IDisposable
 
     public string SettingsFile(string node) => Path.Combine(Dir, $"{node}.json");
     public string WatchdogFile(string node) => Path.Combine(Dir, $"{node}.watchdog");
+    public string ResetTriggerFile(string node) => Path.Combine(Dir, $"{node}.sysrq");
     /// <summary>The node's local API socket (its runtime folder's api.sock).</summary>
     public string Socket(string node) => Path.Combine(Dir, node, "run", "api.sock");
     public string TlsDir => Path.Combine(Dir, "tls");

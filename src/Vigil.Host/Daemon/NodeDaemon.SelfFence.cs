@@ -115,25 +115,49 @@ public sealed partial class NodeDaemon
         LeaseSkew - TimeSpan.FromMilliseconds(_settings.UpperElectionTimeoutMs - _settings.LowerElectionTimeoutMs + 100);
 
     /// <summary>
-    /// Records why, then resets this node. Without a hardware watchdog the reset is the daemon's own:
-    /// it kills the agent processes it started and exits at once (exit code 75), so a supervisor restarts it.
+    /// Records why (synced to disk: the reset does not wait for the page cache), then resets this node's host at once
+    /// through the kernel's magic SysRq trigger (selfFenceAction "reboot", like sbd). Where that is impossible or
+    /// selfFenceAction is "exit", the reset is the daemon's own: it kills the agent processes it started and exits
+    /// (exit code 75), so a supervisor restarts it. An armed watchdog is left armed either way.
     /// </summary>
     private void SelfFence(string reason, List<string> resources)
     {
         var record = new SelfFenceRecord(DateTimeOffset.UtcNow, reason, resources);
         try
         {
-            var path = Path.Combine(_settings.DataDirectory, SelfFenceFile);
-            File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(record, WireJson.Plain));
-            File.Move(path + ".tmp", path, overwrite: true);
+            // Written in place and fsynced: a rename would need the folder synced too before a reset without sync.
+            using var file = new FileStream(Path.Combine(_settings.DataDirectory, SelfFenceFile), FileMode.Create, FileAccess.Write);
+            file.Write(JsonSerializer.SerializeToUtf8Bytes(record, WireJson.Plain));
+            file.Flush(flushToDisk: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log($"cannot record the self-fence reason: {e.Message}"); }
-        Log($"SELF-FENCING: {reason}{(_watchdog is null ? "" : $"; the watchdog {_watchdog.Path} is no longer fed")}");
+        var how = _settings.SelfFenceReboots
+            ? $"resetting the host through {_settings.ResetTrigger}"
+            : "selfFenceAction is exit: killing the agents this daemon started and exiting; addresses and mounts stay up";
+        Log($"SELF-FENCING: {reason}; {how}{(_watchdog is null ? "" : $"; the watchdog {_watchdog.Path} is no longer fed")}");
         _log.Flush();
+        if (_settings.SelfFenceReboots) ResetHost();
         _agentRunner.KillAll();
         // Closed without the magic close: an armed device resets the host when its timeout runs out.
         _watchdog?.Dispose();
         Environment.Exit(75);
+    }
+
+    /// <summary>Writes "b" to the reset trigger: on /proc/sysrq-trigger the kernel reboots at once and this never returns.</summary>
+    private void ResetHost()
+    {
+        try
+        {
+            using (var trigger = new FileStream(_settings.ResetTrigger, FileMode.Open, FileAccess.Write))
+                trigger.WriteByte((byte)'b');
+            Log($"the host did not reset after 'b' was written to {_settings.ResetTrigger}: killing the agents this daemon started and exiting instead");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            Log($"cannot reset the host through {_settings.ResetTrigger} ({e.Message}): killing the agents this daemon started and exiting instead; " +
+                "run the daemon as root with /proc mounted writable, or set watchdogDevice");
+        }
+        _log.Flush();
     }
 
     /// <summary>The last self-fence of this node, if its record exists (shown by status until the next one).</summary>

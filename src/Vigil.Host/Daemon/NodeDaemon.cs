@@ -614,6 +614,8 @@ public sealed partial class NodeDaemon : IAsyncDisposable
             warnings.Add("no-quorum-policy=ignore: each side of a network split may run the same resources");
         if (FencePlanner.SelfFencingLease(state.Configuration) is { } lease && !_settings.Self.Witness)
         {
+            if (!_settings.SelfFenceReboots)
+                warnings.Add($"lease self-fencing with selfFenceAction=exit on {_settings.Name}: when it must fence itself it only kills its agents and exits, so addresses and mounts stay up while the others recover them; that suits members sharing one host (the demo, tests), not a real cluster: set selfFenceAction to reboot");
             if (_watchdog is null)
                 warnings.Add($"lease self-fencing without a watchdog device on {_settings.Name}: if its daemon hangs or is paused it cannot reset itself, while the others recover its resources {lease.TotalSeconds:0.#} s after they lose it; set watchdogDevice in its settings or configure a fence device");
             else if (_watchdog.TimeoutSeconds is { } t && lease < TimeSpan.FromSeconds(2 * t))

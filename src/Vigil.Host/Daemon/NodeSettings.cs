@@ -51,8 +51,8 @@ public sealed record NodeSettings
 
     /// <summary>
     /// A watchdog device (usually /dev/watchdog) this node feeds while it may keep its resources: the host is then
-    /// reset when the daemon hangs, is paused, or must fence itself and cannot. Null (the default): none, and a node
-    /// that must fence itself only kills its agents and exits. Keep stonith-watchdog-timeout at least twice
+    /// reset when the daemon hangs or is paused (a node that must fence itself resets its host as
+    /// <see cref="SelfFenceAction"/> says, and leaves the device armed as a backstop). Null (the default): none. Keep stonith-watchdog-timeout at least twice
     /// <see cref="WatchdogTimeoutSeconds"/>, as with SBD.
     /// </summary>
     public string? WatchdogDevice { get; init; }
@@ -67,6 +67,21 @@ public sealed record NodeSettings
     /// alone they help, and then go on until the daemon stops.
     /// </summary>
     public bool LeaseRounds { get; set; } = true;
+
+    /// <summary>
+    /// What a node that must fence itself does (it runs resources that did not stop within its lease, see
+    /// <see cref="Vigil.Control.FencePlanner.SelfFenceDeadline"/>). "reboot" (the default): it records why, then resets
+    /// its host at once by writing "b" to <see cref="ResetTrigger"/> (the kernel's magic SysRq trigger, as sbd does), so
+    /// addresses, mounts and processes its agents left behind are gone before the others recover them. "exit": it only
+    /// kills the agent processes it started and exits with code 75; for members that share one host (the demo, tests),
+    /// whose supervisor stands in for the reset. Addresses and mounts stay up then.
+    /// </summary>
+    public string SelfFenceAction { get; set; } = "reboot";
+
+    /// <summary>Where "reboot" (<see cref="SelfFenceAction"/>) writes "b": /proc/sysrq-trigger; tests point it at a plain file.</summary>
+    public string ResetTrigger { get; set; } = "/proc/sysrq-trigger";
+
+    [JsonIgnore] public bool SelfFenceReboots => SelfFenceAction == "reboot";
 
     /// <summary>The timeout asked of <see cref="WatchdogDevice"/>, in seconds (1-60).</summary>
     public int WatchdogTimeoutSeconds { get; set; } = 5;
@@ -109,6 +124,10 @@ public sealed record NodeSettings
                 "set 'localSocket' (or a shorter 'runtimeDirectory'), or \"\" to turn the socket off");
         if (s.WatchdogDevice is { } dog && (!Path.IsPathFullyQualified(dog) || s.WatchdogTimeoutSeconds is < 1 or > 60))
             throw new SettingsException($"{path}: 'watchdogDevice' must be an absolute path (e.g. /dev/watchdog) and 'watchdogTimeoutSeconds' between 1 and 60 (it is {s.WatchdogTimeoutSeconds})");
+        if (s.SelfFenceAction is not ("reboot" or "exit"))
+            throw new SettingsException($"{path}: 'selfFenceAction' is '{s.SelfFenceAction}'; it must be \"reboot\" (reset the host when this node must fence itself) or \"exit\" (only kill its agents and exit, for members sharing one host)");
+        if (string.IsNullOrEmpty(s.ResetTrigger) || !Path.IsPathFullyQualified(s.ResetTrigger))
+            throw new SettingsException($"{path}: 'resetTrigger' must be an absolute path (the default is /proc/sysrq-trigger)");
         return s;
     }
 

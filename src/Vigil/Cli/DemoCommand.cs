@@ -142,6 +142,8 @@ public static class DemoCommand
                     Name = n, DataDirectory = Path.Combine(dir, n), Members = members, TlsDirectory = Path.Combine(dir, "tls"),
                     RuntimeDirectory = Path.Combine(dir, n, "run"),
                     FenceAgentDirectory = fencing == "agent" ? agents : null,
+                    // All nodes share this host: a self-fencing node must not reboot it, only exit.
+                    SelfFenceAction = "exit",
                 }.Save(settingsFile);
                 targets[n] = new ApiTarget(members[n].Api, NodeSettings.Load(settingsFile));
                 var proc = StartNode(exe, prefix, dir, n);

@@ -25,7 +25,7 @@ public sealed record LeaseSplitSample(int Rep, string Holder, bool HolderWasLead
 
     public override string ToString() => string.Format(CultureInfo.InvariantCulture,
         "rep {0,2}: holder {1}{2} cut off; its last stop at {3:0.000} s, first start on {4} at {5:0.000} s (gap {6:0.000} s){7}; healed, settled after {8:0.00} s",
-        Rep, Holder, HolderWasLeader ? " (leader)" : "", LastStopS, NewHolder, FirstStartS, GapS, SelfFenced ? "; the cut-off node SELF-FENCED (daemon exited)" : "", RejoinedS);
+        Rep, Holder, HolderWasLeader ? " (leader)" : "", LastStopS, NewHolder, FirstStartS, GapS, SelfFenced ? "; the cut-off node SELF-FENCED (reset: its 'last stop' is its power off)" : "", RejoinedS);
 }
 
 /// <summary>Network partitions that fencing must resolve (issue #8): the two-node death match and lease self-fencing.</summary>
@@ -101,13 +101,15 @@ public static class Splits
         var newHolder = Testbed.GroupNode(moved, Scenario.Group)!;
         var events = UniquenessChecker.Parse(File.ReadAllLines(bed.SideChannel), bed.SideChannel).Where(e => e.Time >= t0).ToList();
         var firstStart = events.Where(e => e.Kind == UniquenessChecker.Start && e.Node == newHolder).Select(e => e.Time - t0).DefaultIfEmpty(double.NaN).Min();
-        // NaN when the cut-off node never recorded a stop (it reset itself or its stop failed): the checker then finds the overlap.
-        var lastStop = events.Where(e => e.Kind == UniquenessChecker.Stop && e.Node == holder).Select(e => e.Time - t0).DefaultIfEmpty(double.NaN).Max();
-        var selfFenced = bed.DaemonExited(holder);
+        // The cut-off node's last stop, or its reset when it self-fenced (the testbed powers it off at once); NaN when
+        // neither was recorded (its stop failed and it did not reset): the checker then finds the overlap.
+        var lastStop = events.Where(e => e.Kind is UniquenessChecker.Stop or UniquenessChecker.PowerOff && e.Node == holder)
+            .Select(e => e.Time - t0).DefaultIfEmpty(double.NaN).Max();
+        var selfFenced = bed.WasReset(holder) || bed.DaemonExited(holder);
         bed.Heal(holder);
         if (selfFenced)
         {
-            // Its reset was the daemon's own exit: a supervisor would start it again.
+            // Reset (or about to be: its exit is being handled): it boots again, as after a reboot.
             bed.PowerOff(holder);
             bed.PowerOn(holder);
         }

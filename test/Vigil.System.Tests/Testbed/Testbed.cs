@@ -33,6 +33,9 @@ public sealed partial class Testbed : IDisposable
     public string SideChannel => Path.Combine(Dir, "side-channel.log");
     public IReadOnlyList<string> Names { get; }
     private readonly Dictionary<string, Process> _daemons = new();
+    /// <summary>The nodes the testbed reset (powered off) because their daemon self-fenced, until they are powered on.</summary>
+    private readonly HashSet<string> _reset = new();
+    private bool _disposing;
     private readonly Dictionary<string, MemberAddress> _members = new();
     private readonly object _sideLock = new();
     private readonly List<string> _created = new();
@@ -162,6 +165,9 @@ public sealed partial class Testbed : IDisposable
             var settings = new NodeSettings
             {
                 Name = n, DataDirectory = Path.Combine(nodeDir, "data"), Members = _members, TlsDirectory = tls, FenceAgentDirectory = FenceAgentDir,
+                // The nodes share this host, which must not reboot: a self-fencing daemon exits 75 and the testbed resets
+                // (powers off) its node at once (OnDaemonExited). The trigger is a plain file in case the action changes.
+                SelfFenceAction = "exit", ResetTrigger = Path.Combine(nodeDir, "sysrq-trigger"),
             };
             if (_leaseRounds is { } rounds) settings.LeaseRounds = rounds;
             settings.Save(SettingsFile(n));
@@ -225,6 +231,8 @@ public sealed partial class Testbed : IDisposable
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {node}");
         p.StandardInput.Close();
         lock (_power) _daemons[node] = p;
+        p.EnableRaisingEvents = true;
+        p.Exited += (_, _) => OnDaemonExited(node, p);
         Log($"{node}: daemon started, pid {p.Id}{(shipped is null ? "" : $" ({shipped})")}");
     }
 
@@ -268,6 +276,7 @@ public sealed partial class Testbed : IDisposable
 
     private void PowerOnLocked(string node)
     {
+        _reset.Remove(node);
         var ns = NodeNs(node);
         // The daemon keeps agents' state under /run (here a fresh tmpfs per boot), so a reboot forgets it.
         Sh.Must("ip", "-n", ns, "addr", "flush", "dev", "eth0");
@@ -443,6 +452,37 @@ public sealed partial class Testbed : IDisposable
         return code;
     }
 
+    /// <summary>
+    /// A daemon that must fence itself exits with code 75 here (selfFenceAction exit: the nodes share this host). The testbed
+    /// supervises its hosts, so it does the reset the daemon would have done (a reboot through SysRq): it powers the node off
+    /// at once, which takes the node's addresses off the network and kills whatever its agents left behind. Other exits
+    /// (a clean stop, a crash) leave the node as it is.
+    /// </summary>
+    private void OnDaemonExited(string node, Process p)
+    {
+        try
+        {
+            if (p.ExitCode != 75) return;
+            lock (_power)
+            {
+                if (_disposing || !_daemons.TryGetValue(node, out var d) || d != p) return;
+                _reset.Add(node);
+                Log($"{node}: daemon exited 75 (self-fence): resetting the node");
+                PowerOffLocked(node);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+        {
+            Log($"{node}: the reset after its self-fence failed: {e.Message}");
+        }
+    }
+
+    /// <summary>Whether the testbed reset the node because its daemon self-fenced (and it was not powered on since).</summary>
+    public bool WasReset(string node)
+    {
+        lock (_power) return _reset.Contains(node);
+    }
+
     /// <summary>Whether the node's daemon exited on its own (a self-fence exits with code 75) while the node is powered on.</summary>
     public bool DaemonExited(string node)
     {
@@ -531,6 +571,7 @@ public sealed partial class Testbed : IDisposable
 
     public void Dispose()
     {
+        lock (_power) _disposing = true;
         StopFencer();
         foreach (var ns in _created.AsEnumerable().Reverse()) KillAllIn(ns);
         foreach (var d in _daemons.Values) { d.WaitForExit(2000); d.Dispose(); }
