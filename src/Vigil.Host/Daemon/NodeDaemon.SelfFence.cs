@@ -26,12 +26,14 @@ public sealed partial class NodeDaemon
     private async Task LeaseLoopAsync(CancellationToken ct)
     {
         var skew = LeaseSkew;
-        TimeSpan? deadline = null;
+        TimeSpan? deadline = null, dueIn = null;
         while (!ct.IsCancellationRequested)
         {
             // Checked every 100 ms while a lease binds this node (something runs here and the lease is set) or a watchdog
             // needs feeding; otherwise once a second, woken at once when a resource starts here or the state changes.
+            // Within 100 ms of the deadline, at the deadline itself: the reset must not come up to a check late.
             var wait = deadline is not null || _watchdog is not null ? LeaseCheck : LeaseIdleCheck;
+            if (dueIn is { } due && due < wait) wait = due;
             try { await _leaseWake.WaitAsync(wait, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
             deadline = _localActive.IsEmpty ? null : FencePlanner.SelfFenceDeadline(_consensus.State.Configuration, skew);
@@ -42,6 +44,7 @@ public sealed partial class NodeDaemon
             // Fed on every round in which this node may keep what it runs; when it must fence itself it is not fed again.
             if (deadline is null || sinceContact < deadline)
             {
+                dueIn = deadline - sinceContact + TimeSpan.FromMilliseconds(1);
                 _watchdog?.Feed();
                 if (deadline is not null && LeaseStopNow(sinceContact, deadline.Value)) _ = Task.Run(() => LeaseStopAsync(sinceContact, deadline.Value), CancellationToken.None);
                 continue;

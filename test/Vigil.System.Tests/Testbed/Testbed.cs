@@ -35,7 +35,7 @@ public sealed partial class Testbed : IDisposable
     private readonly Dictionary<string, Process> _daemons = new();
     /// <summary>The nodes the testbed reset (powered off) because their daemon self-fenced, until they are powered on.</summary>
     private readonly HashSet<string> _reset = new();
-    private bool _disposing;
+    private volatile bool _disposing;
     private readonly Dictionary<string, MemberAddress> _members = new();
     private readonly object _sideLock = new();
     private readonly List<string> _created = new();
@@ -165,12 +165,16 @@ public sealed partial class Testbed : IDisposable
             var settings = new NodeSettings
             {
                 Name = n, DataDirectory = Path.Combine(nodeDir, "data"), Members = _members, TlsDirectory = tls, FenceAgentDirectory = FenceAgentDir,
-                // The nodes share this host, which must not reboot: a self-fencing daemon exits 75 and the testbed resets
-                // (powers off) its node at once (OnDaemonExited). The trigger is a plain file in case the action changes.
-                SelfFenceAction = "exit", ResetTrigger = Path.Combine(nodeDir, "sysrq-trigger"),
+                // The nodes share this host, which must not reboot: a self-fencing daemon writes "b" (selfFenceAction
+                // reboot) to a FIFO the testbed reads instead of /proc/sysrq-trigger, and the testbed resets the node.
+                ResetTrigger = ResetTriggerFifo(n),
             };
             if (_leaseRounds is { } rounds) settings.LeaseRounds = rounds;
             settings.Save(SettingsFile(n));
+            Directory.CreateDirectory(nodeDir);
+            Sh.Must("mkfifo", "-m", "600", ResetTriggerFifo(n));
+            var node = n;
+            new Thread(() => WatchResetTrigger(node)) { IsBackground = true, Name = $"vtb-reset-{n}" }.Start();
             var provider = Path.Combine(nodeDir, "ocf", "vtb");
             Directory.CreateDirectory(provider);
             foreach (var agent in new[] { "Dummy", "IPaddr2" })
@@ -231,8 +235,6 @@ public sealed partial class Testbed : IDisposable
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {node}");
         p.StandardInput.Close();
         lock (_power) _daemons[node] = p;
-        p.EnableRaisingEvents = true;
-        p.Exited += (_, _) => OnDaemonExited(node, p);
         Log($"{node}: daemon started, pid {p.Id}{(shipped is null ? "" : $" ({shipped})")}");
     }
 
@@ -241,9 +243,9 @@ public sealed partial class Testbed : IDisposable
         foreach (var n in Names) Start(n);
     }
 
-    public void AppendSide(string node, string kind, string resource)
+    public void AppendSide(string node, string kind, string resource, double? at = null)
     {
-        var line = $"{PreciseNow().ToString("0.000000", CultureInfo.InvariantCulture)} {node} {kind} {resource}\n";
+        var line = $"{(at ?? PreciseNow()).ToString("0.000000", CultureInfo.InvariantCulture)} {node} {kind} {resource}\n";
         lock (_sideLock) File.AppendAllText(SideChannel, line);
     }
 
@@ -255,14 +257,15 @@ public sealed partial class Testbed : IDisposable
 
     private double PowerOffLocked(string node)
     {
-        var pids = PidsIn(NodeNs(node));
         Sh.Must("ip", "-n", BridgeNs, "link", "set", Port(node), "down");
+        var pids = PidsIn(NodeNs(node));
         foreach (var p in pids) Native.Signal(p, Native.SigKill);
         // T0 as the Pacemaker anchor takes it: once the cable is out and the processes are killed, so no
         // reply of the victim still in flight counts as the new holder's.
         var t0 = PreciseNow();
         KillAllIn(NodeNs(node));
-        AppendSide(node, UniquenessChecker.PowerOff, "*");
+        // Dated T0: from then on the node's addresses are off the network and its processes are being killed.
+        AppendSide(node, UniquenessChecker.PowerOff, "*", t0);
         if (_daemons.Remove(node, out var d)) { d.WaitForExit(5000); d.Dispose(); }
         Log($"{node}: power off (link down, kill -9 of {pids.Count} processes)");
         return t0;
@@ -452,28 +455,51 @@ public sealed partial class Testbed : IDisposable
         return code;
     }
 
+    /// <summary>The node's stand-in for /proc/sysrq-trigger: a FIFO only the testbed reads.</summary>
+    public string ResetTriggerFifo(string node) => Path.Combine(Dir, node, "sysrq-trigger");
+
     /// <summary>
-    /// A daemon that must fence itself exits with code 75 here (selfFenceAction exit: the nodes share this host). The testbed
-    /// supervises its hosts, so it does the reset the daemon would have done (a reboot through SysRq): it powers the node off
-    /// at once, which takes the node's addresses off the network and kills whatever its agents left behind. Other exits
-    /// (a clean stop, a crash) leave the node as it is.
+    /// Reads the node's reset trigger for as long as the testbed lives. A daemon that must fence itself records why and
+    /// writes "b" there, as it would to /proc/sysrq-trigger, where the kernel reboots at once. The reset is dated at that
+    /// moment in the side channel (a power off: the real host's addresses and processes end there); then the node is
+    /// powered off, which here takes some tens of milliseconds more (the link goes down, its processes are killed).
     /// </summary>
-    private void OnDaemonExited(string node, Process p)
+    private void WatchResetTrigger(string node)
     {
         try
         {
-            if (p.ExitCode != 75) return;
+            // Opened for reading and writing: the open does not wait for a writer, and no writer's close ends the reading.
+            using var fifo = new FileStream(ResetTriggerFifo(node), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+            int b;
+            while (!_disposing && (b = fifo.ReadByte()) >= 0)
+                if (b == 'b' && !_disposing) Reset(node, PreciseNow(), "its daemon wrote b to its reset trigger (self-fence)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_disposing) Log($"{node}: reading the reset trigger failed: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Powers the node off as its host's reset, dated <paramref name="at"/>, while it is powered on. (A daemon that could not
+    /// write its trigger exits 75 and leaves the node up, as on a real host: the checker then finds what stayed up.)
+    /// </summary>
+    private void Reset(string node, double at, string why)
+    {
+        try
+        {
             lock (_power)
             {
-                if (_disposing || !_daemons.TryGetValue(node, out var d) || d != p) return;
+                if (_disposing || !_daemons.ContainsKey(node)) return;
                 _reset.Add(node);
-                Log($"{node}: daemon exited 75 (self-fence): resetting the node");
+                AppendSide(node, UniquenessChecker.PowerOff, "*", at);
+                Log($"{node}: reset at {DateTime.UnixEpoch.AddSeconds(at):HH:mm:ss.fff}: {why}");
                 PowerOffLocked(node);
             }
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
         {
-            Log($"{node}: the reset after its self-fence failed: {e.Message}");
+            Log($"{node}: the reset failed: {e.Message}");
         }
     }
 
@@ -572,6 +598,16 @@ public sealed partial class Testbed : IDisposable
     public void Dispose()
     {
         lock (_power) _disposing = true;
+        // Wakes the threads reading the nodes' reset triggers (they see _disposing and end). Opened for reading and writing,
+        // so the open never waits for a reader.
+        foreach (var n in Names)
+            try
+            {
+                if (!File.Exists(ResetTriggerFifo(n))) continue;
+                using var wake = new FileStream(ResetTriggerFifo(n), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+                wake.WriteByte((byte)'q');
+            }
+            catch (IOException) { }
         StopFencer();
         foreach (var ns in _created.AsEnumerable().Reverse()) KillAllIn(ns);
         foreach (var d in _daemons.Values) { d.WaitForExit(2000); d.Dispose(); }
