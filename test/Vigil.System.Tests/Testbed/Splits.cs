@@ -25,7 +25,7 @@ public sealed record LeaseSplitSample(int Rep, string Holder, bool HolderWasLead
 
     public override string ToString() => string.Format(CultureInfo.InvariantCulture,
         "rep {0,2}: holder {1}{2} cut off; its last stop at {3:0.000} s, first start on {4} at {5:0.000} s (gap {6:0.000} s){7}; healed, settled after {8:0.00} s",
-        Rep, Holder, HolderWasLeader ? " (leader)" : "", LastStopS, NewHolder, FirstStartS, GapS, SelfFenced ? "; the cut-off node SELF-FENCED (reset: its 'last stop' is its power off)" : "", RejoinedS);
+        Rep, Holder, HolderWasLeader ? " (leader)" : "", LastStopS, NewHolder, FirstStartS, GapS, SelfFenced ? "; the cut-off node SELF-FENCED (its 'last stop' is its reset)" : "", RejoinedS);
 }
 
 /// <summary>Network partitions that fencing must resolve (issue #8): the two-node death match and lease self-fencing.</summary>
@@ -105,12 +105,13 @@ public static class Splits
         // neither was recorded (its stop failed and it did not reset): the checker then finds the overlap.
         var lastStop = events.Where(e => e.Kind is UniquenessChecker.Stop or UniquenessChecker.PowerOff && e.Node == holder)
             .Select(e => e.Time - t0).DefaultIfEmpty(double.NaN).Max();
-        var selfFenced = bed.WasReset(holder) || bed.DaemonExited(holder);
+        var reset = bed.WasReset(holder);
+        var selfFenced = reset || bed.DaemonExited(holder);
         bed.Heal(holder);
         if (selfFenced)
         {
-            // Reset (or about to be: its exit is being handled): it boots again, as after a reboot.
-            bed.PowerOff(holder);
+            // It boots again, as after a reboot; a daemon that exited without its reset leaves the node up: power it off first.
+            if (!reset) bed.PowerOff(holder);
             bed.PowerOn(holder);
         }
         var heal = Stopwatch.StartNew();

@@ -255,7 +255,8 @@ public sealed partial class Testbed : IDisposable
         lock (_power) return PowerOffLocked(node);
     }
 
-    private double PowerOffLocked(string node)
+    /// <param name="resetAt">A reset's own moment (<see cref="Reset"/>): the side channel dates the power off then, not at T0.</param>
+    private double PowerOffLocked(string node, double? resetAt = null)
     {
         Sh.Must("ip", "-n", BridgeNs, "link", "set", Port(node), "down");
         var pids = PidsIn(NodeNs(node));
@@ -265,7 +266,7 @@ public sealed partial class Testbed : IDisposable
         var t0 = PreciseNow();
         KillAllIn(NodeNs(node));
         // Dated T0: from then on the node's addresses are off the network and its processes are being killed.
-        AppendSide(node, UniquenessChecker.PowerOff, "*", t0);
+        AppendSide(node, UniquenessChecker.PowerOff, "*", resetAt ?? t0);
         if (_daemons.Remove(node, out var d)) { d.WaitForExit(5000); d.Dispose(); }
         Log($"{node}: power off (link down, kill -9 of {pids.Count} processes)");
         return t0;
@@ -492,9 +493,8 @@ public sealed partial class Testbed : IDisposable
             {
                 if (_disposing || !_daemons.ContainsKey(node)) return;
                 _reset.Add(node);
-                AppendSide(node, UniquenessChecker.PowerOff, "*", at);
                 Log($"{node}: reset at {DateTime.UnixEpoch.AddSeconds(at):HH:mm:ss.fff}: {why}");
-                PowerOffLocked(node);
+                PowerOffLocked(node, resetAt: at);
             }
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
